@@ -1,0 +1,33 @@
+// One runner for the whole repository: node unit tests, agent server tests, and the real-n8n end-to-end suite.
+const transform = {
+	'^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+};
+
+module.exports = {
+	projects: [
+		{
+			displayName: 'nodes',
+			testEnvironment: 'node',
+			transform,
+			roots: ['<rootDir>/nodes', '<rootDir>/credentials'],
+			testMatch: ['**/*.test.ts'],
+		},
+		{
+			displayName: 'server',
+			testEnvironment: 'node',
+			transform,
+			roots: ['<rootDir>/agent-server/src', '<rootDir>/test/server'],
+			testMatch: ['**/*.test.ts'],
+		},
+		{
+			displayName: 'e2e',
+			testEnvironment: 'node',
+			transform,
+			roots: ['<rootDir>/test/e2e'],
+			testMatch: ['**/*.e2e.test.ts'],
+			globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+			globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
+			maxWorkers: 1,
+		},
+	],
+};
