@@ -1,0 +1,77 @@
+// The contract between the conversation engines (pure: no storage, no HTTP) and the server that persists what they decide.
+
+export type CustomFieldValue = string | number | boolean | null;
+
+export interface ContactSnapshot {
+	id: string;
+	firstName: string | null;
+	lastName: string | null;
+	email: string | null;
+	phone: string | null;
+	customFields: Record<string, CustomFieldValue>;
+	tags: string[];
+}
+
+export type Role = 'contact' | 'agent' | 'human';
+
+export interface TranscriptEntry {
+	role: Role;
+	text: string;
+	at: string; // ISO timestamp
+}
+
+export type Sentiment = 'positive' | 'neutral' | 'negative';
+
+export interface TurnInput {
+	agent: import('./agent-config').AgentConfig;
+	contact: ContactSnapshot; // as stored now, including fields workflows wrote
+	conversation: {
+		id: string;
+		channel: string;
+		collected: Record<string, string>; // agent field name -> value, collected in earlier turns
+		firedActions: string[]; // action ids already fired in this conversation
+		turn: number; // 1 for the contact's first message
+	};
+	transcript: TranscriptEntry[]; // earlier messages, oldest first (the new message is not in it)
+	message: string; // the contact's new message
+}
+
+export interface ActionDecision {
+	actionId: string;
+	name: string;
+	fired: boolean;
+	reason: string; // why it fired (the matched condition) or why not (the unmet condition)
+}
+
+export interface TurnOutcome {
+	reply: string;
+	collected: Record<string, string>; // values extracted in this turn only (agent field names)
+	contactUpdates: {
+		standard: Partial<Record<'firstName' | 'lastName' | 'email' | 'phone', string>>;
+		custom: Record<string, CustomFieldValue>;
+	};
+	intent: string | null;
+	sentiment: Sentiment;
+	summary: string;
+	actions: ActionDecision[]; // one per configured action, fired or not
+	modelCalls: number;
+}
+
+export interface ScoreInput {
+	contact: ContactSnapshot;
+	collected: Record<string, string>;
+	transcript: TranscriptEntry[];
+	rubric?: string;
+}
+
+export interface ScoreResult {
+	score: number; // integer 1..10
+	rationale: string;
+	confidence: number; // 0..1
+}
+
+export interface Engine {
+	kind: 'offline' | 'model';
+	runTurn(input: TurnInput): Promise<TurnOutcome>;
+	scoreLead(input: ScoreInput): Promise<ScoreResult>;
+}
