@@ -1,0 +1,125 @@
+// The seed's lead qualification chain, end to end: a contact chats with the lead-qualifier agent, the AI Agent
+// Trigger starts the Lead Scoring workflow in a real n8n, Score Lead and Contact write the score and a tag, and the
+// agent's next reply reads the score.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { e2eDir, N8nApi, nodeOutput, repoRoot, waitFor } from './support/n8n';
+import { RunningAgentServer, startAgentServer } from './support/agent-server';
+
+const HOT_REPLY = 'Great news! Let me connect you with a specialist. When works best for a quick call?';
+const NURTURE_REPLY = "Thanks for your interest! I'll send you some resources that might help.";
+
+const { n8n: n8nState } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
+const n8n = new N8nApi(n8nState);
+let server: RunningAgentServer;
+let workflowId: string;
+
+function workflowWithCredential(file: string, credentialId: string) {
+	const text = readFileSync(path.join(repoRoot, 'docs', 'workflows', file), 'utf8');
+	return JSON.parse(text.replaceAll('CREDENTIAL_ID', credentialId));
+}
+
+beforeAll(async () => {
+	server = await startAgentServer();
+	const credential = await n8n.createCredential('Agent Bridge API', 'agentBridgeApi', {
+		serverUrl: server.url,
+		apiKey: server.apiKey,
+	});
+	const workflow = await n8n.importWorkflow(workflowWithCredential('lead-scoring.json', credential.id));
+	workflowId = workflow.id;
+	await n8n.activate(workflowId);
+}, 120_000);
+
+afterAll(async () => {
+	await server?.stop();
+});
+
+async function chat(text: string, conversationId?: string) {
+	const res = await server.api('POST', '/v1/chat', { agentId: 'lead-qualifier', text, ...(conversationId ? { conversationId } : {}) });
+	expect(res.status).toBe(200);
+	return res.body as { conversation: { id: string }; contact: { id: string }; reply: { text: string }; actions: any[] };
+}
+
+async function runChain(budgetAndTimeline: string) {
+	const first = await chat("Hi, I'm Dana and I need a new website for my bakery");
+	const conversationId = first.conversation.id;
+	const contactId = first.contact.id;
+	const second = await chat(budgetAndTimeline, conversationId);
+	expect(second.actions.find((a) => a.actionId === 'lead_scoring')).toMatchObject({ fired: true });
+
+	let contact: any;
+	await waitFor(
+		async () => {
+			contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
+			return contact.customFields.lead_score !== undefined && contact.tags.some((t: string) => t.endsWith('_lead'));
+		},
+		60_000,
+		'the Lead Scoring workflow to write the score and tag',
+	);
+	const third = await chat('So, what happens next?', conversationId);
+	return { conversationId, contactId, contact, finalReply: third.reply.text };
+}
+
+async function executionFor(contactId: string) {
+	let found: any;
+	await waitFor(
+		async () => {
+			const executions = await n8n.executions(workflowId);
+			found = executions.find((e) => nodeOutput(e, 'Score Lead')[0]?.[0]?.contactId === contactId);
+			return Boolean(found?.finished);
+		},
+		30_000,
+		'the n8n execution record',
+	);
+	return found;
+}
+
+test('a hot lead: scored >= 7 in n8n, tagged hot_lead, and the agent offers a specialist', async () => {
+	const { conversationId, contactId, contact, finalReply } = await runChain(
+		"Our budget is $25,000 and we'd like to launch within 1 month",
+	);
+
+	expect(Number(contact.customFields.lead_score)).toBeGreaterThanOrEqual(7);
+	expect(contact.tags).toContain('hot_lead');
+	expect(contact.tags).not.toContain('nurture_lead');
+	expect(contact.customFields.budget_range).toBeDefined();
+	expect(contact.customFields.project_timeline).toBeDefined();
+	expect(finalReply).toBe(HOT_REPLY);
+
+	const execution = await executionFor(contactId);
+	expect(execution.status).toBe('success');
+	const score = nodeOutput(execution, 'Score Lead')[0][0];
+	expect(score.score).toBe(Number(contact.customFields.lead_score));
+	expect(nodeOutput(execution, 'Tag Hot Lead')[0]).toHaveLength(1);
+	expect(nodeOutput(execution, 'Tag Nurture Lead')).toEqual([]);
+	const trigger = nodeOutput(execution, 'Lead Scoring Requested')[0][0];
+	expect(trigger).toMatchObject({ type: 'agent.action.triggered', conversationId, contactId, action: { id: 'lead_scoring' } });
+	expect(trigger.transcript.length).toBeGreaterThanOrEqual(3);
+
+	const conversation = (await server.api('GET', `/v1/conversations/${conversationId}`)).body;
+	const texts = conversation.messages.map((m: any) => `${m.role}: ${m.text}`);
+	expect(texts[texts.length - 1]).toBe(`agent: ${HOT_REPLY}`);
+	expect(conversation.messages.filter((m: any) => m.role === 'contact')).toHaveLength(3);
+}, 120_000);
+
+test('a nurture lead: scored below 7, tagged nurture_lead, and the agent sends resources', async () => {
+	const { contactId, contact, finalReply } = await runChain("We only have about $500 and maybe next year");
+
+	expect(Number(contact.customFields.lead_score)).toBeLessThan(7);
+	expect(contact.tags).toContain('nurture_lead');
+	expect(contact.tags).not.toContain('hot_lead');
+	expect(finalReply).toBe(NURTURE_REPLY);
+
+	const execution = await executionFor(contactId);
+	expect(execution.status).toBe('success');
+	expect(nodeOutput(execution, 'Tag Nurture Lead')[0]).toHaveLength(1);
+	expect(nodeOutput(execution, 'Tag Hot Lead')).toEqual([]);
+}, 120_000);
+
+test('deactivating the workflow removes its subscription from the agent server', async () => {
+	const before = (await server.api('GET', '/v1/subscriptions')).body.data;
+	expect(before).toHaveLength(1);
+	expect(before[0].url).toContain('/webhook/');
+	await n8n.deactivate(workflowId);
+	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 0, 15_000, 'unsubscribe');
+}, 60_000);
