@@ -1,0 +1,273 @@
+import type { ILoadOptionsFunctions } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { executeContext, reply, sign } from './__tests__/helpers';
+import {
+	agentBridgeApiRequest,
+	getActions,
+	getAgents,
+	getCausationEventId,
+	isNotFoundError,
+	toCustomFieldValue,
+	verifyWebhookSignature,
+} from './GenericFunctions';
+
+describe('verifyWebhookSignature', () => {
+	// Test vector from the Standard Webhooks specification.
+	const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+	const id = 'msg_p5jXN8AQM9LWM0D4loKWxJek';
+	const timestamp = 1614265330;
+	const body = '{"test": 2432232314}';
+	const signature = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
+	const headers = {
+		'webhook-id': id,
+		'webhook-timestamp': String(timestamp),
+		'webhook-signature': signature,
+	};
+
+	it('accepts the specification test vector', () => {
+		expect(sign(secret, id, timestamp, body)).toBe(signature);
+		expect(verifyWebhookSignature(secret, headers, Buffer.from(body), timestamp)).toEqual({
+			valid: true,
+		});
+		expect(verifyWebhookSignature(secret, headers, body, timestamp + 299).valid).toBe(true);
+	});
+
+	it('accepts the matching one of several space-separated signatures', () => {
+		const several = {
+			...headers,
+			'webhook-signature': `v1,${Buffer.alloc(32).toString('base64')} v2,abc ${signature}`,
+		};
+		expect(verifyWebhookSignature(secret, several, body, timestamp).valid).toBe(true);
+	});
+
+	it('rejects a tampered body', () => {
+		const result = verifyWebhookSignature(secret, headers, '{"test": 2432232315}', timestamp);
+		expect(result).toEqual({ valid: false, reason: 'No matching webhook signature' });
+	});
+
+	it('rejects a wrong secret', () => {
+		const other = 'whsec_' + Buffer.from('another secret of 24 bytes!').toString('base64');
+		expect(verifyWebhookSignature(other, headers, body, timestamp).valid).toBe(false);
+		expect(verifyWebhookSignature('', headers, body, timestamp).valid).toBe(false);
+	});
+
+	it('rejects a stale or future timestamp (5 minute tolerance)', () => {
+		expect(verifyWebhookSignature(secret, headers, body, timestamp + 301)).toEqual({
+			valid: false,
+			reason: 'Webhook timestamp is outside the tolerance window',
+		});
+		expect(verifyWebhookSignature(secret, headers, body, timestamp - 301).valid).toBe(false);
+	});
+
+	it('rejects missing headers, a non-numeric timestamp and unknown signature versions', () => {
+		const { 'webhook-signature': _omit, ...unsigned } = headers;
+		expect(verifyWebhookSignature(secret, unsigned, body, timestamp).valid).toBe(false);
+		expect(
+			verifyWebhookSignature(secret, { ...headers, 'webhook-timestamp': '16142e5' }, body, timestamp)
+				.valid,
+		).toBe(false);
+		expect(
+			verifyWebhookSignature(
+				secret,
+				{ ...headers, 'webhook-signature': signature.replace('v1,', 'v2,') },
+				body,
+				timestamp,
+			).valid,
+		).toBe(false);
+		expect(
+			verifyWebhookSignature(secret, { ...headers, 'webhook-signature': 'v1,short' }, body, timestamp)
+				.valid,
+		).toBe(false);
+	});
+
+	it('reads header names case-insensitively', () => {
+		const upper = {
+			'Webhook-Id': id,
+			'Webhook-Timestamp': String(timestamp),
+			'Webhook-Signature': signature,
+		};
+		expect(verifyWebhookSignature(secret, upper, body, timestamp).valid).toBe(true);
+	});
+});
+
+describe('agentBridgeApiRequest', () => {
+	it('calls the credential server with the credential auth, JSON and the causation header', async () => {
+		const { context, httpRequestWithAuthentication } = executeContext({
+			params: {},
+			request: async () => reply({ id: 'ct_1' }),
+		});
+		const result = await agentBridgeApiRequest.call(
+			context,
+			'PATCH',
+			'/v1/contacts/ct_1',
+			{ firstName: 'Dana' },
+			{ expand: 'tags' },
+			'evt_1',
+		);
+
+		expect(result).toEqual({ id: 'ct_1' });
+		expect(httpRequestWithAuthentication).toHaveBeenCalledTimes(1);
+		const [credentialType, options] = httpRequestWithAuthentication.mock.calls[0];
+		expect(credentialType).toBe('agentBridgeApi');
+		expect(options).toMatchObject({
+			method: 'PATCH',
+			url: 'http://agents.test:3000/v1/contacts/ct_1',
+			body: { firstName: 'Dana' },
+			qs: { expand: 'tags' },
+			json: true,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			headers: { 'X-Agent-Bridge-Causation': 'evt_1' },
+		});
+		// Auth comes from the credential's `authenticate`, never from the node.
+		expect(options.headers.Authorization).toBeUndefined();
+	});
+
+	it('sends no causation header, body or query when none is given', async () => {
+		const { context, httpRequestWithAuthentication } = executeContext({ params: {} });
+		await agentBridgeApiRequest.call(context, 'GET', '/v1/agents');
+		const options = httpRequestWithAuthentication.mock.calls[0][1];
+		expect(options.headers['X-Agent-Bridge-Causation']).toBeUndefined();
+		expect(options.body).toBeUndefined();
+		expect(options.qs).toBeUndefined();
+	});
+
+	it('returns an empty object for a 204', async () => {
+		const { context } = executeContext({ params: {}, request: async () => reply('', 204) });
+		await expect(agentBridgeApiRequest.call(context, 'DELETE', '/v1/subscriptions/sub_1')).resolves.toEqual(
+			{},
+		);
+	});
+
+	it("wraps an HTTP error into NodeApiError with the server's message and status", async () => {
+		const { context } = executeContext({
+			params: {},
+			request: async () =>
+				reply({ statusCode: 400, error: 'Bad Request', message: 'body/text must be a string' }, 400),
+		});
+		const error = await agentBridgeApiRequest
+			.call(context, 'POST', '/v1/conversations/c/replies', {})
+			.catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect((error as NodeApiError).message).toBe('body/text must be a string');
+		expect((error as NodeApiError).httpCode).toBe('400');
+		expect(isNotFoundError(error)).toBe(false);
+	});
+
+	it('recognises a 404 as not found', async () => {
+		const { context } = executeContext({
+			params: {},
+			request: async () => reply({ statusCode: 404, error: 'Not Found', message: 'Subscription not found' }, 404),
+		});
+		const error = await agentBridgeApiRequest
+			.call(context, 'GET', '/v1/subscriptions/sub_x')
+			.catch((e: unknown) => e);
+		expect(isNotFoundError(error)).toBe(true);
+		expect((error as Error).message).toBe('Subscription not found');
+	});
+
+	it('wraps a thrown client error, keeping the server message it carries', async () => {
+		const { context } = executeContext({
+			params: {},
+			request: async () => {
+				throw Object.assign(new Error('Request failed with status code 401'), {
+					response: { status: 401, data: { message: 'Invalid API key' } },
+				});
+			},
+		});
+		const error = await agentBridgeApiRequest.call(context, 'GET', '/v1/workspace').catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect((error as NodeApiError).message).toBe('Invalid API key');
+		expect((error as NodeApiError).httpCode).toBe('401');
+	});
+
+	it('wraps a network failure into NodeApiError', async () => {
+		const { context } = executeContext({
+			params: {},
+			request: async () => {
+				throw new Error('socket hang up');
+			},
+		});
+		const error = await agentBridgeApiRequest.call(context, 'GET', '/v1/agents').catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect((error as NodeApiError).message).toBe('socket hang up');
+	});
+});
+
+describe('getCausationEventId', () => {
+	it('prefers a carried causationEventId, then the trigger eventId, and ignores non-strings', () => {
+		expect(getCausationEventId({ causationEventId: 'evt_a', eventId: 'evt_b' })).toBe('evt_a');
+		expect(getCausationEventId({ eventId: 'evt_b' })).toBe('evt_b');
+		expect(getCausationEventId({ eventId: 42 })).toBeUndefined();
+		expect(getCausationEventId({ causationEventId: '' })).toBeUndefined();
+		expect(getCausationEventId({})).toBeUndefined();
+	});
+});
+
+describe('toCustomFieldValue', () => {
+	it('turns plain numbers into numbers and keeps everything else', () => {
+		expect(toCustomFieldValue('8')).toBe(8);
+		expect(toCustomFieldValue('-2.5')).toBe(-2.5);
+		expect(toCustomFieldValue(7)).toBe(7);
+		expect(toCustomFieldValue(true)).toBe(true);
+		expect(toCustomFieldValue('007')).toBe('007');
+		expect(toCustomFieldValue('+15551234567')).toBe('+15551234567');
+		expect(toCustomFieldValue('$25,000')).toBe('$25,000');
+		expect(toCustomFieldValue('')).toBe('');
+		expect(toCustomFieldValue(null)).toBeNull();
+	});
+});
+
+describe('load options', () => {
+	function loadOptionsContext(agentId: unknown, body: unknown) {
+		const { context, httpRequestWithAuthentication } = executeContext({
+			params: {},
+			request: async () => reply(body),
+		});
+		const loadContext = Object.assign(context, {
+			getCurrentNodeParameter: () => agentId,
+		}) as unknown as ILoadOptionsFunctions;
+		return { loadContext, httpRequestWithAuthentication };
+	}
+
+	it('getAgents lists the agents by name, after an "any agent" entry', async () => {
+		const { loadContext, httpRequestWithAuthentication } = loadOptionsContext(undefined, {
+			data: [
+				{ id: 'support', name: 'Support Desk', description: 'Answers support questions' },
+				{ id: 'lead-qualifier', name: 'Lead Qualifier' },
+			],
+		});
+		const options = await getAgents.call(loadContext);
+		expect(httpRequestWithAuthentication.mock.calls[0][1]).toMatchObject({
+			method: 'GET',
+			url: 'http://agents.test:3000/v1/agents',
+		});
+		expect(options).toEqual([
+			{ name: 'Any Agent', value: '' },
+			{ name: 'Lead Qualifier', value: 'lead-qualifier', description: undefined },
+			{ name: 'Support Desk', value: 'support', description: 'Answers support questions' },
+		]);
+	});
+
+	it("getActions lists the chosen agent's actions", async () => {
+		const { loadContext, httpRequestWithAuthentication } = loadOptionsContext('lead-qualifier', {
+			id: 'lead-qualifier',
+			actions: [{ id: 'lead_scoring', name: 'Lead Scoring', description: 'Budget and timeline known' }],
+		});
+		const options = await getActions.call(loadContext);
+		expect(httpRequestWithAuthentication.mock.calls[0][1].url).toBe(
+			'http://agents.test:3000/v1/agents/lead-qualifier',
+		);
+		expect(options).toEqual([
+			{ name: 'Any Action', value: '' },
+			{ name: 'Lead Scoring', value: 'lead_scoring', description: 'Budget and timeline known' },
+		]);
+	});
+
+	it('getActions asks nothing when no agent is chosen', async () => {
+		const { loadContext, httpRequestWithAuthentication } = loadOptionsContext('', {});
+		await expect(getActions.call(loadContext)).resolves.toEqual([{ name: 'Any Action', value: '' }]);
+		expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
+	});
+});
