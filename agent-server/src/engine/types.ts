@@ -55,6 +55,8 @@ export interface TurnOutcome {
 	summary: string;
 	actions: ActionDecision[]; // one per configured action, fired or not
 	modelCalls: number;
+	tags?: string[]; // tags the agent's tag rules apply for this message (optional: added after the first draft)
+	fallback?: string; // set when the model failed and the configured fallback reply was used: why
 }
 
 export interface ScoreInput {

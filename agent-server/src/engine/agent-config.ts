@@ -1,0 +1,324 @@
+// Agent configuration as code: one YAML or JSON file per agent, validated with messages that name the file and the bad path.
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+
+const snakeName = z
+	.string()
+	.regex(/^[a-z][a-z0-9_]*$/, 'use lowercase letters, digits and underscores, starting with a letter (e.g. service_needed)');
+
+const agentId = z
+	.string()
+	.regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_" (e.g. lead-qualifier)');
+
+// Where a collected field is written on the contact; `contact.name` splits a full name into first and last name.
+export const CONTACT_TARGETS = ['first_name', 'last_name', 'name', 'email', 'phone'] as const;
+const mapsTo = z
+	.string()
+	.regex(
+		/^(contact\.(first_name|last_name|name|email|phone)|custom_field\.[a-z][a-z0-9_]*)$/,
+		'must be contact.first_name, contact.last_name, contact.name, contact.email, contact.phone or custom_field.<name>',
+	);
+
+// A stored contact value a reply rule or an action's write-back can refer to.
+const contactRef = z
+	.string()
+	.regex(
+		/^(contact\.(first_name|last_name|email|phone)|custom_field\.[a-z][a-z0-9_]*)$/,
+		'must be contact.first_name, contact.last_name, contact.email, contact.phone or custom_field.<name>',
+	);
+
+// Objects whose keys all have defaults may be left out of the file; preprocess keeps this the same across zod versions.
+function defaulted<T extends z.ZodTypeAny>(schema: T) {
+	return z.preprocess((v) => (v === undefined ? {} : v), schema);
+}
+
+export interface KeywordEntry {
+	match: string[];
+	value: string;
+}
+
+// Either a map `{ "web site": website }` or a list `[{ match: [web site, webpage], value: website }]`.
+const keywordList = z
+	.union([
+		z.record(z.string(), z.string().min(1)),
+		z.array(
+			z.strictObject({
+				match: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+				value: z.string().min(1),
+			}),
+		),
+	])
+	.transform((input): KeywordEntry[] =>
+		Array.isArray(input)
+			? input.map((e) => ({ match: Array.isArray(e.match) ? e.match : [e.match], value: e.value }))
+			: Object.entries(input).map(([match, value]) => ({ match: [match], value })),
+	)
+	.refine((list) => list.length > 0, 'needs at least one keyword');
+
+const regexSource = z.string().min(1).superRefine((src, ctx) => {
+	try {
+		new RegExp(src);
+	} catch (e) {
+		ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` });
+	}
+});
+
+const extraction = z.discriminatedUnion('kind', [
+	z.strictObject({ kind: z.literal('email') }),
+	z.strictObject({ kind: z.literal('phone') }),
+	z.strictObject({ kind: z.literal('name') }),
+	z.strictObject({ kind: z.literal('amount'), currency: z.enum(['USD', 'EUR', 'GBP']).optional() }),
+	z.strictObject({ kind: z.literal('timeline') }),
+	z.strictObject({ kind: z.literal('keywords'), keywords: keywordList }),
+	z.strictObject({
+		kind: z.literal('pattern'),
+		pattern: regexSource,
+		flags: z.string().regex(/^[imsu]*$/, 'only i, m, s and u flags are allowed').optional(),
+	}),
+]);
+
+const field = z.strictObject({
+	name: snakeName,
+	label: z.string().min(1).optional(),
+	question: z.string().min(1),
+	mapsTo,
+	required: z.boolean().default(true),
+	extract: extraction,
+});
+
+const intent = z.strictObject({
+	name: snakeName,
+	description: z.string().optional(),
+	keywords: z.array(z.string().min(1)).min(1),
+});
+
+const condition = z
+	.strictObject({
+		fieldsProvided: z.array(z.string().min(1)).min(1).optional(),
+		intent: z.array(z.string().min(1)).min(1).optional(),
+		tags: z.array(z.string().min(1)).min(1).optional(),
+	})
+	.refine((c) => c.fieldsProvided || c.intent || c.tags, 'needs at least one of fieldsProvided, intent, tags');
+
+const action = z.strictObject({
+	id: snakeName,
+	type: z.literal('trigger_workflow').default('trigger_workflow'),
+	name: z.string().min(1),
+	description: z.string().default(''),
+	condition,
+	once: z.boolean().default(true),
+	// Enforced by the server, which knows the clock.
+	cooldownSeconds: z.number().int().positive().optional(),
+	// Contact fields the workflow is expected to write back; the server may wait for them before answering.
+	expects: z
+		.strictObject({
+			fields: z.array(contactRef).min(1),
+			timeoutMs: z.number().int().positive().max(120_000).default(15_000),
+		})
+		.optional(),
+});
+
+const replyWhen = z
+	.strictObject({
+		field: contactRef.optional(),
+		tag: z.string().min(1).optional(),
+		gte: z.number().optional(),
+		gt: z.number().optional(),
+		lte: z.number().optional(),
+		lt: z.number().optional(),
+		equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+		exists: z.boolean().optional(),
+	})
+	.refine((w) => w.field !== undefined || w.tag !== undefined, 'needs a field or a tag');
+
+const replyRule = z.strictObject({
+	when: replyWhen.optional(),
+	text: z.string().min(1),
+	// Say it only once per conversation (skipped when the transcript already holds the same agent message).
+	once: z.boolean().default(false),
+});
+
+const replies = z.strictObject({
+	greeting: z.string().min(1).default("Hi! I'm {{agent.name}}."),
+	allCollected: z.string().min(1).default('Thanks, I have everything I need. Is there anything else I can help with?'),
+	// Said when the model or a workflow fails; without it the offline engine's reply is used.
+	fallback: z.string().min(1).optional(),
+	rules: z.array(replyRule).default([]),
+	actions: z.record(z.string(), z.string().min(1)).default({}),
+});
+
+const tagRule = z
+	.strictObject({
+		tag: z.string().min(1),
+		keywords: z.array(z.string().min(1)).min(1).optional(),
+		intents: z.array(z.string().min(1)).min(1).optional(),
+		sentiment: z.enum(['positive', 'neutral', 'negative']).optional(),
+	})
+	.refine((r) => r.keywords || r.intents || r.sentiment, 'needs at least one of keywords, intents, sentiment');
+
+const ending = z.strictObject({
+	inactivityMinutes: z.number().int().positive().optional(),
+	maxTurns: z.number().int().positive().optional(),
+	closingIntents: z.array(z.string().min(1)).optional(),
+});
+
+const handoff = z.strictObject({
+	intents: z.array(z.string().min(1)).optional(),
+	keywords: z.array(z.string().min(1)).optional(),
+	message: z.string().min(1),
+});
+
+const limits = z.strictObject({
+	workflowTriggersPerConversation: z.number().int().positive().optional(),
+	modelCallsPerConversation: z.number().int().positive().optional(),
+});
+
+const baseAgent = z.strictObject({
+	id: agentId,
+	name: z.string().min(1),
+	description: z.string().default(''),
+	persona: z.string().default(''),
+	instructions: z.string().default(''),
+	model: z.string().min(1).optional(),
+	channels: z.array(z.string().min(1)).default(['web', 'api']),
+	fields: z.array(field).default([]),
+	intents: z.array(intent).default([]),
+	actions: z.array(action).default([]),
+	replies: defaulted(replies),
+	variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+	tagRules: z.array(tagRule).default([]),
+	outcomes: z.array(snakeName).default(['booked', 'interested', 'browsing', 'negative']),
+	ending: ending.optional(),
+	handoff: handoff.optional(),
+	limits: limits.optional(),
+});
+
+// Cross references: everything an action, rule or tag names must be declared in the same file.
+export const AgentConfig = baseAgent.superRefine((agent, ctx) => {
+	const issue = (p: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: p, message });
+	const dupes = (names: string[], key: string, what: string) => {
+		const seen = new Set<string>();
+		names.forEach((n, i) => {
+			if (seen.has(n)) issue([key, i, what === 'action' ? 'id' : 'name'], `duplicate ${what} "${n}"`);
+			seen.add(n);
+		});
+	};
+	const fieldNames = new Set(agent.fields.map((f) => f.name));
+	const intentNames = new Set(agent.intents.map((i) => i.name));
+	const actionIds = new Set(agent.actions.map((a) => a.id));
+	dupes(agent.fields.map((f) => f.name), 'fields', 'field');
+	dupes(agent.intents.map((i) => i.name), 'intents', 'intent');
+	dupes(agent.actions.map((a) => a.id), 'actions', 'action');
+	const mapped = new Map<string, string>();
+	agent.fields.forEach((f, i) => {
+		const other = mapped.get(f.mapsTo);
+		if (other) issue(['fields', i, 'mapsTo'], `${f.mapsTo} is already mapped from field "${other}"`);
+		mapped.set(f.mapsTo, f.name);
+	});
+	agent.actions.forEach((a, i) => {
+		a.condition.fieldsProvided?.forEach((n, j) => {
+			if (!fieldNames.has(n)) issue(['actions', i, 'condition', 'fieldsProvided', j], `unknown field "${n}"`);
+		});
+		a.condition.intent?.forEach((n, j) => {
+			if (!intentNames.has(n)) issue(['actions', i, 'condition', 'intent', j], `unknown intent "${n}"`);
+		});
+	});
+	for (const id of Object.keys(agent.replies.actions)) {
+		if (!actionIds.has(id)) issue(['replies', 'actions', id], `unknown action "${id}"`);
+	}
+	agent.tagRules.forEach((r, i) =>
+		r.intents?.forEach((n, j) => {
+			if (!intentNames.has(n)) issue(['tagRules', i, 'intents', j], `unknown intent "${n}"`);
+		}),
+	);
+	agent.handoff?.intents?.forEach((n, j) => {
+		if (!intentNames.has(n)) issue(['handoff', 'intents', j], `unknown intent "${n}"`);
+	});
+	agent.ending?.closingIntents?.forEach((n, j) => {
+		if (!intentNames.has(n)) issue(['ending', 'closingIntents', j], `unknown intent "${n}"`);
+	});
+});
+
+export type AgentConfig = z.output<typeof AgentConfig>;
+export type AgentField = AgentConfig['fields'][number];
+export type AgentIntent = AgentConfig['intents'][number];
+export type AgentAction = AgentConfig['actions'][number];
+export type ReplyRule = AgentConfig['replies']['rules'][number];
+export type FieldExtraction = AgentField['extract'];
+export const AgentConfigSchema = AgentConfig;
+
+function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] {
+	return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
+}
+
+export type ValidationResult = { ok: true; agent: AgentConfig } | { ok: false; errors: string[] };
+
+/** Validates an already parsed config (e.g. a request body); errors read `path: message`. */
+export function validateAgentConfig(input: unknown): ValidationResult {
+	const result = AgentConfig.safeParse(input);
+	if (result.success) return { ok: true, agent: result.data };
+	return { ok: false, errors: formatIssues(result.error.issues) };
+}
+
+/** Parses and validates one YAML or JSON text; throws an Error whose message names the source and each bad path. */
+export function parseAgentConfig(text: string, source: string): AgentConfig {
+	let data: unknown;
+	try {
+		data = source.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+	} catch (e) {
+		throw new Error(`${source}: cannot parse: ${(e as Error).message.split('\n')[0]}`);
+	}
+	const result = validateAgentConfig(data);
+	if (!result.ok) throw new Error(result.errors.map((line) => `${source}: ${line}`).join('\n'));
+	return result.agent;
+}
+
+export interface AgentRegistry {
+	list(): AgentConfig[];
+	get(id: string): AgentConfig | undefined;
+}
+
+/** The bundled example agents live next to the package, in `agents/`. */
+export const BUNDLED_AGENTS_DIR = path.join(__dirname, '..', '..', 'agents');
+
+function agentFiles(dir: string): string[] {
+	return readdirSync(dir)
+		.filter((f) => /\.(ya?ml|json)$/i.test(f))
+		.sort()
+		.map((f) => path.join(dir, f));
+}
+
+/**
+ * Loads the bundled examples plus every `*.yaml|*.yml|*.json` file of `dir`.
+ * Throws on an invalid file, a missing directory or a duplicate agent id.
+ */
+export function loadAgents(dir?: string, options: { bundled?: boolean } = {}): AgentRegistry {
+	const files: { file: string; shown: string }[] = [];
+	if (options.bundled !== false) {
+		for (const file of agentFiles(BUNDLED_AGENTS_DIR)) files.push({ file, shown: `agents/${path.basename(file)}` });
+	}
+	if (dir !== undefined) {
+		if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: agent directory not found`);
+		for (const file of agentFiles(dir)) files.push({ file, shown: path.join(dir, path.basename(file)) });
+	}
+	const byId = new Map<string, { agent: AgentConfig; shown: string }>();
+	const errors: string[] = [];
+	for (const { file, shown } of files) {
+		try {
+			const agent = parseAgentConfig(readFileSync(file, 'utf8'), shown);
+			const previous = byId.get(agent.id);
+			if (previous) errors.push(`${shown}: id: duplicate agent id "${agent.id}" (also in ${previous.shown})`);
+			else byId.set(agent.id, { agent, shown });
+		} catch (e) {
+			errors.push((e as Error).message);
+		}
+	}
+	if (errors.length) throw new Error(errors.join('\n'));
+	const agents = [...byId.values()].map((v) => v.agent);
+	return {
+		list: () => [...agents],
+		get: (id) => byId.get(id)?.agent,
+	};
+}

@@ -1,0 +1,215 @@
+// The offline rules engine: the embedded default when no model is configured. No network, fully deterministic.
+import type { AgentConfig, ReplyRule } from './agent-config';
+import { evaluateActions, evaluateTags } from './actions';
+import { detectIntent, detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
+import { applyUpdates, contactUpdatesFor, contactValue, knownFields, nextMissingField } from './fields';
+import { render } from './templates';
+import type { ActionDecision, ContactSnapshot, Engine, ScoreInput, ScoreResult, TranscriptEntry, TurnInput, TurnOutcome } from './types';
+
+/** Whether a reply rule's condition holds on the contact's stored fields and tags. */
+export function ruleMatches(rule: ReplyRule, contact: ContactSnapshot): boolean {
+	const w = rule.when;
+	if (!w) return true;
+	if (w.tag !== undefined && !contact.tags.includes(w.tag)) return false;
+	if (w.field === undefined) return true;
+	const raw = contactValue(contact, w.field);
+	const exists = raw !== undefined && raw !== null && String(raw).trim() !== '';
+	if (w.exists !== undefined && w.exists !== exists) return false;
+	if (w.equals !== undefined && (!exists || String(raw).toLowerCase() !== String(w.equals).toLowerCase())) return false;
+	const numeric = [w.gte, w.gt, w.lte, w.lt].some((v) => v !== undefined);
+	if (numeric) {
+		const n = exists ? Number(raw) : NaN;
+		if (Number.isNaN(n)) return false;
+		if (w.gte !== undefined && !(n >= w.gte)) return false;
+		if (w.gt !== undefined && !(n > w.gt)) return false;
+		if (w.lte !== undefined && !(n <= w.lte)) return false;
+		if (w.lt !== undefined && !(n < w.lt)) return false;
+	}
+	return w.exists === false ? true : exists;
+}
+
+function renderFor(agent: AgentConfig, contact: ContactSnapshot, collected: Record<string, string>, template: string): string {
+	return render(template, { contact, agent, variables: agent.variables, collected }).text;
+}
+
+export interface ReplyInput {
+	agent: AgentConfig;
+	contact: ContactSnapshot; // with this turn's updates applied
+	known: Record<string, string>; // field values known after this turn
+	actions: ActionDecision[];
+	transcript: TranscriptEntry[];
+	turn: number;
+}
+
+/** The first reply rule that matches the contact's stored fields and was not already said (for `once` rules). */
+export function matchingRule(agent: AgentConfig, contact: ContactSnapshot, transcript: TranscriptEntry[], known: Record<string, string> = {}): ReplyRule | null {
+	const said = new Set(transcript.filter((e) => e.role !== 'contact').map((e) => e.text));
+	for (const rule of agent.replies.rules) {
+		if (!ruleMatches(rule, contact)) continue;
+		if (rule.once && said.has(renderFor(agent, contact, known, rule.text))) continue;
+		return rule;
+	}
+	return null;
+}
+
+/**
+ * The offline reply: the first matching reply rule; else the acknowledgement of an action fired now; else (greeting on
+ * the first turn plus) the question for the next missing field; else the all-collected reply. Merge fields are filled.
+ * The server may call it again after a workflow wrote fields back, to answer with what the workflow decided.
+ */
+export function composeReply(input: ReplyInput): string {
+	const { agent, contact, known, transcript } = input;
+	const r = (template: string) => renderFor(agent, contact, known, template);
+	const rule = matchingRule(agent, contact, transcript, known);
+	if (rule) return r(rule.text);
+	const next = nextMissingField(agent, known, transcript);
+	const fired = input.actions.find((a) => a.fired && agent.replies.actions[a.actionId]);
+	if (fired) {
+		const ack = r(agent.replies.actions[fired.actionId]);
+		return next?.required ? `${ack} ${r(next.question)}` : ack;
+	}
+	const greeting = input.turn <= 1 && !transcript.some((e) => e.role !== 'contact') ? r(agent.replies.greeting) : '';
+	const body = next ? r(next.question) : r(agent.replies.allCollected);
+	return greeting ? `${greeting} ${body}` : body;
+}
+
+function article(word: string): string {
+	return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
+/** A template summary, e.g. "Dana wants a website, budget $25,000, timeline within 1 month." */
+export function summarize(agent: AgentConfig, contact: ContactSnapshot, known: Record<string, string>, intent: string | null): string {
+	const who = [contact.firstName, contact.lastName].filter(Boolean).join(' ') || 'The contact';
+	const parts: string[] = [];
+	let wants: string | null = null;
+	for (const field of agent.fields) {
+		const value = known[field.name];
+		if (value === undefined || field.mapsTo === 'contact.name' || field.mapsTo === 'contact.first_name' || field.mapsTo === 'contact.last_name') continue;
+		if (field.extract.kind === 'keywords' && wants === null) wants = `wants ${article(value)} ${value}`;
+		else parts.push(`${field.name.replace(/_/g, ' ')} ${value}`);
+	}
+	const head = wants ? `${who} ${wants}` : parts.length ? `${who} shared` : `${who} has not shared any details yet`;
+	const body = wants ? [head, ...parts].join(', ') : parts.length ? `${head} ${parts.join(', ')}` : head;
+	return `${body}.${intent ? ` Intent: ${intent.replace(/_/g, ' ')}.` : ''}`;
+}
+
+async function runOfflineTurn(input: TurnInput): Promise<TurnOutcome> {
+	return offlineOutcome(input);
+}
+
+/** The whole offline turn; the model engine reuses it as its fallback and safety net. */
+export function offlineOutcome(input: TurnInput, now?: Date): TurnOutcome {
+	const { agent, contact, conversation, transcript, message } = input;
+	const known0 = knownFields(agent, contact, conversation.collected);
+	const pending = nextMissingField(agent, known0, transcript)?.name ?? null;
+	const collected = extractFields(agent, message, { known: known0, pending, now });
+	return decideTurn(input, collected, detectIntent(message, agent.intents), detectSentiment(message));
+}
+
+/** Everything after extraction: contact updates, actions, tags, reply and summary (shared by both engines). */
+export function decideTurn(
+	input: TurnInput,
+	collected: Record<string, string>,
+	intent: string | null,
+	sentiment: TurnOutcome['sentiment'],
+	overrides: { reply?: string; summary?: string; modelCalls?: number; fallback?: string } = {},
+): TurnOutcome {
+	const { agent, contact, conversation, transcript, message } = input;
+	const known = { ...knownFields(agent, contact, conversation.collected), ...collected };
+	const contactUpdates = contactUpdatesFor(agent, collected);
+	const updated = applyUpdates(contact, contactUpdates);
+	const actions = evaluateActions({ agent, known, collectedNow: collected, intent, firedActions: conversation.firedActions, contact });
+	const reply =
+		overrides.reply ?? composeReply({ agent, contact: updated, known, actions, transcript, turn: conversation.turn });
+	const outcome: TurnOutcome = {
+		reply,
+		collected,
+		contactUpdates,
+		intent,
+		sentiment,
+		summary: overrides.summary ?? summarize(agent, updated, known, intent),
+		actions,
+		modelCalls: overrides.modelCalls ?? 0,
+		tags: evaluateTags(agent, message, intent, sentiment),
+	};
+	if (overrides.fallback) outcome.fallback = overrides.fallback;
+	return outcome;
+}
+
+/**
+ * The offline lead scoring rubric (integer 1..10):
+ * - budget: >= 20,000 → 4; >= 10,000 → 3; >= 5,000 → 2; >= 1,000 → 1; less or unknown → 0
+ * - timeline: within ~1 month → 3; within 3 months → 2; within 6 months → 1; later or unknown → 0
+ * - service or need known → 1
+ * - contact details: name known → 1; email or phone known → 1
+ * Values come from collected fields and custom fields whose names say budget/timeline/service, else from what the
+ * contact wrote. Confidence grows with how many rubric items are known.
+ */
+export const OFFLINE_RUBRIC =
+	'Budget (0-4), timeline urgency (0-3), service known (0-1), name known (0-1), email or phone known (0-1); clamped to 1..10.';
+
+function pick(sources: Record<string, unknown>[], pattern: RegExp): string | null {
+	for (const source of sources) {
+		for (const [key, value] of Object.entries(source)) {
+			if (pattern.test(key) && value !== null && value !== undefined && String(value).trim() !== '') return String(value);
+		}
+	}
+	return null;
+}
+
+export function scoreLeadOffline(input: ScoreInput, now?: Date): ScoreResult {
+	const { contact, collected } = input;
+	const sources: Record<string, unknown>[] = [collected, contact.customFields];
+	const contactText = input.transcript.filter((e) => e.role === 'contact').map((e) => e.text).join('\n');
+	const notes: string[] = [];
+	let score = 0;
+	let knownItems = 0;
+
+	const budgetText = pick(sources, /budget|amount|spend|price/i);
+	const budget = (budgetText && extractAmount(budgetText, { loose: true })) || extractAmount(contactText);
+	if (budget) {
+		knownItems++;
+		const points = budget.value >= 20_000 ? 4 : budget.value >= 10_000 ? 3 : budget.value >= 5_000 ? 2 : budget.value >= 1_000 ? 1 : 0;
+		score += points;
+		notes.push(`budget ${budget.text} (+${points})`);
+	} else notes.push('budget unknown (+0)');
+
+	const timelineText = pick(sources, /timeline|timeframe|deadline|when|start/i);
+	const timeline = (timelineText && extractTimeline(timelineText, { now, loose: true })) || extractTimeline(contactText, { now });
+	if (timeline) {
+		knownItems++;
+		const d = timeline.days;
+		const points = d === null ? 0 : d <= 31 ? 3 : d <= 90 ? 2 : d <= 180 ? 1 : 0;
+		score += points;
+		notes.push(`timeline ${timeline.text} (+${points})`);
+	} else notes.push('timeline unknown (+0)');
+
+	const service = pick(sources, /service|interest|need|product/i);
+	if (service) {
+		knownItems++;
+		score += 1;
+		notes.push(`service ${service} (+1)`);
+	}
+	const name = contact.firstName ?? extractName(contactText)?.first ?? null;
+	if (name) {
+		knownItems++;
+		score += 1;
+		notes.push('name known (+1)');
+	}
+	if (contact.email || contact.phone) {
+		knownItems++;
+		score += 1;
+		notes.push(`${contact.email ? 'email' : 'phone'} known (+1)`);
+	}
+	const final = Math.min(10, Math.max(1, score));
+	const confidence = Math.round(Math.min(0.95, 0.3 + knownItems * 0.13) * 100) / 100;
+	return { score: final, rationale: `Rule-based score ${final}/10: ${notes.join(', ')}.`, confidence };
+}
+
+export function createOfflineEngine(): Engine {
+	return {
+		kind: 'offline',
+		runTurn: runOfflineTurn,
+		scoreLead: async (input) => scoreLeadOffline(input),
+	};
+}
