@@ -1,0 +1,75 @@
+// Request schemas shared by the routes. Objects are strict: an unknown key is a 400, not silently dropped.
+import { z } from 'zod';
+import { EVENT_TYPES } from '../store/subscriptions';
+
+export const id = z.string().min(1).max(200);
+export const idParams = z.object({ id });
+
+const nonBlank = (max: number) =>
+	z
+		.string()
+		.min(1)
+		.max(max)
+		.refine((s) => s.trim().length > 0, 'must not be blank');
+
+export const causationHeaders = z.object({ 'x-agent-bridge-causation': z.string().min(1).max(200).optional() });
+
+export const chatBody = z.strictObject({
+	agentId: id,
+	text: nonBlank(4000),
+	conversationId: id.optional(),
+	contactId: id.optional(),
+	contact: z
+		.strictObject({
+			firstName: z.string().max(200).optional(),
+			lastName: z.string().max(200).optional(),
+			email: z.string().max(320).optional(),
+			phone: z.string().max(50).optional(),
+		})
+		.optional(),
+	channel: z.string().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'use letters, digits, "-" and "_"').optional(),
+});
+
+export const replyBody = z.strictObject({ text: nonBlank(4000) });
+
+const customFieldName = z
+	.string()
+	.min(1)
+	.max(100)
+	.regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'custom field names use letters, digits and underscores, starting with a letter');
+const customFieldValue = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
+
+export const patchContactBody = z.strictObject({
+	firstName: z.string().max(200).nullable().optional(),
+	lastName: z.string().max(200).nullable().optional(),
+	email: z.string().max(320).nullable().optional(),
+	phone: z.string().max(50).nullable().optional(),
+	customFields: z.record(customFieldName, customFieldValue).optional(),
+});
+
+const tag = z
+	.string()
+	.min(1)
+	.max(100)
+	.refine((s) => s.trim() === s && s.length > 0, 'tags have no leading or trailing spaces');
+export const tagsBody = z.strictObject({ tags: z.array(tag).min(1).max(100) });
+export const tagParams = z.object({ id, tag });
+
+export const scoreBody = z
+	.strictObject({
+		rubric: z.string().max(10_000).optional(),
+		conversationId: id.optional(),
+		writeToField: customFieldName.optional(),
+	})
+	.optional();
+
+export const subscriptionBody = z.strictObject({
+	url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
+	events: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length),
+	filters: z
+		.strictObject({
+			agentId: id.optional(),
+			actionId: id.optional(),
+		})
+		.optional(),
+});

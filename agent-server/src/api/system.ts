@@ -1,0 +1,16 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppContext } from '../context';
+import { getWorkspace } from '../store/workspaces';
+import { notFound } from '../util/http-error';
+
+export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+	app.get('/healthz', async () => ({ status: 'ok' }));
+};
+
+export const workspaceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+	app.get('/workspace', async (request) => {
+		const workspace = await getWorkspace(ctx.store.db, request.workspaceId);
+		if (!workspace) throw notFound('workspace', request.workspaceId);
+		return { id: workspace.id, name: workspace.name };
+	});
+};

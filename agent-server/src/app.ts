@@ -1,0 +1,146 @@
+// buildApp(): one self-contained server instance (store, registry, engine, relay); app.close() releases all of it.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { agentRoutes } from './api/agents';
+import { installAuth } from './api/auth';
+import { contactRoutes } from './api/contacts';
+import { conversationRoutes } from './api/conversations';
+import { formatSchemaErrors, installErrorHandlers } from './api/errors';
+import { subscriptionRoutes } from './api/subscriptions';
+import { healthRoutes, workspaceRoutes } from './api/system';
+import type { AppContext } from './context';
+import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
+import { createEngine } from './engine/index';
+import { loadAgents, type AgentRegistry } from './engine/agent-config';
+import type { Engine } from './engine/types';
+import { openStore, type Store } from './store/database';
+import { bootstrap, type Workspace } from './store/workspaces';
+
+export const BODY_LIMIT = 256 * 1024;
+
+export interface BuildAppOptions {
+	/** postgres://... for PostgreSQL; otherwise SQLite (see sqliteFile). */
+	databaseUrl?: string;
+	/** SQLite file, default ./data/agent-bridge.db. */
+	sqliteFile?: string;
+	/** PostgreSQL schema to work in (created if missing). */
+	pgSchema?: string;
+	/** A directory of agent files, loaded on top of the bundled agents. */
+	agentsDir?: string;
+	/** Load the bundled example agents (default true). */
+	bundledAgents?: boolean;
+	/** A ready registry instead of agentsDir (tests). */
+	agents?: AgentRegistry;
+	/** Conversation engine; default the offline rules engine. */
+	engine?: Engine;
+	/** The first API key (known to tests and scripts) instead of a generated one. */
+	apiKey?: string;
+	/** Called once when a key was generated for a fresh database; default prints it to stdout. */
+	onGeneratedKey?: (key: string, workspace: Workspace) => void;
+	relay?: RelayOptions;
+	/** Events deeper than this causation depth are not sent (default 5). */
+	maxCausationDepth?: number;
+	logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+	interface FastifyInstance {
+		/** The app's shared context (store, engine, agents); tests use it to look inside. */
+		agentBridge: AppContext & { relay: Relay };
+	}
+}
+
+export function printGeneratedKey(key: string, workspace: Workspace): void {
+	process.stdout.write(
+		[
+			'',
+			'================================================================',
+			` Agent Bridge: created workspace "${workspace.name}" (${workspace.id})`,
+			' API key (shown only this once, store it now):',
+			'',
+			`   ${key}`,
+			'',
+			'================================================================',
+			'',
+		].join('\n'),
+	);
+}
+
+/** Keys, secrets and signatures never reach the logs. */
+export const LOG_REDACT = [
+	'req.headers.authorization',
+	'req.headers["webhook-signature"]',
+	'headers.authorization',
+	'secret',
+	'*.secret',
+	'apiKey',
+	'*.apiKey',
+];
+
+export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
+	const agents = options.agents ?? loadAgents(options.agentsDir, { bundled: options.bundledAgents !== false });
+	const engine = options.engine ?? createEngine();
+	const store: Store = await openStore({ databaseUrl: options.databaseUrl, sqliteFile: options.sqliteFile, pgSchema: options.pgSchema });
+
+	let app: FastifyInstance;
+	try {
+		const boot = await bootstrap(store.db, options.apiKey);
+		app = Fastify({
+			logger: options.logger ?? false,
+			bodyLimit: BODY_LIMIT,
+			schemaErrorFormatter: formatSchemaErrors,
+			// Webhook receivers and reverse proxies sometimes send a trailing slash; treat it as the same route.
+			routerOptions: { ignoreTrailingSlash: true },
+		});
+		if (boot.generatedKey) (options.onGeneratedKey ?? printGeneratedKey)(boot.generatedKey, boot.workspace);
+		if (boot.addedGivenKey) app.log.info({ workspaceId: boot.workspace.id }, 'configured API key added to the first workspace');
+	} catch (err) {
+		await store.close();
+		throw err;
+	}
+
+	app.setValidatorCompiler(validatorCompiler);
+	app.setSerializerCompiler(serializerCompiler);
+	installErrorHandlers(app);
+
+	// An empty JSON body (e.g. a DELETE sent with a JSON content type) is no body rather than a 400.
+	const defaultJson = app.getDefaultJsonParser('error', 'error');
+	app.removeContentTypeParser('application/json');
+	app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+		if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+		defaultJson(request, body as string, done);
+	});
+
+	const relay = createRelay(store, app.log, options.relay);
+	const ctx: AppContext = {
+		store,
+		engine,
+		agents,
+		maxCausationDepth: options.maxCausationDepth ?? 5,
+		deliveriesQueued: () => relay.wake(),
+	};
+	app.decorate('agentBridge', { ...ctx, relay });
+	app.decorateRequest('workspaceId', '');
+
+	const typed = app.withTypeProvider<ZodTypeProvider>();
+	await typed.register(healthRoutes);
+	await typed.register(
+		async (v1) => {
+			installAuth(v1, store);
+			await v1.register(workspaceRoutes, { ctx });
+			await v1.register(agentRoutes, { ctx });
+			await v1.register(conversationRoutes, { ctx });
+			await v1.register(contactRoutes, { ctx });
+			await v1.register(subscriptionRoutes, { ctx });
+		},
+		{ prefix: '/v1' },
+	);
+
+	app.addHook('onReady', async () => relay.start());
+	// Stop sending before the database goes away.
+	app.addHook('onClose', async () => {
+		await relay.stop();
+		await store.close();
+	});
+	return app;
+}

@@ -1,0 +1,199 @@
+// Contact changes made over the API (usually by workflows): fields, tags (with contact.tag.added events) and scoring.
+import type { AppContext } from '../context';
+import type { CustomFieldValue, ScoreResult } from '../engine/types';
+import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
+import { getContact, setTags, snapshot, updateContact, type Contact, type ContactChanges } from '../store/contacts';
+import {
+	addTimeline,
+	getConversation,
+	latestConversationOfContact,
+	listMessages,
+	toTranscript,
+	type Conversation,
+} from '../store/conversations';
+import { getEvent } from '../store/outbox';
+import type { Queryable } from '../store/schema';
+import { HttpError, notFound } from '../util/http-error';
+
+export function contactView(contact: Contact) {
+	return {
+		id: contact.id,
+		firstName: contact.firstName,
+		lastName: contact.lastName,
+		email: contact.email,
+		phone: contact.phone,
+		customFields: contact.customFields,
+		tags: contact.tags,
+		createdAt: contact.createdAt,
+		updatedAt: contact.updatedAt,
+	};
+}
+
+export async function contactOrThrow(db: Queryable, workspaceId: string, id: string): Promise<Contact> {
+	const contact = await getContact(db, workspaceId, id);
+	if (!contact) throw notFound('contact', id);
+	return contact;
+}
+
+/**
+ * The conversation a contact-level change belongs to: the one of the event that started the workflow, else the
+ * contact's latest. Its timeline shows the change and events carry its agent.
+ */
+async function contextConversation(db: Queryable, workspaceId: string, contactId: string, causationHeader?: string) {
+	if (causationHeader) {
+		const parent = await getEvent(db, workspaceId, causationHeader);
+		if (parent?.conversationId) {
+			const conv = await getConversation(db, workspaceId, parent.conversationId);
+			if (conv && conv.contactId === contactId) return conv;
+		}
+	}
+	return latestConversationOfContact(db, workspaceId, contactId);
+}
+
+export async function patchContact(
+	ctx: AppContext,
+	workspaceId: string,
+	id: string,
+	changes: ContactChanges,
+	causationHeader?: string,
+): Promise<Contact> {
+	const { db } = ctx.store;
+	const contact = await contactOrThrow(db, workspaceId, id);
+	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
+	return db.transaction().execute(async (trx) => {
+		const updated = await updateContact(trx, workspaceId, contact, changes);
+		if (conversation && (Object.keys(changes.standard ?? {}).length || Object.keys(changes.custom ?? {}).length)) {
+			await addTimeline(trx, workspaceId, conversation.id, 'fields.updated', {
+				by: causationHeader ? 'workflow' : 'api',
+				contact: { standard: changes.standard ?? {}, custom: changes.custom ?? {} },
+			});
+		}
+		return updated;
+	});
+}
+
+export async function addTags(ctx: AppContext, workspaceId: string, id: string, tags: string[], causationHeader?: string): Promise<Contact> {
+	const { db } = ctx.store;
+	const contact = await contactOrThrow(db, workspaceId, id);
+	const added = [...new Set(tags)].filter((t) => !contact.tags.includes(t));
+	if (added.length === 0) return contact;
+	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
+	const causation = await resolveCausation(db, workspaceId, causationHeader);
+	const addedBy = causationHeader ? 'workflow' : 'api';
+	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
+	let queued = 0;
+	const updated = await db.transaction().execute(async (trx) => {
+		const next = await setTags(trx, workspaceId, contact, [...contact.tags, ...added]);
+		for (const tag of added) {
+			const envelope = buildEnvelope('contact.tag.added', envelopeContext(ctx, workspaceId, causation, conversation, next, transcript), {
+				tag,
+				addedBy,
+			});
+			const published = await publishEvent(trx, envelope, { maxDepth: ctx.maxCausationDepth });
+			if (published.published) queued += published.deliveries;
+			if (conversation) {
+				await addTimeline(trx, workspaceId, conversation.id, 'tag.added', {
+					tag,
+					addedBy,
+					...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }),
+				});
+			}
+		}
+		return next;
+	});
+	if (queued > 0) ctx.deliveriesQueued();
+	return updated;
+}
+
+export async function removeTag(ctx: AppContext, workspaceId: string, id: string, tag: string, causationHeader?: string): Promise<Contact> {
+	const { db } = ctx.store;
+	const contact = await contactOrThrow(db, workspaceId, id);
+	if (!contact.tags.includes(tag)) return contact;
+	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
+	return db.transaction().execute(async (trx) => {
+		const next = await setTags(
+			trx,
+			workspaceId,
+			contact,
+			contact.tags.filter((t) => t !== tag),
+		);
+		if (conversation) {
+			await addTimeline(trx, workspaceId, conversation.id, 'tag.removed', { tag, removedBy: causationHeader ? 'workflow' : 'api' });
+		}
+		return next;
+	});
+}
+
+function envelopeContext(
+	ctx: AppContext,
+	workspaceId: string,
+	causation: { depth: number; parentEventId: string | null },
+	conversation: Conversation | undefined,
+	contact: Contact,
+	transcript: ReturnType<typeof toTranscript>,
+) {
+	const agent = conversation ? ctx.agents.get(conversation.agentId) : undefined;
+	return {
+		workspaceId,
+		causation,
+		agent: conversation ? { id: conversation.agentId, name: agent?.name ?? conversation.agentId } : null,
+		conversation: conversation ? { id: conversation.id, channel: conversation.channel, status: conversation.status } : null,
+		contact: snapshot(contact),
+		collected: conversation?.collected ?? {},
+		summary: conversation?.summary ?? null,
+		intent: conversation?.intent ?? null,
+		sentiment: conversation?.sentiment ?? null,
+		transcript,
+		variables: (agent?.variables ?? {}) as Record<string, unknown>,
+	};
+}
+
+export interface ScoreRequest {
+	rubric?: string;
+	conversationId?: string;
+	writeToField?: string;
+}
+
+export async function scoreContact(
+	ctx: AppContext,
+	workspaceId: string,
+	id: string,
+	request: ScoreRequest,
+	causationHeader?: string,
+): Promise<ScoreResult & { contactId: string }> {
+	const { db } = ctx.store;
+	const contact = await contactOrThrow(db, workspaceId, id);
+	let conversation: Conversation | undefined;
+	if (request.conversationId) {
+		conversation = await getConversation(db, workspaceId, request.conversationId);
+		if (!conversation) throw notFound('conversation', request.conversationId);
+		if (conversation.contactId !== id) throw new HttpError(400, `conversation ${conversation.id} is not a conversation of contact ${id}`);
+	} else {
+		conversation = await contextConversation(db, workspaceId, id, causationHeader);
+	}
+	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
+	const result = await ctx.engine.scoreLead({
+		contact: snapshot(contact),
+		collected: conversation?.collected ?? {},
+		transcript,
+		...(request.rubric !== undefined ? { rubric: request.rubric } : {}),
+	});
+	const score = Math.min(10, Math.max(1, Math.round(result.score)));
+	const confidence = Math.min(1, Math.max(0, result.confidence));
+	if (request.writeToField) {
+		const field = request.writeToField;
+		const custom: Record<string, CustomFieldValue> = { [field]: score };
+		await db.transaction().execute(async (trx) => {
+			const fresh = await contactOrThrow(trx, workspaceId, id);
+			await updateContact(trx, workspaceId, fresh, { custom });
+			if (conversation) {
+				await addTimeline(trx, workspaceId, conversation.id, 'fields.updated', {
+					by: causationHeader ? 'workflow' : 'api',
+					contact: { standard: {}, custom },
+					reason: 'lead score',
+				});
+			}
+		});
+	}
+	return { contactId: id, score, rationale: result.rationale, confidence };
+}

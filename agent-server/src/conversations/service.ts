@@ -1,0 +1,337 @@
+// Chat orchestration: load the state, ask the engine for the turn, then persist everything it decided in one
+// transaction (messages, contact updates, conversation state, timeline, outbox events and deliveries).
+import type { AgentConfig } from '../engine/agent-config';
+import { render } from '../engine/templates';
+import type { ActionDecision, TurnOutcome } from '../engine/types';
+import type { AppContext } from '../context';
+import { buildEnvelope, publishEvent, resolveCausation, type EnvelopeContext } from '../events/publish';
+import { getContact, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
+import {
+	addTimeline,
+	getConversation,
+	insertConversation,
+	insertMessage,
+	listMessages,
+	listTimeline,
+	toTranscript,
+	updateConversationAfterTurn,
+	type Conversation,
+	type Message,
+	type TimelineEntry,
+} from '../store/conversations';
+import { HttpError, notFound } from '../util/http-error';
+import { newId, nowIso } from '../util/ids';
+import { parseJson } from '../util/json';
+
+export interface ChatInput {
+	agentId: string;
+	text: string;
+	conversationId?: string;
+	contactId?: string;
+	contact?: Partial<Record<StandardField, string>>;
+	channel?: string;
+}
+
+export interface ChatResult {
+	conversation: { id: string; status: string; channel: string };
+	contact: { id: string };
+	reply: { id: string; text: string };
+	actions: (ActionDecision & { eventId?: string })[];
+}
+
+const DEFAULT_FALLBACK = "Sorry, I'm having a little trouble right now. Could you say that again in a moment?";
+
+export function agentOrThrow(ctx: AppContext, agentId: string): AgentConfig {
+	const agent = ctx.agents.get(agentId);
+	if (!agent) throw notFound('agent', agentId);
+	return agent;
+}
+
+export async function chat(ctx: AppContext, workspaceId: string, input: ChatInput, causationHeader?: string): Promise<ChatResult> {
+	const { db } = ctx.store;
+	const agent = agentOrThrow(ctx, input.agentId);
+
+	let conversation: Conversation | undefined;
+	let contact: Contact | undefined;
+	if (input.conversationId) {
+		conversation = await getConversation(db, workspaceId, input.conversationId);
+		if (!conversation) throw notFound('conversation', input.conversationId);
+		if (conversation.agentId !== agent.id) {
+			throw new HttpError(400, `conversation ${conversation.id} belongs to agent ${conversation.agentId}, not ${agent.id}`);
+		}
+		if (input.contactId && input.contactId !== conversation.contactId) {
+			throw new HttpError(400, `conversation ${conversation.id} belongs to contact ${conversation.contactId}, not ${input.contactId}`);
+		}
+		if (conversation.status === 'ended') throw new HttpError(409, `conversation ${conversation.id} has ended; start a new one`);
+		contact = await getContact(db, workspaceId, conversation.contactId);
+		if (!contact) throw notFound('contact', conversation.contactId);
+	} else if (input.contactId) {
+		contact = await getContact(db, workspaceId, input.contactId);
+		if (!contact) throw notFound('contact', input.contactId);
+	}
+
+	const isNewContact = !contact;
+	const at = nowIso();
+	const givenStandard = input.contact ?? {};
+	const working: Contact = contact
+		? { ...contact, ...givenStandard }
+		: {
+				id: newId('ct'),
+				firstName: givenStandard.firstName ?? null,
+				lastName: givenStandard.lastName ?? null,
+				email: givenStandard.email ?? null,
+				phone: givenStandard.phone ?? null,
+				customFields: {},
+				tags: [],
+				createdAt: at,
+				updatedAt: at,
+			};
+	const conversationId = conversation?.id ?? newId('conv');
+	const channel = conversation?.channel ?? input.channel ?? 'api';
+	const expectedTurnCount = conversation?.turnCount ?? 0;
+	const collectedBefore = conversation?.collected ?? {};
+	const firedBefore = conversation?.firedActions ?? [];
+	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
+	const causation = await resolveCausation(db, workspaceId, causationHeader);
+
+	let outcome: TurnOutcome;
+	let engineError: string | undefined;
+	try {
+		outcome = await ctx.engine.runTurn({
+			agent,
+			contact: snapshot(working),
+			conversation: { id: conversationId, channel, collected: collectedBefore, firedActions: firedBefore, turn: expectedTurnCount + 1 },
+			transcript,
+			message: input.text,
+		});
+	} catch (err) {
+		// The conversation never breaks: answer with the fallback and record why.
+		engineError = err instanceof Error ? err.message : String(err);
+		outcome = {
+			reply: agent.replies.fallback ?? DEFAULT_FALLBACK,
+			collected: {},
+			contactUpdates: { standard: {}, custom: {} },
+			intent: null,
+			sentiment: 'neutral',
+			summary: conversation?.summary ?? '',
+			actions: [],
+			modelCalls: 0,
+		};
+	}
+
+	const decisions = await applyActionLimits(ctx, workspaceId, agent, conversationId, outcome.actions);
+	const replyText = render(outcome.reply, {
+		contact: snapshot(working),
+		agent: { id: agent.id, name: agent.name },
+		variables: agent.variables,
+		collected: { ...collectedBefore, ...outcome.collected },
+	}).text;
+
+	let queued = 0;
+	const result = await db.transaction().execute(async (trx) => {
+		let stored: Contact = isNewContact
+			? { ...(await insertContact(trx, workspaceId, { id: working.id, standard: givenStandard })) }
+			: Object.keys(givenStandard).length > 0
+				? await updateContact(trx, workspaceId, contact!, { standard: givenStandard })
+				: contact!;
+		const updates = outcome.contactUpdates ?? { standard: {}, custom: {} };
+		const hasUpdates = Object.keys(updates.standard ?? {}).length > 0 || Object.keys(updates.custom ?? {}).length > 0;
+		if (hasUpdates) stored = await updateContact(trx, workspaceId, stored, updates);
+
+		if (!conversation) await insertConversation(trx, workspaceId, { id: conversationId, agentId: agent.id, contactId: stored.id, channel });
+
+		const contactMessage = await insertMessage(trx, workspaceId, conversationId, { role: 'contact', source: 'api', text: input.text });
+		await addTimeline(trx, workspaceId, conversationId, 'message', { messageId: contactMessage.id, role: 'contact', text: input.text });
+		if (engineError) await addTimeline(trx, workspaceId, conversationId, 'engine.failed', { error: engineError, fallback: true });
+
+		const collected = { ...collectedBefore, ...outcome.collected };
+		if (Object.keys(outcome.collected).length > 0 || hasUpdates) {
+			await addTimeline(trx, workspaceId, conversationId, 'fields.updated', {
+				by: 'agent',
+				collected: outcome.collected,
+				contact: { standard: updates.standard ?? {}, custom: updates.custom ?? {} },
+			});
+		}
+
+		const reply = await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text: replyText });
+		const fired = decisions.filter((d) => d.fired).map((d) => d.actionId);
+		const next = {
+			collected,
+			firedActions: [...new Set([...firedBefore, ...fired])],
+			turnCount: expectedTurnCount + 1,
+			intent: outcome.intent ?? conversation?.intent ?? null,
+			sentiment: outcome.sentiment ?? null,
+			summary: outcome.summary ?? null,
+			status: conversation?.status ?? 'active',
+		};
+		if (!(await updateConversationAfterTurn(trx, workspaceId, conversationId, expectedTurnCount, next))) {
+			throw new HttpError(409, `conversation ${conversationId} received another message at the same time; send this one again`);
+		}
+
+		const envelopeContext: EnvelopeContext = {
+			workspaceId,
+			causation,
+			agent: { id: agent.id, name: agent.name },
+			conversation: { id: conversationId, channel, status: next.status },
+			contact: snapshot(stored),
+			collected,
+			summary: next.summary,
+			intent: next.intent,
+			sentiment: next.sentiment,
+			transcript: [...transcript, toEntry(contactMessage), toEntry(reply)],
+			variables: agent.variables ?? {},
+		};
+		const actions: ChatResult['actions'] = [];
+		for (const decision of decisions) {
+			if (!decision.fired) {
+				await addTimeline(trx, workspaceId, conversationId, decision.suppressed ? 'action.suppressed' : 'action.not_fired', {
+					actionId: decision.actionId,
+					name: decision.name,
+					reason: decision.reason,
+				});
+				actions.push({ actionId: decision.actionId, name: decision.name, fired: false, reason: decision.reason });
+				continue;
+			}
+			const config = agent.actions.find((a) => a.id === decision.actionId);
+			const envelope = buildEnvelope('agent.action.triggered', envelopeContext, {
+				action: { id: decision.actionId, name: decision.name, condition: decision.reason, description: config?.description ?? '' },
+			});
+			const published = await publishEvent(trx, envelope, { maxDepth: ctx.maxCausationDepth });
+			if (published.published) {
+				queued += published.deliveries;
+				await addTimeline(trx, workspaceId, conversationId, 'action.fired', {
+					actionId: decision.actionId,
+					name: decision.name,
+					reason: decision.reason,
+					eventId: envelope.id,
+					deliveries: published.deliveries,
+				});
+				actions.push({ actionId: decision.actionId, name: decision.name, fired: true, reason: decision.reason, eventId: envelope.id });
+			} else {
+				actions.push({ actionId: decision.actionId, name: decision.name, fired: false, reason: published.reason });
+			}
+		}
+		await addTimeline(trx, workspaceId, conversationId, 'message', { messageId: reply.id, role: 'agent', source: 'engine', text: reply.text });
+
+		return {
+			conversation: { id: conversationId, status: next.status, channel },
+			contact: { id: stored.id },
+			reply: { id: reply.id, text: reply.text },
+			actions,
+		};
+	});
+	if (queued > 0) ctx.deliveriesQueued();
+	return result;
+}
+
+function toEntry(m: Message) {
+	return { role: m.role, text: m.text, at: m.createdAt };
+}
+
+type Decision = ActionDecision & { suppressed?: boolean };
+
+/**
+ * The server owns the clock and the counts: it drops decisions for actions the agent does not have, and
+ * holds back a fired action inside its cooldown or past the per-conversation trigger limit.
+ */
+async function applyActionLimits(
+	ctx: AppContext,
+	workspaceId: string,
+	agent: AgentConfig,
+	conversationId: string,
+	decisions: ActionDecision[],
+): Promise<Decision[]> {
+	const known = decisions.filter((d) => agent.actions.some((a) => a.id === d.actionId));
+	if (!known.some((d) => d.fired)) return known;
+	const past = await ctx.store.db
+		.selectFrom('events')
+		.select(['envelope', 'created_at'])
+		.where('workspace_id', '=', workspaceId)
+		.where('conversation_id', '=', conversationId)
+		.where('type', '=', 'agent.action.triggered')
+		.execute();
+	const firedAt = past.map((row) => ({
+		actionId: parseJson<{ action?: { id?: string } }>(row.envelope, {}).action?.id,
+		at: Date.parse(row.created_at),
+	}));
+	const limit = agent.limits?.workflowTriggersPerConversation;
+	let count = firedAt.length;
+	const now = Date.now();
+	return known.map((d) => {
+		if (!d.fired) return d;
+		const config = agent.actions.find((a) => a.id === d.actionId)!;
+		if (config.cooldownSeconds) {
+			const last = Math.max(-Infinity, ...firedAt.filter((f) => f.actionId === d.actionId).map((f) => f.at));
+			if (now - last < config.cooldownSeconds * 1000) {
+				return { ...d, fired: false, suppressed: true, reason: `already triggered ${Math.round((now - last) / 1000)} s ago (cooldown ${config.cooldownSeconds} s)` };
+			}
+		}
+		if (limit !== undefined && count >= limit) {
+			return { ...d, fired: false, suppressed: true, reason: `workflow trigger limit of ${limit} per conversation reached` };
+		}
+		count += 1;
+		return d;
+	});
+}
+
+export interface ConversationDetail {
+	id: string;
+	agentId: string;
+	contactId: string;
+	channel: string;
+	status: string;
+	collected: Record<string, string>;
+	messages: Message[];
+	timeline: TimelineEntry[];
+}
+
+export async function getConversationDetail(ctx: AppContext, workspaceId: string, id: string): Promise<ConversationDetail> {
+	const { db } = ctx.store;
+	const conversation = await getConversation(db, workspaceId, id);
+	if (!conversation) throw notFound('conversation', id);
+	return {
+		id: conversation.id,
+		agentId: conversation.agentId,
+		contactId: conversation.contactId,
+		channel: conversation.channel,
+		status: conversation.status,
+		collected: conversation.collected,
+		messages: await listMessages(db, workspaceId, id),
+		timeline: await listTimeline(db, workspaceId, id),
+	};
+}
+
+/** A workflow (or an API client) speaks as the agent; merge fields are filled from the stored contact. */
+export async function replyToConversation(
+	ctx: AppContext,
+	workspaceId: string,
+	conversationId: string,
+	text: string,
+	causationHeader?: string,
+): Promise<{ message: Message }> {
+	const { db } = ctx.store;
+	const conversation = await getConversation(db, workspaceId, conversationId);
+	if (!conversation) throw notFound('conversation', conversationId);
+	const contact = await getContact(db, workspaceId, conversation.contactId);
+	const agent = ctx.agents.get(conversation.agentId);
+	const rendered = render(text, {
+		contact: contact ? snapshot(contact) : null,
+		agent: agent ? { id: agent.id, name: agent.name } : { id: conversation.agentId },
+		variables: agent?.variables ?? {},
+		collected: conversation.collected,
+	});
+	if (rendered.text.trim() === '') throw new HttpError(400, 'body/text is empty once merge fields are filled in');
+	const source = causationHeader ? 'workflow' : 'api';
+	return db.transaction().execute(async (trx) => {
+		const message = await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source, text: rendered.text });
+		await addTimeline(trx, workspaceId, conversationId, source === 'workflow' ? 'workflow.reply' : 'message', {
+			messageId: message.id,
+			role: 'agent',
+			source,
+			text: message.text,
+			...(causationHeader ? { causationEventId: causationHeader } : {}),
+			...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
+		});
+		return { message };
+	});
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Command line: `agent-bridge serve` starts the agent server; configuration comes from options or the environment.
+import { Command } from 'commander';
+import { buildApp, LOG_REDACT } from './app';
+import { createEngine } from './engine/index';
+import { openStore } from './store/database';
+import { addApiKey, createWorkspace, generateApiKey } from './store/workspaces';
+
+const program = new Command();
+program.name('agent-bridge').description('Agent Bridge agent server');
+
+program
+	.command('serve', { isDefault: true })
+	.description('start the HTTP server')
+	.option('--port <port>', 'port to listen on (env PORT)', process.env.PORT ?? '3000')
+	.option('--host <host>', 'address to bind (env HOST)', process.env.HOST ?? '127.0.0.1')
+	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)', process.env.DATABASE_URL)
+	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? 'data/agent-bridge.db')
+	.option('--agents-dir <dir>', 'directory of agent files (env AGENTS_DIR)', process.env.AGENTS_DIR)
+	.option('--api-key <key>', 'first API key instead of a generated one (env AGENT_BRIDGE_API_KEY)')
+	.option('--log-level <level>', 'pino log level (env LOG_LEVEL)', process.env.LOG_LEVEL ?? 'info')
+	.action(async (opts: { port: string; host: string; databaseUrl?: string; sqliteFile: string; agentsDir?: string; apiKey?: string; logLevel: string }) => {
+		const port = Number(opts.port);
+		if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${opts.port}`);
+		// Read from the environment here rather than as an option default, so `--help` never shows it.
+		const apiKey = opts.apiKey ?? process.env.AGENT_BRIDGE_API_KEY ?? undefined;
+		const model = process.env.OPENAI_BASE_URL || process.env.OPENAI_API_KEY
+			? {
+					baseURL: process.env.OPENAI_BASE_URL || 'https://api.openai.com/v1',
+					apiKey: process.env.OPENAI_API_KEY || 'none',
+					model: process.env.OPENAI_MODEL || 'gpt-4o-mini',
+				}
+			: null;
+		const app = await buildApp({
+			databaseUrl: opts.databaseUrl || undefined,
+			sqliteFile: opts.sqliteFile,
+			agentsDir: opts.agentsDir || undefined,
+			engine: createEngine({ model }),
+			apiKey: apiKey || undefined,
+			logger: { level: opts.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+		});
+		app.log.info(
+			{
+				engine: model ? 'model' : 'offline',
+				...(model ? { modelBaseUrl: model.baseURL, model: model.model } : {}),
+				database: opts.databaseUrl ? 'postgres' : opts.sqliteFile,
+				agents: app.agentBridge.agents.list().map((a) => a.id),
+			},
+			'agent server configured',
+		);
+		for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+			process.once(signal, () => {
+				app.log.info({ signal }, 'shutting down');
+				app.close().then(
+					() => process.exit(0),
+					() => process.exit(1),
+				);
+			});
+		}
+		await app.listen({ port, host: opts.host });
+	});
+
+program
+	.command('create-workspace')
+	.description('create a workspace and print its first API key (agencies: one workspace per client)')
+	.requiredOption('--name <name>', 'workspace name')
+	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)', process.env.DATABASE_URL)
+	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? 'data/agent-bridge.db')
+	.action(async (opts: { name: string; databaseUrl?: string; sqliteFile: string }) => {
+		const store = await openStore({ databaseUrl: opts.databaseUrl || undefined, sqliteFile: opts.sqliteFile });
+		try {
+			const key = generateApiKey();
+			const workspace = await store.db.transaction().execute(async (trx) => {
+				const ws = await createWorkspace(trx, opts.name);
+				await addApiKey(trx, ws.id, key, 'created');
+				return ws;
+			});
+			process.stdout.write(`workspace ${workspace.id} "${workspace.name}"\nAPI key (shown only once): ${key}\n`);
+		} finally {
+			await store.close();
+		}
+	});
+
+program.parseAsync(process.argv).catch((err: Error) => {
+	process.stderr.write(`agent-bridge: ${err.message}\n`);
+	process.exit(1);
+});

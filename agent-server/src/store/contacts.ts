@@ -1,0 +1,104 @@
+import type { ContactSnapshot, CustomFieldValue } from '../engine/types';
+import { newId, nowIso } from '../util/ids';
+import { parseJson, toJson } from '../util/json';
+import type { ContactRow, Queryable } from './schema';
+
+export interface Contact extends ContactSnapshot {
+	createdAt: string;
+	updatedAt: string;
+}
+
+export type StandardField = 'firstName' | 'lastName' | 'email' | 'phone';
+
+export interface ContactChanges {
+	standard?: Partial<Record<StandardField, string | null>>;
+	/** Merged into the stored custom fields; null removes a field. */
+	custom?: Record<string, CustomFieldValue>;
+}
+
+export function contactFromRow(row: ContactRow): Contact {
+	return {
+		id: row.id,
+		firstName: row.first_name,
+		lastName: row.last_name,
+		email: row.email,
+		phone: row.phone,
+		customFields: parseJson<Record<string, CustomFieldValue>>(row.custom_fields, {}),
+		tags: parseJson<string[]>(row.tags, []),
+		createdAt: row.created_at,
+		updatedAt: row.updated_at,
+	};
+}
+
+export function snapshot(contact: Contact): ContactSnapshot {
+	const { createdAt: _c, updatedAt: _u, ...rest } = contact;
+	return rest;
+}
+
+export async function getContact(db: Queryable, workspaceId: string, id: string): Promise<Contact | undefined> {
+	const row = await db
+		.selectFrom('contacts')
+		.selectAll()
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.executeTakeFirst();
+	return row ? contactFromRow(row) : undefined;
+}
+
+export async function insertContact(
+	db: Queryable,
+	workspaceId: string,
+	init: { id?: string; standard?: Partial<Record<StandardField, string | null>> } = {},
+): Promise<Contact> {
+	const at = nowIso();
+	const row: ContactRow = {
+		id: init.id ?? newId('ct'),
+		workspace_id: workspaceId,
+		first_name: init.standard?.firstName ?? null,
+		last_name: init.standard?.lastName ?? null,
+		email: init.standard?.email ?? null,
+		phone: init.standard?.phone ?? null,
+		custom_fields: '{}',
+		tags: '[]',
+		created_at: at,
+		updated_at: at,
+	};
+	await db.insertInto('contacts').values(row).execute();
+	return contactFromRow(row);
+}
+
+/** Applies changes to a loaded contact and writes it; returns the new state. */
+export async function updateContact(db: Queryable, workspaceId: string, contact: Contact, changes: ContactChanges): Promise<Contact> {
+	const next: Contact = { ...contact, customFields: { ...contact.customFields }, tags: [...contact.tags] };
+	for (const [key, value] of Object.entries(changes.standard ?? {})) {
+		if (value !== undefined) next[key as StandardField] = value;
+	}
+	for (const [key, value] of Object.entries(changes.custom ?? {})) {
+		if (value === null) delete next.customFields[key];
+		else next.customFields[key] = value;
+	}
+	return writeContact(db, workspaceId, next);
+}
+
+export async function setTags(db: Queryable, workspaceId: string, contact: Contact, tags: string[]): Promise<Contact> {
+	return writeContact(db, workspaceId, { ...contact, tags });
+}
+
+async function writeContact(db: Queryable, workspaceId: string, next: Contact): Promise<Contact> {
+	next.updatedAt = nowIso();
+	await db
+		.updateTable('contacts')
+		.set({
+			first_name: next.firstName,
+			last_name: next.lastName,
+			email: next.email,
+			phone: next.phone,
+			custom_fields: toJson(next.customFields),
+			tags: toJson(next.tags),
+			updated_at: next.updatedAt,
+		})
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', next.id)
+		.execute();
+	return next;
+}

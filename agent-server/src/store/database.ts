@@ -1,0 +1,100 @@
+// Opens SQLite (default) or PostgreSQL (when a URL is given) behind one Kysely instance and migrates it.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Pool } from 'pg';
+import { migrationProvider } from './migrations';
+import type { Database, Db } from './schema';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+	/** postgres://... selects PostgreSQL; otherwise SQLite. */
+	databaseUrl?: string;
+	/** SQLite file; default ./data/agent-bridge.db. ":memory:" works too. */
+	sqliteFile?: string;
+	/** PostgreSQL schema to use (created if missing); lets tests isolate themselves. */
+	pgSchema?: string;
+}
+
+export interface Store {
+	db: Db;
+	dialect: Dialect;
+	close(): Promise<void>;
+}
+
+export const DEFAULT_SQLITE_FILE = path.join('data', 'agent-bridge.db');
+
+function isPostgresUrl(url: string | undefined): url is string {
+	return !!url && /^postgres(ql)?:\/\//i.test(url);
+}
+
+export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
+	let db: Db;
+	let dialect: Dialect;
+	if (isPostgresUrl(options.databaseUrl)) {
+		dialect = 'postgres';
+		const schema = options.pgSchema;
+		if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+		if (schema) {
+			// Create the schema with a throwaway connection before the pool pins search_path to it.
+			const setup = new Pool({ connectionString: options.databaseUrl, max: 1 });
+			try {
+				await setup.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+			} finally {
+				await setup.end();
+			}
+		}
+		const pool = new Pool({
+			connectionString: options.databaseUrl,
+			max: 10,
+			...(schema ? { options: `-c search_path=${schema}` } : {}),
+		});
+		db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	} else {
+		dialect = 'sqlite';
+		const file = options.sqliteFile ?? (options.databaseUrl ? sqliteFileFromUrl(options.databaseUrl) : DEFAULT_SQLITE_FILE);
+		if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+		const sqlite = new BetterSqlite3(file);
+		sqlite.pragma('journal_mode = WAL');
+		// Several server processes may share the file: wait for the writer instead of failing at once.
+		sqlite.pragma('busy_timeout = 5000');
+		db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+	}
+
+	try {
+		await migrate(db);
+	} catch (err) {
+		await db.destroy();
+		throw err;
+	}
+	return { db, dialect, close: () => db.destroy() };
+}
+
+function sqliteFileFromUrl(url: string): string {
+	// Accept "sqlite:./file.db", "file:./file.db" or a plain path.
+	return url.replace(/^(sqlite|file):(\/\/)?/i, '');
+}
+
+export async function migrate(db: Db): Promise<void> {
+	const migrator = new Migrator({ db, provider: migrationProvider });
+	const { error, results } = await migrator.migrateToLatest();
+	if (error) {
+		const failed = results?.find((r) => r.status === 'Error');
+		throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String((error as Error).message ?? error)}`);
+	}
+}
+
+/** Drops a PostgreSQL schema (tests clean up after themselves). */
+export async function dropPgSchema(databaseUrl: string, schema: string): Promise<void> {
+	if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+	const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+	try {
+		await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+	} finally {
+		await pool.end();
+	}
+}
+
+export { sql };

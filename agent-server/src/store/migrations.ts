@@ -1,0 +1,136 @@
+// Schema migrations, kept in code so the server has no migration files to ship. Only portable SQL types.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const text = 'text' as const;
+
+const m001: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('workspaces')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('name', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.execute();
+
+		await db.schema
+			.createTable('api_keys')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('key_hash', text, (c) => c.notNull().unique())
+			.addColumn('prefix', text, (c) => c.notNull())
+			.addColumn('name', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.execute();
+
+		await db.schema
+			.createTable('contacts')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('first_name', text)
+			.addColumn('last_name', text)
+			.addColumn('email', text)
+			.addColumn('phone', text)
+			.addColumn('custom_fields', text, (c) => c.notNull())
+			.addColumn('tags', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('updated_at', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('contacts_workspace').on('contacts').columns(['workspace_id', 'id']).execute();
+
+		await db.schema
+			.createTable('conversations')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('agent_id', text, (c) => c.notNull())
+			.addColumn('contact_id', text, (c) => c.notNull())
+			.addColumn('channel', text, (c) => c.notNull())
+			.addColumn('status', text, (c) => c.notNull())
+			.addColumn('collected', text, (c) => c.notNull())
+			.addColumn('fired_actions', text, (c) => c.notNull())
+			.addColumn('turn_count', 'integer', (c) => c.notNull())
+			.addColumn('intent', text)
+			.addColumn('sentiment', text)
+			.addColumn('summary', text)
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('updated_at', text, (c) => c.notNull())
+			.execute();
+		await db.schema
+			.createIndex('conversations_contact')
+			.on('conversations')
+			.columns(['workspace_id', 'contact_id', 'id'])
+			.execute();
+
+		await db.schema
+			.createTable('messages')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('conversation_id', text, (c) => c.notNull())
+			.addColumn('role', text, (c) => c.notNull())
+			.addColumn('source', text, (c) => c.notNull())
+			.addColumn('text', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('messages_conversation').on('messages').columns(['conversation_id', 'id']).execute();
+
+		await db.schema
+			.createTable('timeline')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('conversation_id', text, (c) => c.notNull())
+			.addColumn('at', text, (c) => c.notNull())
+			.addColumn('kind', text, (c) => c.notNull())
+			.addColumn('detail', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('timeline_conversation').on('timeline').columns(['conversation_id', 'id']).execute();
+
+		await db.schema
+			.createTable('subscriptions')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('url', text, (c) => c.notNull())
+			.addColumn('events', text, (c) => c.notNull())
+			.addColumn('filters', text, (c) => c.notNull())
+			.addColumn('secret', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('deleted_at', text)
+			.execute();
+		await db.schema.createIndex('subscriptions_workspace').on('subscriptions').columns(['workspace_id']).execute();
+
+		await db.schema
+			.createTable('events')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('type', text, (c) => c.notNull())
+			.addColumn('conversation_id', text)
+			.addColumn('contact_id', text)
+			.addColumn('envelope', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.execute();
+
+		await db.schema
+			.createTable('deliveries')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('event_id', text, (c) => c.notNull())
+			.addColumn('subscription_id', text, (c) => c.notNull())
+			.addColumn('status', text, (c) => c.notNull())
+			.addColumn('attempts', 'integer', (c) => c.notNull())
+			.addColumn('next_attempt_at', text, (c) => c.notNull())
+			.addColumn('last_error', text)
+			.addColumn('last_status_code', 'integer')
+			.addColumn('locked_until', text)
+			.addColumn('lease_token', text)
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('updated_at', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+		await db.schema.createIndex('deliveries_event').on('deliveries').columns(['event_id']).execute();
+	},
+};
+
+export const migrationProvider: MigrationProvider = {
+	async getMigrations() {
+		return { '001_initial': m001 };
+	},
+};

@@ -1,0 +1,123 @@
+// Row types of the database. Timestamps are ISO-8601 text, JSON columns are text, ids are prefixed text.
+import type { Kysely, Transaction } from 'kysely';
+
+export interface WorkspaceRow {
+	id: string;
+	workspace_id: string;
+	name: string;
+	created_at: string;
+}
+
+export interface ApiKeyRow {
+	id: string;
+	workspace_id: string;
+	key_hash: string;
+	prefix: string;
+	name: string;
+	created_at: string;
+}
+
+export interface ContactRow {
+	id: string;
+	workspace_id: string;
+	first_name: string | null;
+	last_name: string | null;
+	email: string | null;
+	phone: string | null;
+	custom_fields: string;
+	tags: string;
+	created_at: string;
+	updated_at: string;
+}
+
+export interface ConversationRow {
+	id: string;
+	workspace_id: string;
+	agent_id: string;
+	contact_id: string;
+	channel: string;
+	status: string;
+	collected: string;
+	fired_actions: string;
+	turn_count: number;
+	intent: string | null;
+	sentiment: string | null;
+	summary: string | null;
+	created_at: string;
+	updated_at: string;
+}
+
+export interface MessageRow {
+	id: string;
+	workspace_id: string;
+	conversation_id: string;
+	role: 'contact' | 'agent' | 'human';
+	source: 'engine' | 'workflow' | 'api';
+	text: string;
+	created_at: string;
+}
+
+export interface TimelineRow {
+	id: string;
+	workspace_id: string;
+	conversation_id: string;
+	at: string;
+	kind: string;
+	detail: string;
+}
+
+export interface SubscriptionRow {
+	id: string;
+	workspace_id: string;
+	url: string;
+	events: string;
+	filters: string;
+	secret: string;
+	created_at: string;
+	deleted_at: string | null;
+}
+
+export interface EventRow {
+	id: string;
+	workspace_id: string;
+	type: string;
+	conversation_id: string | null;
+	contact_id: string | null;
+	envelope: string;
+	created_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface DeliveryRow {
+	id: string;
+	workspace_id: string;
+	event_id: string;
+	subscription_id: string;
+	status: DeliveryStatus;
+	attempts: number;
+	next_attempt_at: string;
+	last_error: string | null;
+	last_status_code: number | null;
+	locked_until: string | null;
+	lease_token: string | null;
+	created_at: string;
+	updated_at: string;
+}
+
+export interface Database {
+	workspaces: WorkspaceRow;
+	api_keys: ApiKeyRow;
+	contacts: ContactRow;
+	conversations: ConversationRow;
+	messages: MessageRow;
+	timeline: TimelineRow;
+	subscriptions: SubscriptionRow;
+	events: EventRow;
+	deliveries: DeliveryRow;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction: store functions work inside or outside one. */
+export type Queryable = Kysely<Database>;
