@@ -55,6 +55,7 @@ export function resolveMergeField(key: string, ctx: TemplateContext): string | u
 // Removing a field must not leave "Thanks !" or "Hi , there": tidy only around the removed spots.
 function tidy(text: string): string {
 	return text
+		.replace(/\u0000(?:[ \t]*\u0000)+/g, GAP)
 		.replace(/(^|\n)[ \t]*\u0000[ \t]*[,;:]?[ \t]*(\w)?/g, (_m, start: string, next?: string) => start + (next ? next.toUpperCase() : ''))
 		.replace(/[ \t]*[,;:][ \t]*\u0000[ \t]*(?=[.!?])/g, '')
 		.replace(/[ \t]*\u0000[ \t]*(?=[.,!?;:)])/g, '')
