@@ -78,3 +78,10 @@ export function applyUpdates(contact: ContactSnapshot, updates: TurnOutcome['con
 		customFields: { ...contact.customFields, ...updates.custom },
 	};
 }
+
+/** The field the contact is most likely answering: the one the agent's last message asked for, else the next missing one. */
+export function pendingField(agent: AgentConfig, known: Record<string, string>, transcript: TranscriptEntry[] = []): AgentField | null {
+	const lastAgent = [...transcript].reverse().find((e) => e.role !== 'contact');
+	const asked = lastAgent && agent.fields.find((f) => known[f.name] === undefined && lastAgent.text.includes(f.question));
+	return asked || nextMissingField(agent, known, transcript);
+}

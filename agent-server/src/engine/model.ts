@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AgentConfig, AgentField } from './agent-config';
 import { describeCondition } from './actions';
 import { detectIntent, detectSentiment, extractAmount, extractEmail, extractFields, extractPhone, matchKeywordList, matchPattern } from './extract';
-import { applyUpdates, knownFields, nextMissingField } from './fields';
+import { applyUpdates, knownFields, nextMissingField, pendingField } from './fields';
 import { composeReply, decideTurn, matchingRule, OFFLINE_RUBRIC, scoreLeadOffline } from './offline';
 import { render } from './templates';
 import type { ContactSnapshot, Engine, ScoreInput, ScoreResult, TranscriptEntry, TurnInput, TurnOutcome } from './types';
@@ -243,7 +243,7 @@ export function createModelEngine(options: ModelEngineOptions): Engine {
 	async function runTurn(input: TurnInput): Promise<TurnOutcome> {
 		const { agent, contact, conversation, transcript, message } = input;
 		const known0 = knownFields(agent, contact, conversation.collected);
-		const pending = nextMissingField(agent, known0, transcript)?.name ?? null;
+		const pending = pendingField(agent, known0, transcript)?.name ?? null;
 		// Deterministic extraction runs first: it fills what the model misses and is all we have if the call fails.
 		const deterministic = extractFields(agent, message, { known: known0, pending });
 		const detIntent = detectIntent(message, agent.intents);

@@ -2,7 +2,7 @@
 import type { AgentConfig, ReplyRule } from './agent-config';
 import { evaluateActions, evaluateTags } from './actions';
 import { detectIntent, detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
-import { applyUpdates, contactUpdatesFor, contactValue, knownFields, nextMissingField } from './fields';
+import { applyUpdates, contactUpdatesFor, contactValue, knownFields, nextMissingField, pendingField } from './fields';
 import { render } from './templates';
 import type { ActionDecision, ContactSnapshot, Engine, ScoreInput, ScoreResult, TranscriptEntry, TurnInput, TurnOutcome } from './types';
 
@@ -101,7 +101,7 @@ async function runOfflineTurn(input: TurnInput): Promise<TurnOutcome> {
 export function offlineOutcome(input: TurnInput, now?: Date): TurnOutcome {
 	const { agent, contact, conversation, transcript, message } = input;
 	const known0 = knownFields(agent, contact, conversation.collected);
-	const pending = nextMissingField(agent, known0, transcript)?.name ?? null;
+	const pending = pendingField(agent, known0, transcript)?.name ?? null;
 	const collected = extractFields(agent, message, { known: known0, pending, now });
 	return decideTurn(input, collected, detectIntent(message, agent.intents), detectSentiment(message));
 }
