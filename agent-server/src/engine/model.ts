@@ -198,8 +198,10 @@ function chatMessages(system: string, transcript: TranscriptEntry[], message: st
 class MalformedAnswer extends Error {}
 
 /** A short, secret-free reason for the timeline. */
-export function failureReason(error: unknown): string {
+export function failureReason(error: unknown, elapsedMs = 0, timeoutMs = Infinity): string {
 	if (error instanceof OpenAI.APIConnectionTimeoutError) return 'model request timed out';
+	// Some runtimes hand the SDK an abort error it cannot recognise; the elapsed time tells the timeout apart.
+	if (error instanceof OpenAI.APIConnectionError && elapsedMs >= timeoutMs * 0.95) return 'model request timed out';
 	if (error instanceof OpenAI.APIError && typeof error.status === 'number') return `model answered HTTP ${error.status}`;
 	if (error instanceof OpenAI.APIConnectionError) return 'model endpoint unreachable';
 	if (error instanceof SyntaxError) return 'model answer was not valid JSON';
@@ -221,10 +223,11 @@ function clampScore(result: z.infer<typeof ModelScore>): ScoreResult {
 
 export function createModelEngine(options: ModelEngineOptions): Engine {
 	// One client per engine: no global state, and the key stays inside it.
+	const timeoutMs = options.timeoutMs ?? 20_000;
 	const client = new OpenAI({
 		baseURL: options.baseURL,
 		apiKey: options.apiKey,
-		timeout: options.timeoutMs ?? 20_000,
+		timeout: timeoutMs,
 		maxRetries: options.maxRetries ?? 1,
 	});
 
@@ -248,6 +251,7 @@ export function createModelEngine(options: ModelEngineOptions): Engine {
 		const deterministic = extractFields(agent, message, { known: known0, pending });
 		const detIntent = detectIntent(message, agent.intents);
 		const detSentiment = detectSentiment(message);
+		const started = Date.now();
 		try {
 			const raw = await completeJson(
 				agent.model ?? options.model,
@@ -269,7 +273,7 @@ export function createModelEngine(options: ModelEngineOptions): Engine {
 			const summary = answer.summary?.trim() ? answer.summary.trim().slice(0, 2000) : updates.summary;
 			return { ...updates, reply: reply || composeReply({ agent, contact: updated, known: { ...known0, ...collected }, actions: updates.actions, transcript, turn: conversation.turn }), summary };
 		} catch (error) {
-			const reason = failureReason(error);
+			const reason = failureReason(error, Date.now() - started, timeoutMs);
 			const fallbackOutcome = decideTurn(input, deterministic, detIntent, detSentiment, { modelCalls: 1, fallback: reason });
 			if (agent.replies.fallback) {
 				const updated = applyUpdates(contact, fallbackOutcome.contactUpdates);
@@ -291,6 +295,7 @@ export function createModelEngine(options: ModelEngineOptions): Engine {
 			collected: input.collected,
 			transcript: input.transcript.slice(-MAX_TRANSCRIPT).map((e) => `${e.role}: ${e.text}`),
 		};
+		const started = Date.now();
 		try {
 			const raw = await completeJson(
 				options.model,
@@ -313,7 +318,7 @@ export function createModelEngine(options: ModelEngineOptions): Engine {
 			return clampScore(ModelScore.parse(raw));
 		} catch (error) {
 			const offline = scoreLeadOffline(input);
-			return { ...offline, rationale: `${offline.rationale} (${failureReason(error)}; scored by rules)` };
+			return { ...offline, rationale: `${offline.rationale} (${failureReason(error, Date.now() - started, timeoutMs)}; scored by rules)` };
 		}
 	}
 
