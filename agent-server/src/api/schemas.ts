@@ -61,10 +61,11 @@ export const scoreBody = z
 		conversationId: id.optional(),
 		writeToField: customFieldName.optional(),
 	})
-	.optional();
+	// Every field is optional, so no body at all is fine too.
+	.nullish();
 
 export const subscriptionBody = z.strictObject({
-	url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
+	url: z.url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? 'is required' : 'must be an http(s) URL') }).max(2000),
 	events: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length),
 	filters: z
 		.strictObject({

@@ -1,0 +1,151 @@
+// Test helpers: an app on a temporary SQLite file with a known API key, a scriptable stub engine, a small agent
+// registry, and a local HTTP receiver for webhook deliveries.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildAppOptions } from '../app';
+import { AgentConfig, type AgentRegistry } from '../engine/agent-config';
+import type { Engine, TurnInput, TurnOutcome } from '../engine/types';
+
+export const TEST_API_KEY = 'ab_test_key_0123456789';
+
+export const TEST_AGENT = AgentConfig.parse({
+	id: 'test-agent',
+	name: 'Test Agent',
+	description: 'An agent for tests',
+	fields: [
+		{ name: 'budget', question: 'Budget?', mapsTo: 'custom_field.budget_range', extract: { kind: 'amount' } },
+		{ name: 'email', question: 'Email?', mapsTo: 'contact.email', required: false, extract: { kind: 'email' } },
+	],
+	intents: [{ name: 'book_call', keywords: ['book'] }],
+	actions: [
+		{ id: 'lead_scoring', name: 'Lead Scoring', condition: { fieldsProvided: ['budget'] } },
+		{ id: 'booked', name: 'Booked', condition: { intent: ['book_call'] } },
+	],
+	tagRules: [{ tag: 'interested_pricing', keywords: ['price'] }],
+});
+
+export const OTHER_AGENT = AgentConfig.parse({ id: 'other-agent', name: 'Other Agent', channels: ['web'] });
+
+export function testRegistry(agents = [TEST_AGENT, OTHER_AGENT]): AgentRegistry {
+	const byId = new Map(agents.map((a) => [a.id, a]));
+	return { list: () => [...agents], get: (id) => byId.get(id) };
+}
+
+/**
+ * A deterministic engine: "fire:<actionId>" in a message fires that action, "budget:<value>" collects the budget
+ * (and writes custom field budget_range), "email:<value>" sets the contact's email. Every call is recorded.
+ */
+export function stubEngine(overrides: Partial<Engine> = {}): Engine & { turns: TurnInput[] } {
+	const turns: TurnInput[] = [];
+	return {
+		kind: 'offline',
+		turns,
+		async runTurn(input: TurnInput): Promise<TurnOutcome> {
+			turns.push(input);
+			const budget = /budget:(\S+)/.exec(input.message)?.[1];
+			const email = /email:(\S+)/.exec(input.message)?.[1];
+			return {
+				reply: `You said: ${input.message}`,
+				collected: budget ? { budget } : {},
+				contactUpdates: { standard: email ? { email } : {}, custom: budget ? { budget_range: budget } : {} },
+				intent: null,
+				sentiment: 'neutral',
+				summary: `turn ${input.conversation.turn}`,
+				actions: input.agent.actions.map((a) => {
+					const fired = input.message.includes(`fire:${a.id}`) && !input.conversation.firedActions.includes(a.id);
+					return { actionId: a.id, name: a.name, fired, reason: fired ? `asked for ${a.id}` : `no fire:${a.id}` };
+				}),
+				modelCalls: 0,
+			};
+		},
+		async scoreLead() {
+			return { score: 8, rationale: 'budget and timeline given', confidence: 0.75 };
+		},
+		...overrides,
+	};
+}
+
+export interface TestApp {
+	app: FastifyInstance;
+	apiKey: string;
+	dir: string;
+	/** Authorized inject helper. */
+	call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): ReturnType<FastifyInstance['inject']>;
+	close(): Promise<void>;
+}
+
+export async function buildTestApp(options: BuildAppOptions = {}): Promise<TestApp> {
+	const dir = mkdtempSync(path.join(tmpdir(), 'agent-bridge-test-'));
+	const apiKey = options.apiKey ?? TEST_API_KEY;
+	const app = await buildApp({
+		sqliteFile: path.join(dir, 'test.db'),
+		agents: testRegistry(),
+		engine: stubEngine(),
+		relay: { enabled: false },
+		...options,
+		apiKey,
+	});
+	await app.ready();
+	return {
+		app,
+		apiKey,
+		dir,
+		call: (method, url, body, headers = {}) =>
+			app.inject({
+				method,
+				url,
+				headers: { authorization: `Bearer ${apiKey}`, ...headers },
+				...(body !== undefined ? { payload: body as object } : {}),
+			}),
+		async close() {
+			await app.close();
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+}
+
+export interface ReceivedRequest {
+	method: string;
+	url: string;
+	headers: IncomingHttpHeaders;
+	body: string;
+}
+
+/** A local webhook receiver; `respond` picks the status for each request (default 200). */
+export async function startReceiver(respond: (req: ReceivedRequest, index: number) => number = () => 200) {
+	const received: ReceivedRequest[] = [];
+	const waiters: { count: number; resolve: () => void }[] = [];
+	const server = createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', () => {
+			const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+			const status = respond(entry, received.length);
+			received.push(entry);
+			res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+			for (const w of waiters.filter((x) => received.length >= x.count)) {
+				waiters.splice(waiters.indexOf(w), 1);
+				w.resolve();
+			}
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://127.0.0.1:${port}/webhook`,
+		received,
+		/** Resolves once `count` requests have arrived (rejects after timeoutMs). */
+		waitFor(count: number, timeoutMs = 5000): Promise<void> {
+			if (received.length >= count) return Promise.resolve();
+			return new Promise((resolve, reject) => {
+				const timer = setTimeout(() => reject(new Error(`receiver got ${received.length} of ${count} requests`)), timeoutMs);
+				waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+			});
+		},
+		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+	};
+}
