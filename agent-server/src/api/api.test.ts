@@ -287,7 +287,9 @@ describe('HTTP API', () => {
 		it('rejects bad replies and changes nothing', async () => {
 			const first = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi' })).json();
 			const url = `/v1/conversations/${first.conversation.id}/replies`;
-			await expectUnchanged(t, () => t.call('POST', url, {}), 400, /body\/text: is required/);
+			await expectUnchanged(t, () => t.call('POST', url, {}), 400, /exactly one of text and instructions/);
+			await expectUnchanged(t, () => t.call('POST', url, { text: 'a', instructions: 'b' }), 400, /exactly one/);
+			await expectUnchanged(t, () => t.call('POST', url, { text: 'a', onlyIfNoReplySince: 'yesterday' }), 400, /onlyIfNoReplySince/);
 			await expectUnchanged(t, () => t.call('POST', url, { text: 1 }), 400);
 			await expectUnchanged(t, () => t.call('POST', url, { text: 'hi', foo: 1 }), 400, /Unrecognized key/);
 			await expectUnchanged(t, () => t.call('POST', '/v1/conversations/conv_nope/replies', { text: 'hi' }), 404);
@@ -460,5 +462,58 @@ describe('HTTP API', () => {
 	it('answers unknown routes with 404 in the error shape', async () => {
 		const res = await t.call('GET', '/v1/nope');
 		expect(res.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'Route GET /v1/nope not found' });
+	});
+
+	describe('additions for the complete node set', () => {
+		it('finds contacts by email or phone, and creates contacts', async () => {
+			const created = await t.call('POST', '/v1/contacts', { firstName: 'Lee', email: 'lee@example.com', customFields: { plan: 'pro' }, tags: ['vip'] });
+			expect(created.statusCode).toBe(201);
+			expect(created.json()).toMatchObject({ id: expect.stringMatching(/^ct_/), firstName: 'Lee', customFields: { plan: 'pro' }, tags: ['vip'] });
+			const found = await t.call('GET', '/v1/contacts?email=lee@example.com');
+			expect(found.json().data.map((c: { id: string }) => c.id)).toEqual([created.json().id]);
+			expect((await t.call('GET', '/v1/contacts?phone=123')).json().data).toEqual([]);
+			await expectUnchanged(t, () => t.call('GET', '/v1/contacts'), 400, /email or phone/);
+			await expectUnchanged(t, () => t.call('GET', '/v1/contacts?name=x'), 400);
+			await expectUnchanged(t, () => t.call('POST', '/v1/contacts', { nickname: 'x' }), 400, /Unrecognized key/);
+		});
+
+		it('starts a conversation for a contact with a text message', async () => {
+			const contact = (await t.call('POST', '/v1/contacts', { firstName: 'Lee' })).json();
+			const res = await t.call('POST', '/v1/conversations', { agentId: 'test-agent', contactId: contact.id, channel: 'web', text: 'Hi {{contact.first_name}}, still interested?' });
+			expect(res.statusCode).toBe(201);
+			expect(res.json()).toMatchObject({
+				conversation: { id: expect.stringMatching(/^conv_/), status: 'active', channel: 'web' },
+				message: { role: 'agent', source: 'api', text: 'Hi Lee, still interested?' },
+			});
+			await expectUnchanged(t, () => t.call('POST', '/v1/conversations', { agentId: 'test-agent', contactId: contact.id }), 400, /exactly one/);
+			await expectUnchanged(t, () => t.call('POST', '/v1/conversations', { agentId: 'test-agent', contactId: other.contactId, text: 'x' }), 404);
+			await expectUnchanged(t, () => t.call('POST', '/v1/conversations', { agentId: 'nope', contactId: contact.id, text: 'x' }), 404);
+		});
+
+		it('skips a reply when the contact wrote since, or a human handles it', async () => {
+			const since = new Date(Date.now() - 1000).toISOString();
+			const first = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi' })).json();
+			const url = `/v1/conversations/${first.conversation.id}/replies`;
+			const skipped = await t.call('POST', url, { text: 'Still there?', onlyIfNoReplySince: since });
+			expect(skipped.json()).toEqual({ skipped: true, reason: expect.stringMatching(/the contact wrote/) });
+			const sent = await t.call('POST', url, { text: 'Still there?', onlyIfNoReplySince: new Date(Date.now() + 1000).toISOString(), skipIfHuman: true });
+			expect(sent.json().message.text).toBe('Still there?');
+		});
+
+		it('filters subscriptions by tags and addedBy, and sends a test event', async () => {
+			const sub = (await t.call('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/t', events: ['contact.tag.added'], filters: { tags: ['hot_lead'], addedBy: 'api' }, sendTestEvent: true })).json();
+			const db = t.app.agentBridge.store.db;
+			// No real event yet: the example goes out.
+			const first = await db.selectFrom('deliveries').innerJoin('events', 'events.id', 'deliveries.event_id').select(['events.envelope']).where('subscription_id', '=', sub.id).execute();
+			expect(first).toHaveLength(1);
+			expect(JSON.parse(first[0].envelope)).toMatchObject({ type: 'contact.tag.added', example: true });
+			const contact = (await t.call('POST', '/v1/contacts', { firstName: 'Lee' })).json();
+			await t.call('POST', `/v1/contacts/${contact.id}/tags`, { tags: ['cold', 'hot_lead'] });
+			const rows = await db.selectFrom('deliveries').innerJoin('events', 'events.id', 'deliveries.event_id').select(['events.envelope']).where('subscription_id', '=', sub.id).execute();
+			expect(rows.map((r) => JSON.parse(r.envelope).tag)).toEqual(['hot_lead', 'hot_lead']);
+			const example = await t.call('GET', '/v1/events/examples/agent.action.triggered');
+			expect(example.json()).toMatchObject({ type: 'agent.action.triggered', version: 1, action: { id: 'lead_scoring' } });
+			expect((await t.call('GET', '/v1/events/examples/nope')).statusCode).toBe(400);
+		});
 	});
 });

@@ -1,11 +1,25 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
-import { addTags, contactOrThrow, contactView, patchContact, removeTag, scoreContact } from '../contacts/service';
+import { addTags, contactOrThrow, contactView, createContact, findContacts, patchContact, removeTag, scoreContact } from '../contacts/service';
 import type { StandardField } from '../store/contacts';
 import { causationOf } from './causation';
-import { idParams, patchContactBody, scoreBody, tagParams, tagsBody } from './schemas';
+import { HttpError } from '../util/http-error';
+import { contactQuery, createContactBody, idParams, patchContactBody, scoreBody, tagParams, tagsBody } from './schemas';
 
 export const contactRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+	app.get('/contacts', { schema: { querystring: contactQuery } }, async (request) => {
+		if (request.query.email === undefined && request.query.phone === undefined) {
+			throw new HttpError(400, 'querystring: give email or phone');
+		}
+		return { data: (await findContacts(ctx.store.db, request.workspaceId, request.query)).map(contactView) };
+	});
+
+	app.post('/contacts', { schema: { body: createContactBody } }, async (request, reply) => {
+		const { customFields, tags, ...standard } = request.body;
+		const contact = await createContact(ctx, request.workspaceId, { standard, custom: customFields ?? {}, tags: tags ?? [] }, causationOf(request));
+		return reply.status(201).send(contactView(contact));
+	});
+
 	app.get('/contacts/:id', { schema: { params: idParams } }, async (request) => {
 		return contactView(await contactOrThrow(ctx.store.db, request.workspaceId, request.params.id));
 	});

@@ -30,7 +30,6 @@ export const chatBody = z.strictObject({
 	channel: z.string().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'use letters, digits, "-" and "_"').optional(),
 });
 
-export const replyBody = z.strictObject({ text: nonBlank(4000) });
 
 const customFieldName = z
 	.string()
@@ -71,6 +70,49 @@ export const subscriptionBody = z.strictObject({
 		.strictObject({
 			agentId: id.optional(),
 			actionId: id.optional(),
+			channel: z.string().min(1).max(50).optional(),
+			outcome: z.string().min(1).max(100).optional(),
+			endReason: z.string().min(1).max(100).optional(),
+			tags: z.array(z.string().min(1).max(100)).max(100).optional(),
+			addedBy: z.enum(['agent', 'workflow', 'api']).optional(),
 		})
 		.optional(),
+	sendTestEvent: z.boolean().optional(),
 });
+
+export const contactQuery = z.strictObject({
+	email: z.string().min(1).max(320).optional(),
+	phone: z.string().min(1).max(50).optional(),
+});
+
+const standardFields = {
+	firstName: z.string().max(200).optional(),
+	lastName: z.string().max(200).optional(),
+	email: z.string().max(320).optional(),
+	phone: z.string().max(50).optional(),
+};
+
+export const createContactBody = z.strictObject({
+	...standardFields,
+	customFields: z.record(customFieldName, customFieldValue).optional(),
+	tags: z.array(tag).max(100).optional(),
+});
+
+export const startConversationBody = z
+	.strictObject({
+		agentId: id,
+		contactId: id,
+		channel: z.string().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'use letters, digits, "-" and "_"').optional(),
+		text: nonBlank(4000).optional(),
+		instructions: nonBlank(4000).optional(),
+	})
+	.refine((b) => (b.text === undefined) !== (b.instructions === undefined), 'give exactly one of text and instructions');
+
+export const replyOptionsBody = z
+	.strictObject({
+		text: nonBlank(4000).optional(),
+		instructions: nonBlank(4000).optional(),
+		onlyIfNoReplySince: z.iso.datetime({ offset: true }).optional(),
+		skipIfHuman: z.boolean().optional(),
+	})
+	.refine((b) => (b.text === undefined) !== (b.instructions === undefined), 'give exactly one of text and instructions');

@@ -1,7 +1,18 @@
 import { isIP } from 'node:net';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
-import { createSubscription, deleteSubscription, getSubscription, listSubscriptions, withoutSecret } from '../store/subscriptions';
+import { z } from 'zod';
+import { exampleEnvelope } from '../events/examples';
+import { insertDelivery, insertEventRow, recentEvents } from '../store/outbox';
+import {
+	EVENT_TYPES,
+	createSubscription,
+	deleteSubscription,
+	getSubscription,
+	listSubscriptions,
+	subscriptionMatches,
+	withoutSecret,
+} from '../store/subscriptions';
 import { HttpError, notFound } from '../util/http-error';
 import { idParams, subscriptionBody } from './schemas';
 
@@ -21,12 +32,28 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = as
 		const refused = refusedDestination(request.body.url);
 		if (refused) throw new HttpError(400, `body/url: ${refused}`);
 		const filters = Object.fromEntries(Object.entries(request.body.filters ?? {}).filter(([, v]) => v !== undefined));
-		const sub = await createSubscription(ctx.store.db, request.workspaceId, {
-			url: request.body.url,
-			events: [...new Set(request.body.events)],
-			filters,
+		const events = [...new Set(request.body.events)];
+		const sub = await ctx.store.db.transaction().execute(async (trx) => {
+			const created = await createSubscription(trx, request.workspaceId, { url: request.body.url, events, filters });
+			if (request.body.sendTestEvent) {
+				// The newest real event this subscription would have received, else the documented example.
+				const recent = (await recentEvents(trx, request.workspaceId, events)).find((e) => subscriptionMatches(created, e.envelope));
+				let eventId = recent?.id;
+				if (!eventId) {
+					const example = exampleEnvelope(events[0], request.workspaceId);
+					await insertEventRow(trx, request.workspaceId, example);
+					eventId = example.id;
+				}
+				await insertDelivery(trx, request.workspaceId, eventId, created.id);
+			}
+			return created;
 		});
+		if (request.body.sendTestEvent) ctx.deliveriesQueued();
 		return reply.status(201).send(sub);
+	});
+
+	app.get('/events/examples/:type', { schema: { params: z.object({ type: z.enum(EVENT_TYPES) }) } }, async (request) => {
+		return exampleEnvelope(request.params.type, request.workspaceId);
 	});
 
 	app.get('/subscriptions', async (request) => ({

@@ -2,7 +2,17 @@
 import type { AppContext } from '../context';
 import type { CustomFieldValue, ScoreResult } from '../engine/types';
 import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
-import { getContact, setTags, snapshot, updateContact, type Contact, type ContactChanges } from '../store/contacts';
+import {
+	contactFromRow,
+	getContact,
+	insertContact,
+	setTags,
+	snapshot,
+	updateContact,
+	type Contact,
+	type ContactChanges,
+	type StandardField,
+} from '../store/contacts';
 import {
 	addTimeline,
 	getConversation,
@@ -70,6 +80,28 @@ export async function patchContact(
 		}
 		return updated;
 	});
+}
+
+export async function findContacts(db: Queryable, workspaceId: string, query: { email?: string; phone?: string }): Promise<Contact[]> {
+	let q = db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId);
+	if (query.email !== undefined) q = q.where('email', '=', query.email);
+	if (query.phone !== undefined) q = q.where('phone', '=', query.phone);
+	const rows = await q.orderBy('id', 'desc').limit(20).execute();
+	return rows.map(contactFromRow);
+}
+
+export async function createContact(
+	ctx: AppContext,
+	workspaceId: string,
+	input: { standard: Partial<Record<StandardField, string>>; custom: Record<string, CustomFieldValue>; tags: string[] },
+	causationHeader?: string,
+): Promise<Contact> {
+	const { db } = ctx.store;
+	const created = await db.transaction().execute(async (trx) => {
+		const contact = await insertContact(trx, workspaceId, { standard: input.standard });
+		return Object.keys(input.custom).length ? updateContact(trx, workspaceId, contact, { custom: input.custom }) : contact;
+	});
+	return input.tags.length ? addTags(ctx, workspaceId, created.id, input.tags, causationHeader) : created;
 }
 
 export async function addTags(ctx: AppContext, workspaceId: string, id: string, tags: string[], causationHeader?: string): Promise<Contact> {

@@ -2,7 +2,7 @@
 // transaction (messages, contact updates, conversation state, timeline, outbox events and deliveries).
 import type { AgentConfig } from '../engine/agent-config';
 import { render } from '../engine/templates';
-import type { ActionDecision, TurnOutcome } from '../engine/types';
+import type { ActionDecision, ContactSnapshot, Engine, TranscriptEntry, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
 import { buildEnvelope, publishEvent, resolveCausation, type EnvelopeContext } from '../events/publish';
 import { getContact, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
@@ -14,6 +14,7 @@ import {
 	listMessages,
 	listTimeline,
 	toTranscript,
+	touchConversation,
 	updateConversationAfterTurn,
 	type Conversation,
 	type Message,
@@ -301,29 +302,72 @@ export async function getConversationDetail(ctx: AppContext, workspaceId: string
 	};
 }
 
+export interface ReplyInput {
+	text?: string;
+	instructions?: string;
+	/** Skip when the contact wrote after this time. */
+	onlyIfNoReplySince?: string;
+	/** Skip while a human handles the conversation. */
+	skipIfHuman?: boolean;
+}
+
+export type ReplyResult = { message: Message } | { skipped: true; reason: string };
+
+// Engines may offer to turn instructions into a message in the agent's persona; without it the instructions
+// are sent as written.
+type Composer = { composeMessage?: (input: { agent: AgentConfig; contact: ContactSnapshot | null; instructions: string; transcript: TranscriptEntry[] }) => Promise<string> };
+
+async function messageText(
+	ctx: AppContext,
+	agent: AgentConfig | undefined,
+	agentId: string,
+	contact: Contact | undefined,
+	collected: Record<string, string>,
+	transcript: TranscriptEntry[],
+	input: { text?: string; instructions?: string },
+): Promise<{ text: string; unknown: string[] }> {
+	let template = input.text ?? '';
+	const composer = ctx.engine as Engine & Composer;
+	if (input.instructions !== undefined) {
+		template =
+			agent && composer.composeMessage
+				? await composer.composeMessage({ agent, contact: contact ? snapshot(contact) : null, instructions: input.instructions, transcript })
+				: input.instructions;
+	}
+	const rendered = render(template, {
+		contact: contact ? snapshot(contact) : null,
+		agent: agent ? { id: agent.id, name: agent.name } : { id: agentId },
+		variables: agent?.variables ?? {},
+		collected,
+	});
+	if (rendered.text.trim() === '') throw new HttpError(400, 'body/text is empty once merge fields are filled in');
+	return rendered;
+}
+
 /** A workflow (or an API client) speaks as the agent; merge fields are filled from the stored contact. */
 export async function replyToConversation(
 	ctx: AppContext,
 	workspaceId: string,
 	conversationId: string,
-	text: string,
+	input: ReplyInput,
 	causationHeader?: string,
-): Promise<{ message: Message }> {
+): Promise<ReplyResult> {
 	const { db } = ctx.store;
 	const conversation = await getConversation(db, workspaceId, conversationId);
 	if (!conversation) throw notFound('conversation', conversationId);
+	const messages = await listMessages(db, workspaceId, conversationId);
+	const skip = skipReason(conversation, messages, input);
+	if (skip) {
+		await addTimeline(db, workspaceId, conversationId, 'workflow.reply_skipped', { reason: skip, ...(causationHeader ? { causationEventId: causationHeader } : {}) });
+		return { skipped: true, reason: skip };
+	}
 	const contact = await getContact(db, workspaceId, conversation.contactId);
 	const agent = ctx.agents.get(conversation.agentId);
-	const rendered = render(text, {
-		contact: contact ? snapshot(contact) : null,
-		agent: agent ? { id: agent.id, name: agent.name } : { id: conversation.agentId },
-		variables: agent?.variables ?? {},
-		collected: conversation.collected,
-	});
-	if (rendered.text.trim() === '') throw new HttpError(400, 'body/text is empty once merge fields are filled in');
+	const rendered = await messageText(ctx, agent, conversation.agentId, contact, conversation.collected, toTranscript(messages), input);
 	const source = causationHeader ? 'workflow' : 'api';
 	return db.transaction().execute(async (trx) => {
 		const message = await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source, text: rendered.text });
+		await touchConversation(trx, workspaceId, conversationId);
 		await addTimeline(trx, workspaceId, conversationId, source === 'workflow' ? 'workflow.reply' : 'message', {
 			messageId: message.id,
 			role: 'agent',
@@ -333,5 +377,57 @@ export async function replyToConversation(
 			...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
 		});
 		return { message };
+	});
+}
+
+function skipReason(conversation: Conversation, messages: Message[], input: ReplyInput): string | undefined {
+	if (input.skipIfHuman && (conversation.status === 'handoff' || messages.some((m) => m.role === 'human'))) {
+		return 'a human is handling this conversation';
+	}
+	if (input.onlyIfNoReplySince) {
+		const since = Date.parse(input.onlyIfNoReplySince);
+		const reply = messages.find((m) => m.role === 'contact' && Date.parse(m.createdAt) > since);
+		if (reply) return `the contact wrote at ${reply.createdAt}, after ${input.onlyIfNoReplySince}`;
+	}
+	return undefined;
+}
+
+export interface StartConversationInput {
+	agentId: string;
+	contactId: string;
+	channel?: string;
+	text?: string;
+	instructions?: string;
+}
+
+/** The agent opens a new conversation with a known contact (follow-ups, re-engagement, check-ins). */
+export async function startConversation(
+	ctx: AppContext,
+	workspaceId: string,
+	input: StartConversationInput,
+	causationHeader?: string,
+): Promise<{ conversation: { id: string; status: string; channel: string }; message: Message }> {
+	const { db } = ctx.store;
+	const agent = agentOrThrow(ctx, input.agentId);
+	const contact = await getContact(db, workspaceId, input.contactId);
+	if (!contact) throw notFound('contact', input.contactId);
+	const channel = input.channel ?? 'api';
+	const rendered = await messageText(ctx, agent, agent.id, contact, {}, [], input);
+	const source = causationHeader ? 'workflow' : 'api';
+	return db.transaction().execute(async (trx) => {
+		const conversation = await insertConversation(trx, workspaceId, { agentId: agent.id, contactId: contact.id, channel });
+		await addTimeline(trx, workspaceId, conversation.id, 'conversation.started', {
+			by: source,
+			...(causationHeader ? { causationEventId: causationHeader } : {}),
+		});
+		const message = await insertMessage(trx, workspaceId, conversation.id, { role: 'agent', source, text: rendered.text });
+		await addTimeline(trx, workspaceId, conversation.id, source === 'workflow' ? 'workflow.reply' : 'message', {
+			messageId: message.id,
+			role: 'agent',
+			source,
+			text: message.text,
+			...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
+		});
+		return { conversation: { id: conversation.id, status: conversation.status, channel }, message };
 	});
 }

@@ -29,6 +29,13 @@ export interface StoredEvent {
 
 /** Inserts the event and one delivery per matching live subscription; returns the number of deliveries. */
 export async function insertEvent(db: Queryable, workspaceId: string, envelope: EventEnvelope): Promise<number> {
+	await insertEventRow(db, workspaceId, envelope);
+	const subs = (await listSubscriptions(db, workspaceId)).filter((s) => subscriptionMatches(s, envelope));
+	for (const sub of subs) await insertDelivery(db, workspaceId, envelope.id, sub.id);
+	return subs.length;
+}
+
+export async function insertEventRow(db: Queryable, workspaceId: string, envelope: EventEnvelope): Promise<void> {
 	await db
 		.insertInto('events')
 		.values({
@@ -41,32 +48,45 @@ export async function insertEvent(db: Queryable, workspaceId: string, envelope: 
 			created_at: envelope.createdAt,
 		})
 		.execute();
-	const action = envelope.action as { id?: string } | undefined;
-	const subs = (await listSubscriptions(db, workspaceId)).filter((s) =>
-		subscriptionMatches(s, { type: envelope.type, agentId: envelope.agent?.id ?? null, actionId: action?.id ?? null }),
-	);
+}
+
+/** One delivery of one event to one subscription, due now. */
+export async function insertDelivery(db: Queryable, workspaceId: string, eventId: string, subscriptionId: string): Promise<void> {
 	const at = nowIso();
-	for (const sub of subs) {
-		await db
-			.insertInto('deliveries')
-			.values({
-				id: newId('dlv'),
-				workspace_id: workspaceId,
-				event_id: envelope.id,
-				subscription_id: sub.id,
-				status: 'pending',
-				attempts: 0,
-				next_attempt_at: at,
-				last_error: null,
-				last_status_code: null,
-				locked_until: null,
-				lease_token: null,
-				created_at: at,
-				updated_at: at,
-			})
-			.execute();
-	}
-	return subs.length;
+	await db
+		.insertInto('deliveries')
+		.values({
+			id: newId('dlv'),
+			workspace_id: workspaceId,
+			event_id: eventId,
+			subscription_id: subscriptionId,
+			status: 'pending',
+			attempts: 0,
+			next_attempt_at: at,
+			last_error: null,
+			last_status_code: null,
+			locked_until: null,
+			lease_token: null,
+			created_at: at,
+			updated_at: at,
+		})
+		.execute();
+}
+
+/** The newest events of the given types (newest first), for "send a test event". */
+export async function recentEvents(db: Queryable, workspaceId: string, types: string[], limit = 200): Promise<StoredEvent[]> {
+	const rows = await db
+		.selectFrom('events')
+		.selectAll()
+		.where('workspace_id', '=', workspaceId)
+		.where('type', 'in', types)
+		.orderBy('id', 'desc')
+		.limit(limit)
+		.execute();
+	return rows.map((row) => {
+		const envelope = parseJson<EventEnvelope>(row.envelope, {} as EventEnvelope);
+		return { id: row.id, type: row.type, depth: envelope.causation?.depth ?? 0, conversationId: row.conversation_id, envelope };
+	});
 }
 
 export async function getEvent(db: Queryable, workspaceId: string, id: string): Promise<StoredEvent | undefined> {

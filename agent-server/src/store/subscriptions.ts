@@ -9,6 +9,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export interface SubscriptionFilters {
 	agentId?: string;
 	actionId?: string;
+	channel?: string;
+	outcome?: string;
+	endReason?: string;
+	/** Tag events: any of these tags. */
+	tags?: string[];
+	addedBy?: 'agent' | 'workflow' | 'api';
 }
 
 export interface Subscription {
@@ -108,13 +114,21 @@ export async function deleteSubscription(db: Queryable, workspaceId: string, id:
 	return true;
 }
 
-/** Does this subscription want this event? Filters apply only to what the event carries. */
-export function subscriptionMatches(
-	sub: Subscription,
-	event: { type: string; agentId?: string | null; actionId?: string | null },
-): boolean {
-	if (!sub.events.includes(event.type as EventType)) return false;
-	if (sub.filters.agentId && sub.filters.agentId !== event.agentId) return false;
-	if (sub.filters.actionId && event.type === 'agent.action.triggered' && sub.filters.actionId !== event.actionId) return false;
+/** Does this subscription want this event? A filter applies only to the event types that carry its field. */
+export function subscriptionMatches(sub: Subscription, envelope: Record<string, any>): boolean {
+	const type = envelope.type as string;
+	const f = sub.filters;
+	if (!sub.events.includes(type as EventType)) return false;
+	if (f.agentId && envelope.agent?.id !== f.agentId) return false;
+	if (f.channel && envelope.conversation?.channel !== f.channel) return false;
+	if (type === 'agent.action.triggered' && f.actionId && envelope.action?.id !== f.actionId) return false;
+	if (type === 'conversation.ended') {
+		if (f.outcome && envelope.ending?.outcome !== f.outcome) return false;
+		if (f.endReason && envelope.ending?.reason !== f.endReason) return false;
+	}
+	if (type === 'contact.tag.added') {
+		if (f.tags?.length && !f.tags.includes(envelope.tag)) return false;
+		if (f.addedBy && envelope.addedBy !== f.addedBy) return false;
+	}
 	return true;
 }

@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type BuildAppOptions } from '../app';
 import { AgentConfig, type AgentRegistry } from '../engine/agent-config';
 import type { Engine, TurnInput, TurnOutcome } from '../engine/types';
@@ -74,7 +74,7 @@ export interface TestApp {
 	apiKey: string;
 	dir: string;
 	/** Authorized inject helper. */
-	call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): ReturnType<FastifyInstance['inject']>;
+	call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
 	close(): Promise<void>;
 }
 
