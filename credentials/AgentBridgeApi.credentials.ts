@@ -11,9 +11,12 @@ export class AgentBridgeApi implements ICredentialType {
 
 	displayName = 'Agent Bridge API';
 
-	documentationUrl = 'https://github.com/agent-bridge/agent-bridge#credentials';
+	documentationUrl = 'https://github.com/agent-bridge/agent-bridge/blob/main/docs/nodes.md#credential';
 
-	icon: Icon = 'file:../nodes/AgentBridge/agentBridge.svg';
+	icon: Icon = {
+		light: 'file:../nodes/AgentBridge/agentBridge.svg',
+		dark: 'file:../nodes/AgentBridge/agentBridge.dark.svg',
+	};
 
 	properties: INodeProperties[] = [
 		{
@@ -45,7 +48,9 @@ export class AgentBridgeApi implements ICredentialType {
 		},
 	};
 
-	// 401 here means a wrong key; the workspace route is the cheapest authenticated call.
+	// The workspace route is the cheapest authenticated call. n8n turns the answers into what the user sees:
+	// 401/403 → the messages below; 404 → not an Agent Bridge server; no answer at all → the network error code
+	// (ECONNREFUSED, ENOTFOUND, ETIMEDOUT...), which means a wrong Server URL or a server that is down.
 	// The HTTP client joins baseURL and url, so a trailing slash on the server URL is harmless.
 	test: ICredentialTestRequest = {
 		request: {
@@ -53,5 +58,29 @@ export class AgentBridgeApi implements ICredentialType {
 			url: '/v1/workspace',
 			method: 'GET',
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message: 'The server is reachable but rejected the API key: check the API Key',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message: 'The server is reachable but this API key may not be used: check the API Key',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message:
+						'Something answered at this address, but not an Agent Bridge server: check the Server URL',
+				},
+			},
+		],
 	};
 }

@@ -1,17 +1,21 @@
 import type {
 	IDataObject,
 	IExecuteFunctions,
+	IHttpRequestMethods,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { contactFields, contactOperations } from './ContactDescription';
 import {
 	agentBridgeApiRequest,
+	contactPath,
 	getCausationEventId,
 	itemError,
+	parseTags,
+	requiredString,
 	toCustomFieldValue,
 } from './GenericFunctions';
 
@@ -21,17 +25,19 @@ export class Contact implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Agent Bridge Contact',
 		name: 'agentBridgeContact',
-		icon: 'file:agentBridge.svg',
+		icon: { light: 'file:agentBridge.svg', dark: 'file:agentBridge.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Gets a contact, updates its standard and custom fields, and adds or removes tags.',
+		description:
+			'Gets, finds, creates and updates contacts: standard and custom fields, and tags the agent reads back.',
+		documentationUrl: 'https://github.com/agent-bridge/agent-bridge/blob/main/docs/nodes.md#contact',
 		defaults: {
 			name: 'Agent Bridge Contact',
 		},
 		usableAsTool: true,
-		inputs: ['main'],
-		outputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
 				name: 'agentBridgeApi',
@@ -65,80 +71,31 @@ export class Contact implements INodeType {
 		for (let i = 0; i < items.length; i++) {
 			try {
 				const causationEventId = getCausationEventId(items[i].json);
-				const contactId = String(this.getNodeParameter('contactId', i) ?? '').trim();
-				if (contactId === '') {
-					throw new NodeOperationError(this.getNode(), 'Contact ID is empty', { itemIndex: i });
-				}
-				const contactPath = `/v1/contacts/${encodeURIComponent(contactId)}`;
+				const request = (
+					method: IHttpRequestMethods,
+					path: string,
+					body?: IDataObject,
+					qs?: IDataObject,
+				) => agentBridgeApiRequest.call(this, method, path, body, qs, causationEventId);
 
-				let contact: IDataObject;
-				if (operation === 'get') {
-					contact = await agentBridgeApiRequest.call(
-						this,
-						'GET',
-						contactPath,
-						undefined,
-						undefined,
-						causationEventId,
-					);
-				} else if (operation === 'update') {
-					const body = buildUpdateBody(
-						this.getNodeParameter('updateFields', i, {}) as IDataObject,
-						this.getNodeParameter('customFields', i, {}) as IDataObject,
-					);
-					if (Object.keys(body).length === 0) {
-						throw new NodeOperationError(this.getNode(), 'Add at least one field to update', {
-							itemIndex: i,
-						});
-					}
-					contact = await agentBridgeApiRequest.call(
-						this,
-						'PATCH',
-						contactPath,
-						body,
-						undefined,
-						causationEventId,
-					);
-				} else if (operation === 'addTags') {
-					const tags = String(this.getNodeParameter('tags', i) ?? '')
-						.split(',')
-						.map((tag) => tag.trim())
-						.filter((tag) => tag !== '');
-					if (tags.length === 0) {
-						throw new NodeOperationError(this.getNode(), 'Add at least one tag', { itemIndex: i });
-					}
-					contact = await agentBridgeApiRequest.call(
-						this,
-						'POST',
-						`${contactPath}/tags`,
-						{ tags },
-						undefined,
-						causationEventId,
-					);
-				} else if (operation === 'removeTag') {
-					const tag = String(this.getNodeParameter('tag', i) ?? '').trim();
-					if (tag === '') {
-						throw new NodeOperationError(this.getNode(), 'Tag is empty', { itemIndex: i });
-					}
-					contact = await agentBridgeApiRequest.call(
-						this,
-						'DELETE',
-						`${contactPath}/tags/${encodeURIComponent(tag)}`,
-						undefined,
-						undefined,
-						causationEventId,
-					);
+				let contacts: IDataObject[];
+				if (operation === 'find') {
+					const findBy = this.getNodeParameter('findBy', i, 'email') as string;
+					const value = requiredString.call(this, findBy, i, findBy === 'phone' ? 'Phone' : 'Email');
+					contacts = await findContacts(request, { [findBy]: value });
+				} else if (operation === 'upsert') {
+					contacts = [await upsertContact.call(this, i, request)];
 				} else {
-					throw new NodeOperationError(
-						this.getNode(),
-						`The operation "${operation}" is not supported`,
-						{ itemIndex: i },
-					);
+					const contactId = requiredString.call(this, 'contactId', i, 'Contact ID');
+					contacts = [await changeContact.call(this, operation, i, contactPath(contactId), request)];
 				}
 
-				const json: IDataObject = { ...contact };
-				if (causationEventId) json.causationEventId = causationEventId;
-				returnData.push({ json, pairedItem: { item: i } });
+				// `contactId` lets the next Agent Bridge node find the contact with its default expression.
+				for (const contact of contacts) {
+					const json: IDataObject = { ...contact, contactId: contact.id };
+					if (causationEventId) json.causationEventId = causationEventId;
+					returnData.push({ json, pairedItem: { item: i } });
+				}
 			} catch (error) {
 				if (this.continueOnFail()) {
 					returnData.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
@@ -150,6 +107,96 @@ export class Contact implements INodeType {
 
 		return [returnData];
 	}
+}
+
+type Request = (
+	method: IHttpRequestMethods,
+	path: string,
+	body?: IDataObject,
+	qs?: IDataObject,
+) => Promise<IDataObject>;
+
+async function findContacts(request: Request, query: IDataObject): Promise<IDataObject[]> {
+	const response = await request('GET', '/v1/contacts', undefined, query);
+	return (Array.isArray(response.data) ? response.data : []) as IDataObject[];
+}
+
+/** get, update, addTags, removeTag: one contact by id. */
+async function changeContact(
+	this: IExecuteFunctions,
+	operation: string,
+	i: number,
+	path: string,
+	request: Request,
+): Promise<IDataObject> {
+	if (operation === 'get') return await request('GET', path);
+	if (operation === 'update') {
+		const body = buildUpdateBody(
+			this.getNodeParameter('updateFields', i, {}) as IDataObject,
+			this.getNodeParameter('customFields', i, {}) as IDataObject,
+		);
+		if (Object.keys(body).length === 0) {
+			throw new NodeOperationError(this.getNode(), 'Add at least one field to update', { itemIndex: i });
+		}
+		return await request('PATCH', path, body);
+	}
+	if (operation === 'addTags') {
+		const tags = parseTags(this.getNodeParameter('tags', i, ''));
+		if (tags.length === 0) {
+			throw new NodeOperationError(this.getNode(), 'Add at least one tag', { itemIndex: i });
+		}
+		return await request('POST', `${path}/tags`, { tags });
+	}
+	if (operation === 'removeTag') {
+		const tag = requiredString.call(this, 'tag', i, 'Tag');
+		return await request('DELETE', `${path}/tags/${encodeURIComponent(tag)}`);
+	}
+	throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported`, {
+		itemIndex: i,
+	});
+}
+
+/** Find by email, then by phone; update the first match, or create the contact. */
+async function upsertContact(this: IExecuteFunctions, i: number, request: Request): Promise<IDataObject> {
+	const email = String(this.getNodeParameter('email', i, '') ?? '').trim();
+	const phone = String(this.getNodeParameter('phone', i, '') ?? '').trim();
+	if (email === '' && phone === '') {
+		throw new NodeOperationError(this.getNode(), 'Give an email, a phone or both to find the contact by', {
+			itemIndex: i,
+		});
+	}
+	const additional = this.getNodeParameter('additionalFields', i, {}) as IDataObject;
+	const tags = parseTags(additional.tags);
+	const names: IDataObject = {};
+	for (const key of ['firstName', 'lastName']) {
+		const value = String(additional[key] ?? '').trim();
+		if (value !== '') names[key] = value;
+	}
+	const fields = buildUpdateBody(
+		names,
+		this.getNodeParameter('customFields', i, {}) as IDataObject,
+	);
+
+	let existing: IDataObject | undefined;
+	if (email !== '') existing = (await findContacts(request, { email }))[0];
+	if (!existing && phone !== '') existing = (await findContacts(request, { phone }))[0];
+
+	if (!existing) {
+		const body: IDataObject = { ...fields };
+		if (email !== '') body.email = email;
+		if (phone !== '') body.phone = phone;
+		if (tags.length > 0) body.tags = tags;
+		return { ...(await request('POST', '/v1/contacts', body)), created: true };
+	}
+
+	const path = contactPath(String(existing.id));
+	// Fill in the match key the contact lacks (found by phone, now also has the email), never overwrite it.
+	if (email !== '' && !existing.email) fields.email = email;
+	if (phone !== '' && !existing.phone) fields.phone = phone;
+	let contact = existing;
+	if (Object.keys(fields).length > 0) contact = await request('PATCH', path, fields);
+	if (tags.length > 0) contact = await request('POST', `${path}/tags`, { tags });
+	return { ...contact, created: false };
 }
 
 /** PATCH body: only the standard fields the user set, and custom fields merged as `{name: value}`. */

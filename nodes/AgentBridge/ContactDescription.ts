@@ -19,6 +19,18 @@ export const contactOperations: INodeProperties[] = [
 				action: 'Add tags to a contact',
 			},
 			{
+				name: 'Create or Update',
+				value: 'upsert',
+				description: 'Create a new record, or update the current one if it already exists (upsert)',
+				action: 'Create or update a contact',
+			},
+			{
+				name: 'Find',
+				value: 'find',
+				description: 'Find contacts by email or phone',
+				action: 'Find contacts',
+			},
+			{
 				name: 'Get',
 				value: 'get',
 				description: 'Get a contact with its custom fields and tags',
@@ -51,6 +63,7 @@ export const contactFields: INodeProperties[] = [
 		displayOptions: {
 			show: {
 				resource: ['contact'],
+				operation: ['addTags', 'get', 'removeTag', 'update'],
 			},
 		},
 		description: 'ID of the contact',
@@ -109,7 +122,7 @@ export const contactFields: INodeProperties[] = [
 		displayOptions: {
 			show: {
 				resource: ['contact'],
-				operation: ['update'],
+				operation: ['update', 'upsert'],
 			},
 		},
 		description:
@@ -154,6 +167,130 @@ export const contactFields: INodeProperties[] = [
 			},
 		},
 		description: 'Comma-separated tags to add',
+	},
+
+	/* contact:find */
+	{
+		displayName: 'Find By',
+		name: 'findBy',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Email',
+				value: 'email',
+			},
+			{
+				name: 'Phone',
+				value: 'phone',
+			},
+		],
+		default: 'email',
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['find'],
+			},
+		},
+	},
+	{
+		displayName: 'Email',
+		name: 'email',
+		type: 'string',
+		placeholder: 'name@email.com',
+		required: true,
+		default: '',
+		description: 'Email address to look for (exact match)',
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['find'],
+				findBy: ['email'],
+			},
+		},
+	},
+	{
+		displayName: 'Phone',
+		name: 'phone',
+		type: 'string',
+		placeholder: '+15551234567',
+		required: true,
+		default: '',
+		description: 'Phone number to look for (exact match)',
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['find'],
+				findBy: ['phone'],
+			},
+		},
+	},
+
+	/* contact:upsert */
+	{
+		displayName: 'Email',
+		name: 'email',
+		type: 'string',
+		placeholder: 'name@email.com',
+		default: '',
+		description:
+			'Email address: the contact with this email is updated, or a new one is created with it. Give an email, a phone or both.',
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['upsert'],
+			},
+		},
+	},
+	{
+		displayName: 'Phone',
+		name: 'phone',
+		type: 'string',
+		placeholder: '+15551234567',
+		default: '',
+		description:
+			'Phone number: used to find the contact when no email is given or none matches, and stored on a new contact',
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['upsert'],
+			},
+		},
+	},
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['upsert'],
+			},
+		},
+		options: [
+			{
+				displayName: 'First Name',
+				name: 'firstName',
+				type: 'string',
+				default: '',
+			},
+			{
+				displayName: 'Last Name',
+				name: 'lastName',
+				type: 'string',
+				default: '',
+			},
+			{
+				displayName: 'Tags',
+				name: 'tags',
+				type: 'string',
+				default: '',
+				placeholder: 'newsletter, referral_lead',
+				description: 'Comma-separated tags to add',
+			},
+		],
 	},
 
 	/* contact:removeTag */

@@ -54,18 +54,20 @@ function messageFromError(error: unknown): { message: string; httpCode?: string;
 	};
 }
 
-/**
- * The one request helper for every Agent Bridge node. HTTP errors are read here (not by the HTTP client)
- * so that the node error always shows the server's own message.
- */
-export async function agentBridgeApiRequest(
+interface RawResponse {
+	statusCode: number;
+	body: unknown;
+}
+
+/** Sends one request with the credential; only a failure to get any answer throws here. */
+async function sendRequest(
 	this: AgentBridgeContext,
 	method: IHttpRequestMethods,
 	path: string,
 	body?: IDataObject,
 	qs?: IDataObject,
 	causationEventId?: string,
-): Promise<IDataObject> {
+): Promise<RawResponse> {
 	const credentials = await this.getCredentials('agentBridgeApi');
 	const baseUrl = String(credentials.serverUrl ?? '').replace(/\/+$/, '');
 
@@ -83,13 +85,13 @@ export async function agentBridgeApiRequest(
 	if (body !== undefined) options.body = body;
 	if (qs !== undefined && Object.keys(qs).length > 0) options.qs = qs;
 
-	let response: IN8nHttpFullResponse;
 	try {
-		response = (await this.helpers.httpRequestWithAuthentication.call(
+		const response = (await this.helpers.httpRequestWithAuthentication.call(
 			this,
 			'agentBridgeApi',
 			options,
 		)) as IN8nHttpFullResponse;
+		return { statusCode: Number(response.statusCode ?? 200), body: response.body as unknown };
 	} catch (error) {
 		const { message, httpCode, data } = messageFromError(error);
 		throw new NodeApiError(this.getNode(), (data ?? { message }) as JsonObject, {
@@ -97,25 +99,52 @@ export async function agentBridgeApiRequest(
 			httpCode,
 		});
 	}
+}
 
-	const statusCode = Number(response.statusCode ?? 200);
-	const responseBody = response.body as unknown;
+/** HTTP errors are read here (not by the HTTP client) so that the node error shows the server's own message. */
+function toResult(context: AgentBridgeContext, response: RawResponse): IDataObject {
+	const { statusCode, body } = response;
 	if (statusCode >= 400) {
-		const data: IDataObject = isObject(responseBody)
-			? responseBody
-			: { message: typeof responseBody === 'string' ? responseBody : '' };
+		const data: IDataObject = isObject(body)
+			? body
+			: { message: typeof body === 'string' ? body : '' };
 		const message =
 			typeof data.message === 'string' && data.message !== ''
 				? data.message
 				: `The Agent Bridge server answered ${statusCode}`;
-		throw new NodeApiError(this.getNode(), data as JsonObject, {
+		throw new NodeApiError(context.getNode(), data as JsonObject, {
 			message,
 			httpCode: String(statusCode),
 			description: typeof data.error === 'string' ? data.error : undefined,
 		});
 	}
 	// A 204 (e.g. after DELETE) has no body.
-	return isObject(responseBody) ? responseBody : {};
+	return isObject(body) ? body : {};
+}
+
+/** The one request helper for every Agent Bridge node; carries the causation of the triggering event. */
+export async function agentBridgeApiRequest(
+	this: AgentBridgeContext,
+	method: IHttpRequestMethods,
+	path: string,
+	body?: IDataObject,
+	qs?: IDataObject,
+	causationEventId?: string,
+): Promise<IDataObject> {
+	return toResult(this, await sendRequest.call(this, method, path, body, qs, causationEventId));
+}
+
+/**
+ * Same request, for objects that may be gone: a 404 (deleted, or another workspace's id) gives `null` instead of
+ * an error. Used by the triggers, whose stored subscription may have been removed on the server.
+ */
+export async function agentBridgeApiRequestUnlessGone(
+	this: AgentBridgeContext,
+	method: IHttpRequestMethods,
+	path: string,
+): Promise<IDataObject | null> {
+	const response = await sendRequest.call(this, method, path);
+	return response.statusCode === 404 ? null : toResult(this, response);
 }
 
 /**
@@ -128,11 +157,6 @@ export function itemError(this: IExecuteFunctions, error: unknown, itemIndex: nu
 		return error;
 	}
 	return new NodeOperationError(this.getNode(), error as Error, { itemIndex });
-}
-
-/** True when the error is the server saying the object does not exist (or belongs to another workspace). */
-export function isNotFoundError(error: unknown): boolean {
-	return isObject(error) && String(error.httpCode) === '404';
 }
 
 /**
@@ -221,6 +245,9 @@ interface AgentSummary {
 	id: string;
 	name?: string;
 	description?: string;
+	channels?: string[];
+	tags?: string[];
+	outcomes?: string[];
 	actions?: Array<{ id: string; name?: string; description?: string }>;
 }
 
@@ -228,37 +255,106 @@ function byName(a: INodePropertyOptions, b: INodePropertyOptions): number {
 	return a.name.localeCompare(b.name);
 }
 
-/** Agents of the workspace, for the agent dropdowns. An empty value means any agent. */
-export async function getAgents(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+/** Every dropdown reads the one agent list, so they all agree with what the server knows. */
+async function listAgents(this: ILoadOptionsFunctions): Promise<AgentSummary[]> {
 	const response = await agentBridgeApiRequest.call(this, 'GET', '/v1/agents');
-	const agents = (Array.isArray(response.data) ? response.data : []) as unknown as AgentSummary[];
-	const options = agents
-		.map((agent) => ({
-			name: agent.name || agent.id,
-			value: agent.id,
-			description: agent.description,
-		}))
+	return (Array.isArray(response.data) ? response.data : []) as unknown as AgentSummary[];
+}
+
+/** The agent picked in the node, or undefined for "any agent" (an unresolved expression counts as any). */
+function chosenAgentId(context: ILoadOptionsFunctions): string | undefined {
+	let value: unknown;
+	try {
+		value = context.getCurrentNodeParameter('agentId');
+	} catch {
+		// Nodes without an agent parameter list the values of every agent.
+		value = undefined;
+	}
+	return typeof value === 'string' && value !== '' && !value.startsWith('=') ? value : undefined;
+}
+
+/** Values of one list (channels, tags, outcomes) of the chosen agent, or of all agents, without repeats. */
+async function agentValues(
+	context: ILoadOptionsFunctions,
+	pick: (agent: AgentSummary) => string[] | undefined,
+	always: string[] = [],
+): Promise<INodePropertyOptions[]> {
+	const agentId = chosenAgentId(context);
+	const agents = (await listAgents.call(context)).filter((a) => !agentId || a.id === agentId);
+	const values = new Set<string>(always);
+	for (const agent of agents) for (const value of pick(agent) ?? []) values.add(value);
+	return [...values].map((value) => ({ name: value, value })).sort(byName);
+}
+
+function agentOptions(agents: AgentSummary[]): INodePropertyOptions[] {
+	return agents
+		.map((agent) => ({ name: agent.name || agent.id, value: agent.id, description: agent.description }))
 		.sort(byName);
-	return [{ name: 'Any Agent', value: '' }, ...options];
+}
+
+/** Agents of the workspace, for filters. An empty value means any agent. */
+export async function getAgents(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return [{ name: 'Any Agent', value: '' }, ...agentOptions(await listAgents.call(this))];
+}
+
+/** Agents of the workspace, where one must be chosen (e.g. who starts a conversation). */
+export async function getAgentChoices(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return agentOptions(await listAgents.call(this));
 }
 
 /** Trigger Workflow actions of the chosen agent. An empty value means every action. */
 export async function getActions(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	const anyAction: INodePropertyOptions = { name: 'Any Action', value: '' };
-	const agentId = this.getCurrentNodeParameter('agentId');
-	if (typeof agentId !== 'string' || agentId === '') return [anyAction];
-
-	const agent = (await agentBridgeApiRequest.call(
-		this,
-		'GET',
-		`/v1/agents/${encodeURIComponent(agentId)}`,
-	)) as unknown as AgentSummary;
-	const options = (agent.actions ?? [])
-		.map((action) => ({
-			name: action.name || action.id,
-			value: action.id,
-			description: action.description,
-		}))
+	const agentId = chosenAgentId(this);
+	if (!agentId) return [anyAction];
+	const agent = (await listAgents.call(this)).find((a) => a.id === agentId);
+	const options = (agent?.actions ?? [])
+		.map((action) => ({ name: action.name || action.id, value: action.id, description: action.description }))
 		.sort(byName);
 	return [anyAction, ...options];
+}
+
+/** Channels of the chosen agent (or of all agents), for filters. An empty value means any channel. */
+export async function getChannelFilters(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return [{ name: 'Any Channel', value: '' }, ...(await agentValues(this, (a) => a.channels))];
+}
+
+/** Channels a conversation can start on; the HTTP chat API (`api`) is always there. */
+export async function getChannels(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return agentValues(this, (a) => a.channels, ['api']);
+}
+
+/** Tags the agents' rules can add. */
+export async function getTags(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return agentValues(this, (a) => a.tags);
+}
+
+/** Outcome classes of the chosen agent (or of all agents). An empty value means any outcome. */
+export async function getOutcomes(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	return [{ name: 'Any Outcome', value: '' }, ...(await agentValues(this, (a) => a.outcomes))];
+}
+
+/** A required text parameter, trimmed; an empty one is the user's mistake, reported on its item. */
+export function requiredString(
+	this: IExecuteFunctions,
+	name: string,
+	itemIndex: number,
+	label: string,
+): string {
+	const value = String(this.getNodeParameter(name, itemIndex, '') ?? '').trim();
+	if (value === '') {
+		throw new NodeOperationError(this.getNode(), `${label} is empty`, { itemIndex });
+	}
+	return value;
+}
+
+/** Comma-separated (or listed) tags, trimmed, without blanks or repeats. */
+export function parseTags(value: unknown): string[] {
+	const list = Array.isArray(value) ? value : String(value ?? '').split(',');
+	return [...new Set(list.map((tag) => String(tag).trim()).filter((tag) => tag !== ''))];
+}
+
+/** Path of one contact, for every contact route. */
+export function contactPath(contactId: string): string {
+	return `/v1/contacts/${encodeURIComponent(contactId)}`;
 }
