@@ -6,8 +6,14 @@ import {
 	agentBridgeApiRequest,
 	getActions,
 	getAgents,
+	agentBridgeApiRequestUnlessGone,
+	getAgentChoices,
+	getChannelFilters,
+	getChannels,
 	getCausationEventId,
-	isNotFoundError,
+	getOutcomes,
+	getTags,
+	parseTags,
 	toCustomFieldValue,
 	verifyWebhookSignature,
 } from './GenericFunctions';
@@ -152,10 +158,9 @@ describe('agentBridgeApiRequest', () => {
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect((error as NodeApiError).message).toBe('body/text must be a string');
 		expect((error as NodeApiError).httpCode).toBe('400');
-		expect(isNotFoundError(error)).toBe(false);
 	});
 
-	it('recognises a 404 as not found', async () => {
+	it('fails on a 404, with the message, where the object must exist', async () => {
 		const { context } = executeContext({
 			params: {},
 			request: async () => reply({ statusCode: 404, error: 'Not Found', message: 'Subscription not found' }, 404),
@@ -163,8 +168,23 @@ describe('agentBridgeApiRequest', () => {
 		const error = await agentBridgeApiRequest
 			.call(context, 'GET', '/v1/subscriptions/sub_x')
 			.catch((e: unknown) => e);
-		expect(isNotFoundError(error)).toBe(true);
+		expect((error as NodeApiError).httpCode).toBe('404');
 		expect((error as Error).message).toBe('Subscription not found');
+	});
+
+	it('UnlessGone answers null for a 404 and still fails on other errors', async () => {
+		const gone = executeContext({ params: {}, request: async () => reply({ message: 'not found' }, 404) });
+		await expect(
+			agentBridgeApiRequestUnlessGone.call(gone.context, 'DELETE', '/v1/subscriptions/sub_x'),
+		).resolves.toBeNull();
+		const found = executeContext({ params: {}, request: async () => reply({ id: 'sub_1' }) });
+		await expect(
+			agentBridgeApiRequestUnlessGone.call(found.context, 'GET', '/v1/subscriptions/sub_1'),
+		).resolves.toEqual({ id: 'sub_1' });
+		const broken = executeContext({ params: {}, request: async () => reply({ message: 'Invalid API key' }, 401) });
+		await expect(
+			agentBridgeApiRequestUnlessGone.call(broken.context, 'GET', '/v1/subscriptions/sub_1'),
+		).rejects.toThrow('Invalid API key');
 	});
 
 	it('wraps a thrown client error, keeping the server message it carries', async () => {
@@ -250,15 +270,24 @@ describe('load options', () => {
 		]);
 	});
 
-	it("getActions lists the chosen agent's actions", async () => {
-		const { loadContext, httpRequestWithAuthentication } = loadOptionsContext('lead-qualifier', {
-			id: 'lead-qualifier',
-			actions: [{ id: 'lead_scoring', name: 'Lead Scoring', description: 'Budget and timeline known' }],
-		});
+	const agents = {
+		data: [
+			{
+				id: 'lead-qualifier',
+				name: 'Lead Qualifier',
+				channels: ['web', 'api'],
+				tags: ['interested_pricing', 'urgent_need'],
+				outcomes: ['booked', 'interested', 'browsing', 'negative'],
+				actions: [{ id: 'lead_scoring', name: 'Lead Scoring', description: 'Budget and timeline known' }],
+			},
+			{ id: 'support', name: 'Support Desk', channels: ['sms'], tags: ['wants_human'], outcomes: ['resolved'] },
+		],
+	};
+
+	it("getActions lists the chosen agent's actions from the agent list", async () => {
+		const { loadContext, httpRequestWithAuthentication } = loadOptionsContext('lead-qualifier', agents);
 		const options = await getActions.call(loadContext);
-		expect(httpRequestWithAuthentication.mock.calls[0][1].url).toBe(
-			'http://agents.test:3000/v1/agents/lead-qualifier',
-		);
+		expect(httpRequestWithAuthentication.mock.calls[0][1].url).toBe('http://agents.test:3000/v1/agents');
 		expect(options).toEqual([
 			{ name: 'Any Action', value: '' },
 			{ name: 'Lead Scoring', value: 'lead_scoring', description: 'Budget and timeline known' },
@@ -269,5 +298,55 @@ describe('load options', () => {
 		const { loadContext, httpRequestWithAuthentication } = loadOptionsContext('', {});
 		await expect(getActions.call(loadContext)).resolves.toEqual([{ name: 'Any Action', value: '' }]);
 		expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
+	});
+
+	it('getAgentChoices lists agents without an "any" entry', async () => {
+		const { loadContext } = loadOptionsContext(undefined, agents);
+		await expect(getAgentChoices.call(loadContext)).resolves.toEqual([
+			{ name: 'Lead Qualifier', value: 'lead-qualifier', description: undefined },
+			{ name: 'Support Desk', value: 'support', description: undefined },
+		]);
+	});
+
+	it("channels, tags and outcomes are the chosen agent's, or every agent's without repeats", async () => {
+		const chosen = loadOptionsContext('lead-qualifier', agents).loadContext;
+		await expect(getChannelFilters.call(chosen)).resolves.toEqual([
+			{ name: 'Any Channel', value: '' },
+			{ name: 'api', value: 'api' },
+			{ name: 'web', value: 'web' },
+		]);
+		await expect(getOutcomes.call(chosen)).resolves.toEqual([
+			{ name: 'Any Outcome', value: '' },
+			{ name: 'booked', value: 'booked' },
+			{ name: 'browsing', value: 'browsing' },
+			{ name: 'interested', value: 'interested' },
+			{ name: 'negative', value: 'negative' },
+		]);
+		const any = loadOptionsContext('', agents).loadContext;
+		await expect(getTags.call(any)).resolves.toEqual([
+			{ name: 'interested_pricing', value: 'interested_pricing' },
+			{ name: 'urgent_need', value: 'urgent_need' },
+			{ name: 'wants_human', value: 'wants_human' },
+		]);
+		// A conversation can always start on the HTTP chat API.
+		const support = loadOptionsContext('support', agents).loadContext;
+		await expect(getChannels.call(support)).resolves.toEqual([
+			{ name: 'api', value: 'api' },
+			{ name: 'sms', value: 'sms' },
+		]);
+	});
+
+	it('an agent given as an unresolved expression counts as any agent', async () => {
+		const { loadContext } = loadOptionsContext('={{ $json.agentId }}', agents);
+		await expect(getActions.call(loadContext)).resolves.toEqual([{ name: 'Any Action', value: '' }]);
+		expect((await getTags.call(loadContext)).length).toBe(3);
+	});
+});
+
+describe('parseTags', () => {
+	it('splits, trims and removes blanks and repeats', () => {
+		expect(parseTags(' hot_lead, x ,,hot_lead')).toEqual(['hot_lead', 'x']);
+		expect(parseTags(['a', ' b ', ''])).toEqual(['a', 'b']);
+		expect(parseTags(undefined)).toEqual([]);
 	});
 });

@@ -56,6 +56,8 @@ export function hookContext(options: {
 	params?: Record<string, unknown>;
 	staticData?: IDataObject;
 	webhookUrl?: string;
+	/** n8n's mode: 'trigger' when the workflow is activated, 'manual' for "Listen for test event". */
+	mode?: string;
 	request?: (...args: any[]) => unknown;
 }) {
 	const staticData: IDataObject = options.staticData ?? {};
@@ -64,6 +66,7 @@ export function hookContext(options: {
 		getNodeParameter: paramGetter(options.params ?? {}),
 		getNode: () => node,
 		getNodeWebhookUrl: () => options.webhookUrl ?? 'https://n8n.test/webhook/abc/webhook',
+		getMode: () => options.mode ?? 'trigger',
 		getWorkflowStaticData: () => staticData,
 		getCredentials: jest.fn(async () => ({ serverUrl: SERVER_URL, apiKey: 'ab_test_key' })),
 		helpers: { httpRequestWithAuthentication },
