@@ -33,7 +33,6 @@ module.exports = {
 			testMatch: ['**/*.e2e.test.ts'],
 			globalSetup: '<rootDir>/test/e2e/global-setup.ts',
 			globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
-			maxWorkers: 1,
 		},
 	],
 };

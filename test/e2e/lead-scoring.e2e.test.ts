@@ -28,6 +28,8 @@ beforeAll(async () => {
 	const workflow = await n8n.importWorkflow(workflowWithCredential('lead-scoring.json', credential.id));
 	workflowId = workflow.id;
 	await n8n.activate(workflowId);
+	// n8n 2.x finishes activation in the background: wait until the trigger has subscribed.
+	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 1, 30_000, 'the trigger to subscribe');
 }, 120_000);
 
 afterAll(async () => {

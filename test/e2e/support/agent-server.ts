@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { e2eDir, freePort, repoRoot, waitFor } from './n8n';
+import { cleanEnv, e2eDir, freePort, repoRoot, waitFor } from './n8n';
 
 export interface RunningAgentServer {
 	url: string;
@@ -21,7 +21,7 @@ export async function startAgentServer(env: Record<string, string> = {}): Promis
 	const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), [path.join(repoRoot, 'agent-server', 'src', 'main.ts'), 'serve'], {
 		cwd,
 		stdio: ['ignore', log, log],
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', AGENT_BRIDGE_API_KEY: apiKey, ...env },
+		env: { ...cleanEnv(), PORT: String(port), HOST: '127.0.0.1', AGENT_BRIDGE_API_KEY: apiKey, ...env },
 	});
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 	await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 60_000, 'agent server /healthz');

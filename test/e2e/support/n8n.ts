@@ -70,12 +70,14 @@ export async function startN8n(version: string, tarball: string): Promise<Runnin
 		detached: true,
 		stdio: ['ignore', log, log],
 		env: {
-			...process.env,
+			...cleanEnv(),
+			NODE_ENV: 'production',
 			PATH: `${nodeBin}:${process.env.PATH}`,
 			N8N_USER_FOLDER: userFolder,
 			N8N_PORT: String(port),
 			N8N_LISTEN_ADDRESS: '127.0.0.1',
 			WEBHOOK_URL: `${url}/`,
+			N8N_WEBHOOK_URL: `${url}/`,
 			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 			N8N_DIAGNOSTICS_ENABLED: 'false',
 			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
@@ -91,9 +93,17 @@ export async function startN8n(version: string, tarball: string): Promise<Runnin
 	child.unref();
 	const pid = child.pid!;
 
-	await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 180_000, 'n8n /healthz');
+	// /healthz answers while migrations still run; readiness waits for the database.
+	await waitFor(async () => (await fetch(`${url}/healthz/readiness`)).ok, 180_000, 'n8n /healthz/readiness');
 	const apiKey = await bootstrapOwner(url);
 	return { version, url, apiKey, pid, userFolder };
+}
+
+/** The environment without the test runner's own variables (n8n behaves differently under NODE_ENV=test). */
+export function cleanEnv(): NodeJS.ProcessEnv {
+	const env = { ...process.env };
+	for (const key of Object.keys(env)) if (key === 'NODE_ENV' || key.startsWith('JEST_')) delete env[key];
+	return env;
 }
 
 export function stopN8n(pid: number): void {
