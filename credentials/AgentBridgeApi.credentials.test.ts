@@ -25,4 +25,22 @@ describe('Agent Bridge API credential', () => {
 			method: 'GET',
 		});
 	});
+
+	it('tells a wrong key (401/403) from a wrong address (404)', () => {
+		const rules = (credential.test.rules ?? []) as Array<{ type: string; properties: { value: number; message: string } }>;
+		expect(rules.map((r) => [r.type, r.properties.value])).toEqual([
+			['responseCode', 401],
+			['responseCode', 403],
+			['responseCode', 404],
+		]);
+		expect(rules[0].properties.message).toMatch(/API Key/);
+		expect(rules[2].properties.message).toMatch(/Server URL/);
+	});
+
+	it('has light and dark icons', () => {
+		expect(credential.icon).toEqual({
+			light: 'file:../nodes/AgentBridge/agentBridge.svg',
+			dark: 'file:../nodes/AgentBridge/agentBridge.dark.svg',
+		});
+	});
 });

@@ -32,6 +32,8 @@ describe('Contact', () => {
 		const operation = node.description.properties.find((p) => p.name === 'operation');
 		expect(operation?.options?.map((o) => (o as { value: string }).value)).toEqual([
 			'addTags',
+			'upsert',
+			'find',
 			'get',
 			'removeTag',
 			'update',
@@ -41,7 +43,7 @@ describe('Contact', () => {
 	it('get reads the contact and carries the causation', async () => {
 		const { result, httpRequestWithAuthentication } = run({ operation: 'get' });
 		await expect(result).resolves.toEqual([
-			[{ json: { ...contact, causationEventId: 'evt_1' }, pairedItem: { item: 0 } }],
+			[{ json: { ...contact, contactId: 'ct_1', causationEventId: 'evt_1' }, pairedItem: { item: 0 } }],
 		]);
 		expect(httpRequestWithAuthentication.mock.calls[0][1]).toMatchObject({
 			method: 'GET',
@@ -128,8 +130,141 @@ describe('Contact', () => {
 		const [output] = await node.execute.call(context);
 		expect(output).toEqual([
 			{ json: { error: 'Add at least one tag' }, pairedItem: { item: 0 } },
-			{ json: contact, pairedItem: { item: 1 } },
+			{ json: { ...contact, contactId: 'ct_1' }, pairedItem: { item: 1 } },
 		]);
+	});
+
+	it('refuses an empty contact id without calling the server', async () => {
+		const { result, httpRequestWithAuthentication } = run({ operation: 'get', contactId: ' ' });
+		await expect(result).rejects.toThrow('Contact ID is empty');
+		expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
+	});
+});
+
+describe('Contact: find', () => {
+	it('looks up by email and outputs one item per contact, paired with its input', async () => {
+		const other = { ...contact, id: 'ct_2' };
+		const { context, httpRequestWithAuthentication } = executeContext({
+			items: [trigger],
+			params: { resource: 'contact', operation: 'find', findBy: 'email', email: ' dana@example.com ' },
+			request: async () => reply({ data: [contact, other] }),
+		});
+		const [output] = await node.execute.call(context);
+		expect(httpRequestWithAuthentication.mock.calls[0][1]).toMatchObject({
+			method: 'GET',
+			url: 'http://agents.test:3000/v1/contacts',
+			qs: { email: 'dana@example.com' },
+			headers: { 'X-Agent-Bridge-Causation': 'evt_1' },
+		});
+		expect(output.map((item) => [item.json.contactId, item.pairedItem])).toEqual([
+			['ct_1', { item: 0 }],
+			['ct_2', { item: 0 }],
+		]);
+	});
+
+	it('looks up by phone and outputs nothing when no contact matches', async () => {
+		const { context, httpRequestWithAuthentication } = executeContext({
+			params: { resource: 'contact', operation: 'find', findBy: 'phone', phone: '+15551234567' },
+			request: async () => reply({ data: [] }),
+		});
+		await expect(node.execute.call(context)).resolves.toEqual([[]]);
+		expect(httpRequestWithAuthentication.mock.calls[0][1].qs).toEqual({ phone: '+15551234567' });
+	});
+
+	it('refuses an empty search value', async () => {
+		const { context } = executeContext({
+			params: { resource: 'contact', operation: 'find', findBy: 'phone', phone: '' },
+			continueOnFail: true,
+		});
+		await expect(node.execute.call(context)).resolves.toEqual([
+			[{ json: { error: 'Phone is empty' }, pairedItem: { item: 0 } }],
+		]);
+	});
+});
+
+describe('Contact: create or update', () => {
+	function upsert(params: Record<string, unknown>, answers: (method: string, url: string) => unknown) {
+		return executeContext({
+			items: [trigger],
+			params: { resource: 'contact', operation: 'upsert', additionalFields: {}, customFields: {}, ...params },
+			request: async (_type: string, options: { method: string; url: string }) =>
+				answers(options.method, options.url),
+		});
+	}
+
+	it('creates the contact when neither email nor phone matches', async () => {
+		const { context, httpRequestWithAuthentication } = upsert(
+			{
+				email: 'new@example.com',
+				phone: '+15550000000',
+				additionalFields: { firstName: 'Noa', tags: 'referral_lead' },
+				customFields: { field: [{ name: 'budget', value: '5000' }] },
+			},
+			(method) => (method === 'GET' ? reply({ data: [] }) : reply({ ...contact, id: 'ct_new' }, 201)),
+		);
+		const [output] = await node.execute.call(context);
+		const calls = httpRequestWithAuthentication.mock.calls.map((c) => c[1]);
+		expect(calls.map((c) => [c.method, c.qs])).toEqual([
+			['GET', { email: 'new@example.com' }],
+			['GET', { phone: '+15550000000' }],
+			['POST', undefined],
+		]);
+		expect(calls[2]).toMatchObject({
+			url: 'http://agents.test:3000/v1/contacts',
+			body: {
+				firstName: 'Noa',
+				email: 'new@example.com',
+				phone: '+15550000000',
+				customFields: { budget: 5000 },
+				tags: ['referral_lead'],
+			},
+		});
+		expect(output[0].json).toMatchObject({ id: 'ct_new', contactId: 'ct_new', created: true });
+	});
+
+	it('updates the contact found by email and adds the tags', async () => {
+		const { context, httpRequestWithAuthentication } = upsert(
+			{ email: 'dana@example.com', phone: '+15551234567', additionalFields: { lastName: 'Lee', tags: 'vip' } },
+			(method) => (method === 'GET' ? reply({ data: [contact] }) : reply(contact)),
+		);
+		const [output] = await node.execute.call(context);
+		const calls = httpRequestWithAuthentication.mock.calls.map((c) => c[1]);
+		expect(calls.map((c) => c.method)).toEqual(['GET', 'PATCH', 'POST']);
+		// The email already matches; the phone the contact lacks is filled in.
+		expect(calls[1]).toMatchObject({
+			url: 'http://agents.test:3000/v1/contacts/ct_1',
+			body: { lastName: 'Lee', phone: '+15551234567' },
+		});
+		expect(calls[2]).toMatchObject({ url: 'http://agents.test:3000/v1/contacts/ct_1/tags', body: { tags: ['vip'] } });
+		expect(output[0].json).toMatchObject({ id: 'ct_1', created: false });
+	});
+
+	it('returns the contact found by phone unchanged when there is nothing to write', async () => {
+		const found = { ...contact, email: 'dana@example.com', phone: '+15551234567' };
+		const { context, httpRequestWithAuthentication } = upsert({ email: '', phone: '+15551234567' }, () =>
+			reply({ data: [found] }),
+		);
+		const [output] = await node.execute.call(context);
+		expect(httpRequestWithAuthentication).toHaveBeenCalledTimes(1);
+		expect(output[0].json).toMatchObject({ id: 'ct_1', created: false });
+	});
+
+	it('needs an email or a phone', async () => {
+		const { context, httpRequestWithAuthentication } = upsert({ email: ' ', phone: '' }, () => reply({}));
+		await expect(node.execute.call(context)).rejects.toThrow('Give an email, a phone or both');
+		expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
+	});
+
+	it("fails with the server's message when creating is refused", async () => {
+		const { context } = upsert({ email: 'not-an-email' }, (method) =>
+			method === 'GET'
+				? reply({ data: [] })
+				: reply({ statusCode: 400, error: 'Bad Request', message: 'body/email must be an email' }, 400),
+		);
+		const error = await node.execute.call(context).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect((error as NodeApiError).message).toBe('body/email must be an email');
+		expect((error as NodeApiError).context.itemIndex).toBe(0);
 	});
 });
 
