@@ -16,10 +16,6 @@ module.exports = [
 		rules: {
 			...n8nNodesBase.configs.community.rules,
 			...community.rules,
-			// The repository root is also the workspace root: `overrides` only lets the lint plugin's peer range
-			// (n8n-workflow >= 2) accept the 1.x n8n-workflow we compile against so 1.x loads the nodes. npm applies
-			// `overrides` only in the root project, never when users install the package.
-			'@n8n/community-nodes/no-overrides-field': 'off',
 			// The package has no public maintainer address yet; set `author.email` before publishing.
 			'@n8n/community-nodes/valid-author': 'off',
 		},
