@@ -12,6 +12,7 @@ export interface RunningN8n {
 	version: string;
 	url: string; // e.g. http://127.0.0.1:5678
 	apiKey: string; // public API key (X-N8N-API-KEY)
+	cookie: string; // the owner's browser session, for the editor's own endpoints
 	pid: number;
 	userFolder: string;
 }
@@ -95,8 +96,8 @@ export async function startN8n(version: string, tarball: string): Promise<Runnin
 
 	// /healthz answers while migrations still run; readiness waits for the database.
 	await waitFor(async () => (await fetch(`${url}/healthz/readiness`)).ok, 180_000, 'n8n /healthz/readiness');
-	const apiKey = await bootstrapOwner(url);
-	return { version, url, apiKey, pid, userFolder };
+	const { apiKey, cookie } = await bootstrapOwner(url);
+	return { version, url, apiKey, cookie, pid, userFolder };
 }
 
 /** The environment without the test runner's own variables (n8n behaves differently under NODE_ENV=test). */
@@ -114,7 +115,7 @@ export function stopN8n(pid: number): void {
 	}
 }
 
-async function bootstrapOwner(url: string): Promise<string> {
+async function bootstrapOwner(url: string): Promise<{ apiKey: string; cookie: string }> {
 	const owner = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Passw0rd!Passw0rd' };
 	let cookie = '';
 	await waitFor(
@@ -143,7 +144,7 @@ async function bootstrapOwner(url: string): Promise<string> {
 	const body = (await res.json()) as { data: { rawApiKey?: string; apiKey?: string } };
 	const key = body.data.rawApiKey ?? body.data.apiKey;
 	if (!key) throw new Error('n8n returned no API key');
-	return key;
+	return { apiKey: key, cookie };
 }
 
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

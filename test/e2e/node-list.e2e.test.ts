@@ -1,0 +1,54 @@
+// The packed package, installed into n8n's nodes folder as a user does, shows every node on n8n 2.x and 1.x.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { e2eDir, repoRoot, startN8n, stopN8n } from './support/n8n';
+
+const N8N_1X = '1.123.81';
+const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+const expectedTypes: string[] = pkg.n8n.nodes.map(
+	(file: string) => `${pkg.name}.${nodeName(path.join(repoRoot, file))}`,
+);
+
+function nodeName(compiledFile: string): string {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const mod = require(compiledFile);
+	const NodeClass = Object.values(mod).find((v) => typeof v === 'function') as new () => { description: { name: string } };
+	return new NodeClass().description.name;
+}
+
+async function listedTypes({ url, cookie }: { url: string; cookie: string }): Promise<string[]> {
+	// The editor's own node list, as the node panel loads it.
+	const res = await fetch(`${url}/types/nodes.json`, { headers: { cookie } });
+	expect(res.status).toBe(200);
+	const nodes = (await res.json()) as Array<{ name: string }>;
+	return nodes.map((n) => n.name);
+}
+
+test('the package declares the six nodes', () => {
+	expect(expectedTypes).toHaveLength(6);
+});
+
+test('n8n 2.x lists every node of the package, and the action nodes as AI tools', async () => {
+	const { n8n } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
+	const types = await listedTypes(n8n);
+	for (const type of expectedTypes) expect(types).toContain(type);
+	for (const tool of ['scoreLead', 'agentBridgeContact', 'replyToConversation']) {
+		expect(types).toContain(`${pkg.name}.${tool}Tool`);
+	}
+});
+
+describe(`n8n ${N8N_1X}`, () => {
+	let n8n: { url: string; cookie: string; pid: number } | undefined;
+	beforeAll(async () => {
+		const tarball = path.join(e2eDir, readdirSync(e2eDir).find((f) => f.endsWith('.tgz'))!);
+		n8n = await startN8n(N8N_1X, tarball);
+	}, 600_000);
+	afterAll(() => {
+		if (n8n) stopN8n(n8n.pid);
+	});
+
+	test('lists every node of the package', async () => {
+		const types = await listedTypes(n8n!);
+		for (const type of expectedTypes) expect(types).toContain(type);
+	});
+});
