@@ -11,4 +11,15 @@ export interface AppContext {
 	maxCausationDepth: number;
 	/** Called after a commit that queued deliveries, so the relay sends them now instead of at its next poll. */
 	deliveriesQueued(): void;
+	/** Conversation behaviour; absent values take the defaults. */
+	conversations?: ConversationOptions;
+}
+
+export interface ConversationOptions {
+	/** How often an awaited workflow result is looked for (default 200 ms). */
+	waitPollMs?: number;
+	/** Model calls a workspace may make in total; past it the agents answer with their fallback reply. */
+	modelBudgetPerWorkspace?: number;
+	/** How often idle conversations are ended and quiet handoffs released (default 30 s; 0 disables). */
+	sweepIntervalMs?: number;
 }

@@ -2,11 +2,17 @@
 // transaction (messages, contact updates, conversation state, timeline, outbox events and deliveries).
 import type { AgentConfig } from '../engine/agent-config';
 import { render } from '../engine/templates';
-import type { ActionDecision, ContactSnapshot, Engine, TranscriptEntry, TurnOutcome } from '../engine/types';
+import { blockedDisclosures } from '../engine/conduct';
+import { applyUpdates } from '../engine/fields';
+import { offlineOutcome } from '../engine/offline';
+import type { ActionDecision, ContactSnapshot, Engine, TranscriptEntry, TurnInput, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
-import { buildEnvelope, publishEvent, resolveCausation, type EnvelopeContext } from '../events/publish';
+import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
+import { addAgentTags, endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
+import { awaitFields, composeWithResult, holdingReply, newWait } from './waits';
 import { getContact, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
 import {
+	addModelCalls,
 	addTimeline,
 	getConversation,
 	insertConversation,
@@ -16,7 +22,10 @@ import {
 	toTranscript,
 	touchConversation,
 	updateConversationAfterTurn,
+	setWaits,
+	workspaceModelCalls,
 	type Conversation,
+	type Wait,
 	type Message,
 	type TimelineEntry,
 } from '../store/conversations';
@@ -36,8 +45,11 @@ export interface ChatInput {
 export interface ChatResult {
 	conversation: { id: string; status: string; channel: string };
 	contact: { id: string };
-	reply: { id: string; text: string };
+	/** null while a human handles the conversation (the bot says nothing). */
+	reply: { id: string; text: string } | null;
 	actions: (ActionDecision & { eventId?: string })[];
+	/** Present when the answer waited for fields a fired workflow writes back. */
+	waited?: { fields: string[]; arrived: boolean; waitedMs: number };
 }
 
 const DEFAULT_FALLBACK = "Sorry, I'm having a little trouble right now. Could you say that again in a moment?";
@@ -71,6 +83,11 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 		if (!contact) throw notFound('contact', input.contactId);
 	}
 
+	const causation = await resolveCausation(db, workspaceId, causationHeader);
+	// While a human handles the conversation the bot only records what the contact says.
+	const resumes = conversation?.status === 'human' && quietPeriodOver(agent, conversation);
+	if (conversation?.status === 'human' && !resumes) return recordWhileHuman(ctx, workspaceId, conversation, input.text);
+
 	const isNewContact = !contact;
 	const at = nowIso();
 	const givenStandard = input.contact ?? {};
@@ -93,40 +110,56 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 	const collectedBefore = conversation?.collected ?? {};
 	const firedBefore = conversation?.firedActions ?? [];
 	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
-	const causation = await resolveCausation(db, workspaceId, causationHeader);
+	const turnInput: TurnInput = {
+		agent,
+		contact: snapshot(working),
+		conversation: { id: conversationId, channel, collected: collectedBefore, firedActions: firedBefore, turn: expectedTurnCount + 1 },
+		transcript,
+		message: input.text,
+	};
 
+	const budget = await budgetExhausted(ctx, workspaceId, agent, conversation);
 	let outcome: TurnOutcome;
 	let engineError: string | undefined;
-	try {
-		outcome = await ctx.engine.runTurn({
-			agent,
-			contact: snapshot(working),
-			conversation: { id: conversationId, channel, collected: collectedBefore, firedActions: firedBefore, turn: expectedTurnCount + 1 },
-			transcript,
-			message: input.text,
-		});
-	} catch (err) {
-		// The conversation never breaks: answer with the fallback and record why.
-		engineError = err instanceof Error ? err.message : String(err);
-		outcome = {
-			reply: agent.replies.fallback ?? DEFAULT_FALLBACK,
-			collected: {},
-			contactUpdates: { standard: {}, custom: {} },
-			intent: null,
-			sentiment: 'neutral',
-			summary: conversation?.summary ?? '',
-			actions: [],
-			modelCalls: 0,
-		};
+	if (budget) {
+		// No model call: deterministic understanding, and the fallback reply says the agent cannot answer fully now.
+		outcome = { ...offlineOutcome(turnInput), modelCalls: 0, fallback: budget };
+		if (!outcome.handoff && !outcome.end) outcome.reply = agent.replies.fallback ?? DEFAULT_FALLBACK;
+	} else {
+		try {
+			outcome = await ctx.engine.runTurn(turnInput);
+		} catch (err) {
+			// The conversation never breaks: answer with the fallback and record why.
+			engineError = err instanceof Error ? err.message : String(err);
+			outcome = {
+				reply: agent.replies.fallback ?? DEFAULT_FALLBACK,
+				collected: {},
+				contactUpdates: { standard: {}, custom: {} },
+				intent: null,
+				sentiment: 'neutral',
+				summary: conversation?.summary ?? '',
+				actions: [],
+				modelCalls: 0,
+			};
+		}
 	}
 
 	const decisions = await applyActionLimits(ctx, workspaceId, agent, conversationId, outcome.actions);
-	const replyText = render(outcome.reply, {
-		contact: snapshot(working),
+	const updatedContact = applyUpdates(snapshot(working), outcome.contactUpdates ?? { standard: {}, custom: {} });
+	const rendered = render(outcome.reply, {
+		contact: updatedContact,
 		agent: { id: agent.id, name: agent.name },
 		variables: agent.variables,
 		collected: { ...collectedBefore, ...outcome.collected },
-	}).text;
+	});
+	const blocked = blockedDisclosures(agent, updatedContact, outcome.reply, rendered.text);
+	const handoff = blocked.length
+		? `disclosure blocked: ${blocked.map((b) => `${b.field} (${b.level})`).join(', ')}`
+		: outcome.handoff;
+	const replyText = blocked.length
+		? render(agent.disclosure!.blockedMessage, { contact: updatedContact, agent, variables: agent.variables }).text
+		: rendered.text;
+	const awaited = handoff || outcome.end ? [] : decisions.filter((d) => d.fired && agent.actions.find((a) => a.id === d.actionId)?.expects);
 
 	let queued = 0;
 	const result = await db.transaction().execute(async (trx) => {
@@ -140,10 +173,12 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 		if (hasUpdates) stored = await updateContact(trx, workspaceId, stored, updates);
 
 		if (!conversation) await insertConversation(trx, workspaceId, { id: conversationId, agentId: agent.id, contactId: stored.id, channel });
+		if (resumes) await release(trx, workspaceId, conversationId, 'quiet period over', 'agent');
 
 		const contactMessage = await insertMessage(trx, workspaceId, conversationId, { role: 'contact', source: 'api', text: input.text });
 		await addTimeline(trx, workspaceId, conversationId, 'message', { messageId: contactMessage.id, role: 'contact', text: input.text });
 		if (engineError) await addTimeline(trx, workspaceId, conversationId, 'engine.failed', { error: engineError, fallback: true });
+		if (outcome.fallback) await addTimeline(trx, workspaceId, conversationId, 'engine.fallback', { reason: outcome.fallback, reply: replyText });
 
 		const collected = { ...collectedBefore, ...outcome.collected };
 		if (Object.keys(outcome.collected).length > 0 || hasUpdates) {
@@ -154,7 +189,7 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 			});
 		}
 
-		const reply = await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text: replyText });
+		const reply = awaited.length ? null : await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text: replyText });
 		const fired = decisions.filter((d) => d.fired).map((d) => d.actionId);
 		const next = {
 			collected,
@@ -163,26 +198,16 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 			intent: outcome.intent ?? conversation?.intent ?? null,
 			sentiment: outcome.sentiment ?? null,
 			summary: outcome.summary ?? null,
-			status: conversation?.status ?? 'active',
+			status: 'active',
 		};
 		if (!(await updateConversationAfterTurn(trx, workspaceId, conversationId, expectedTurnCount, next))) {
 			throw new HttpError(409, `conversation ${conversationId} received another message at the same time; send this one again`);
 		}
+		await addModelCalls(trx, workspaceId, conversationId, outcome.modelCalls);
 
-		const envelopeContext: EnvelopeContext = {
-			workspaceId,
-			causation,
-			agent: { id: agent.id, name: agent.name },
-			conversation: { id: conversationId, channel, status: next.status },
-			contact: snapshot(stored),
-			collected,
-			summary: next.summary,
-			intent: next.intent,
-			sentiment: next.sentiment,
-			transcript: [...transcript, toEntry(contactMessage), toEntry(reply)],
-			variables: agent.variables ?? {},
-		};
+		const { context } = await envelopeContextFor(trx, ctx, workspaceId, conversationId, causation);
 		const actions: ChatResult['actions'] = [];
+		const waits: Wait[] = [];
 		for (const decision of decisions) {
 			if (!decision.fired) {
 				await addTimeline(trx, workspaceId, conversationId, decision.suppressed ? 'action.suppressed' : 'action.not_fired', {
@@ -194,7 +219,7 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 				continue;
 			}
 			const config = agent.actions.find((a) => a.id === decision.actionId);
-			const envelope = buildEnvelope('agent.action.triggered', envelopeContext, {
+			const envelope = buildEnvelope('agent.action.triggered', context, {
 				action: { id: decision.actionId, name: decision.name, condition: decision.reason, description: config?.description ?? '' },
 			});
 			const published = await publishEvent(trx, envelope, { maxDepth: ctx.maxCausationDepth });
@@ -206,27 +231,129 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 					reason: decision.reason,
 					eventId: envelope.id,
 					deliveries: published.deliveries,
+					...(config?.expects ? { awaits: config.expects.fields, timeoutMs: config.expects.timeoutMs } : {}),
 				});
 				actions.push({ actionId: decision.actionId, name: decision.name, fired: true, reason: decision.reason, eventId: envelope.id });
+				if (config?.expects && awaited.includes(decision)) {
+					waits.push(newWait(config.id, envelope.id, config.expects.fields, config.expects.timeoutMs));
+				}
 			} else {
 				actions.push({ actionId: decision.actionId, name: decision.name, fired: false, reason: published.reason });
 			}
 		}
-		await addTimeline(trx, workspaceId, conversationId, 'message', { messageId: reply.id, role: 'agent', source: 'engine', text: reply.text });
-
+		if (waits.length) await setWaits(trx, workspaceId, conversationId, [...(conversation?.waits ?? []), ...waits]);
+		if (outcome.tags?.length) queued += await addAgentTags(trx, ctx, workspaceId, conversationId, outcome.tags, causation, 'tag rule');
+		if (reply) {
+			await addTimeline(trx, workspaceId, conversationId, 'message', {
+				messageId: reply.id,
+				role: 'agent',
+				source: 'engine',
+				text: reply.text,
+				...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
+			});
+		}
+		if (blocked.length) await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: blocked });
+		let status = next.status;
+		if (handoff) {
+			await handOff(trx, workspaceId, conversationId, handoff, 'agent');
+			status = 'human';
+		} else if (outcome.end) {
+			const ended = await endConversation(trx, ctx, workspaceId, conversationId, { ...outcome.end, by: 'agent' }, causation);
+			queued += ended?.queued ?? 0;
+			status = 'ended';
+		}
 		return {
-			conversation: { id: conversationId, status: next.status, channel },
+			conversation: { id: conversationId, status, channel },
 			contact: { id: stored.id },
-			reply: { id: reply.id, text: reply.text },
+			reply: reply ? { id: reply.id, text: reply.text } : null,
 			actions,
+			waits,
 		};
 	});
 	if (queued > 0) ctx.deliveriesQueued();
-	return result;
+	const { waits, ...answer } = result;
+	if (!waits.length) return answer;
+	return { ...answer, ...(await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, decisions)) };
 }
 
-function toEntry(m: Message) {
-	return { role: m.role, text: m.text, at: m.createdAt };
+/** Waits for the fired actions' results (the turn is already committed and its events are on their way). */
+async function answerAfterWaiting(
+	ctx: AppContext,
+	workspaceId: string,
+	agent: AgentConfig,
+	answer: Omit<ChatResult, 'waited'>,
+	waits: Wait[],
+	decisions: ActionDecision[],
+): Promise<Pick<ChatResult, 'reply' | 'conversation' | 'waited'>> {
+	const { db } = ctx.store;
+	const conversationId = answer.conversation.id;
+	const deadline = Math.max(...waits.map((w) => Date.parse(w.deadline)));
+	const started = Date.now();
+	const arrived = await awaitFields(ctx, workspaceId, answer.contact.id, [...new Set(waits.flatMap((w) => w.fields))], deadline);
+	const contact = arrived ?? (await getContact(db, workspaceId, answer.contact.id))!;
+	const text = arrived
+		? await composeWithResult(db, agent, workspaceId, conversationId, arrived, decisions)
+		: holdingReply(agent, waits[0].actionId, contact);
+	let queued = 0;
+	const result = await db.transaction().execute(async (trx) => {
+		const fresh = await getConversation(trx, workspaceId, conversationId);
+		const others = (fresh?.waits ?? []).filter((w) => !waits.some((x) => x.eventId === w.eventId));
+		await setWaits(trx, workspaceId, conversationId, arrived ? others : [...others, ...waits.map((w) => ({ ...w, state: 'late' as const }))]);
+		await addTimeline(trx, workspaceId, conversationId, arrived ? 'wait.fulfilled' : 'wait.timed_out', {
+			actions: waits.map((w) => w.actionId),
+			fields: waits.flatMap((w) => w.fields),
+			waitedMs: Date.now() - started,
+		});
+		const message = await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text });
+		await touchConversation(trx, workspaceId, conversationId);
+		await addTimeline(trx, workspaceId, conversationId, 'message', { messageId: message.id, role: 'agent', source: 'engine', text });
+		let status = fresh?.status ?? answer.conversation.status;
+		if (!arrived) {
+			// The action's fallback: a tag and/or a human, recorded on the timeline.
+			const fallback = agent.actions.find((a) => a.id === waits[0].actionId)?.expects?.onTimeout;
+			if (fallback?.tag) queued += await addAgentTags(trx, ctx, workspaceId, conversationId, [fallback.tag], { depth: 0, parentEventId: null }, 'workflow result timed out');
+			if (fallback?.handoff) {
+				await handOff(trx, workspaceId, conversationId, 'workflow result timed out', 'agent');
+				status = 'human';
+			}
+		}
+		return { message, status };
+	});
+	if (queued > 0) ctx.deliveriesQueued();
+	return {
+		conversation: { ...answer.conversation, status: result.status },
+		reply: { id: result.message.id, text: result.message.text },
+		waited: { fields: waits.flatMap((w) => w.fields), arrived: Boolean(arrived), waitedMs: Date.now() - started },
+	};
+}
+
+/** The contact wrote while a human handles the conversation: record it, say nothing. */
+async function recordWhileHuman(ctx: AppContext, workspaceId: string, conversation: Conversation, text: string): Promise<ChatResult> {
+	return ctx.store.db.transaction().execute(async (trx) => {
+		const message = await insertMessage(trx, workspaceId, conversation.id, { role: 'contact', source: 'api', text });
+		await touchConversation(trx, workspaceId, conversation.id);
+		await addTimeline(trx, workspaceId, conversation.id, 'message', { messageId: message.id, role: 'contact', text, botQuiet: 'a human handles this conversation' });
+		return {
+			conversation: { id: conversation.id, status: conversation.status, channel: conversation.channel },
+			contact: { id: conversation.contactId },
+			reply: null,
+			actions: [],
+		};
+	});
+}
+
+/** Why the model may not be called for this turn, or null. Only a model engine spends budget. */
+async function budgetExhausted(ctx: AppContext, workspaceId: string, agent: AgentConfig, conversation: Conversation | undefined): Promise<string | null> {
+	if (ctx.engine.kind !== 'model') return null;
+	const perConversation = agent.limits?.modelCallsPerConversation;
+	if (perConversation !== undefined && (conversation?.modelCalls ?? 0) >= perConversation) {
+		return `model budget of ${perConversation} calls per conversation reached`;
+	}
+	const perWorkspace = ctx.conversations?.modelBudgetPerWorkspace;
+	if (perWorkspace !== undefined && (await workspaceModelCalls(ctx.store.db, workspaceId)) >= perWorkspace) {
+		return `workspace model budget of ${perWorkspace} calls reached`;
+	}
+	return null;
 }
 
 type Decision = ActionDecision & { suppressed?: boolean };
@@ -381,7 +508,7 @@ export async function replyToConversation(
 }
 
 function skipReason(conversation: Conversation, messages: Message[], input: ReplyInput): string | undefined {
-	if (input.skipIfHuman && (conversation.status === 'handoff' || messages.some((m) => m.role === 'human'))) {
+	if (input.skipIfHuman && (conversation.status === 'human' || messages.some((m) => m.role === 'human'))) {
 		return 'a human is handling this conversation';
 	}
 	if (input.onlyIfNoReplySince) {

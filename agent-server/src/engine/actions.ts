@@ -9,6 +9,8 @@ export interface ActionContext {
 	known: Record<string, string>; // field values known after this turn
 	collectedNow: Record<string, string>; // values extracted in this turn only
 	intent: string | null; // intent detected in this turn
+	intentConfidence?: number; // 0..1, default 1
+	message?: string; // the contact's message, for explicit requests
 	firedActions: string[]; // action ids already fired in this conversation
 	contact?: ContactSnapshot;
 }
@@ -24,6 +26,7 @@ export function describeCondition(action: AgentAction): string {
 	if (c.fieldsProvided) parts.push(`field${c.fieldsProvided.length > 1 ? 's' : ''} ${list(c.fieldsProvided)} provided`);
 	if (c.intent) parts.push(`intent ${c.intent.join(' or ')} detected`);
 	if (c.tags) parts.push(`tag${c.tags.length > 1 ? 's' : ''} ${list(c.tags)} present`);
+	if (c.asks) parts.push(`contact asked for ${c.asks.join(' or ')}`);
 	return parts.join(' and ');
 }
 
@@ -40,13 +43,20 @@ function decide(action: AgentAction, ctx: ActionContext, firedSoFar: number): Ac
 	if (c.intent && !(ctx.intent && c.intent.includes(ctx.intent))) {
 		return { ...base, fired: false, reason: `waiting for intent ${c.intent.join(' or ')}` };
 	}
+	const confidence = ctx.intentConfidence ?? 1;
+	if (c.minConfidence !== undefined && confidence < c.minConfidence) {
+		return { ...base, fired: false, reason: `intent ${ctx.intent} confidence ${confidence} is below ${c.minConfidence}` };
+	}
+	if (c.asks && !(ctx.message !== undefined && findKeyword(ctx.message, c.asks) >= 0)) {
+		return { ...base, fired: false, reason: `waiting for the contact to ask for ${c.asks.join(' or ')}` };
+	}
 	const tags = ctx.contact?.tags ?? [];
 	const missingTags = (c.tags ?? []).filter((t) => !tags.includes(t));
 	if (missingTags.length) {
 		return { ...base, fired: false, reason: `waiting for tag${missingTags.length > 1 ? 's' : ''} ${list(missingTags)}` };
 	}
 	// A repeatable action fires again only when this turn brought something new for its condition.
-	if (alreadyFired && !c.intent && !(c.fieldsProvided ?? []).some((f) => ctx.collectedNow[f] !== undefined)) {
+	if (alreadyFired && !c.intent && !c.asks && !(c.fieldsProvided ?? []).some((f) => ctx.collectedNow[f] !== undefined)) {
 		return { ...base, fired: false, reason: 'no new value for its condition since it last fired' };
 	}
 	const limit = ctx.agent.limits?.workflowTriggersPerConversation;

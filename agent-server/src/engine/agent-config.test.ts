@@ -133,7 +133,7 @@ unknownKey: 1
 
 	test('an empty condition is refused', () => {
 		const result = validateAgentConfig({ id: 'x', name: 'X', actions: [{ id: 'go', name: 'Go', condition: {} }] });
-		expect(result).toEqual({ ok: false, errors: ['actions.0.condition: needs at least one of fieldsProvided, intent, tags'] });
+		expect(result).toEqual({ ok: false, errors: ['actions.0.condition: needs at least one of fieldsProvided, intent, tags, asks'] });
 	});
 
 	test('YAML syntax errors and duplicate ids name the file', () => {

@@ -99,8 +99,20 @@ const condition = z
 		fieldsProvided: z.array(z.string().min(1)).min(1).optional(),
 		intent: z.array(z.string().min(1)).min(1).optional(),
 		tags: z.array(z.string().min(1)).min(1).optional(),
+		// The contact explicitly asks for something (callback, pricing, brochure): any of these phrases in the message.
+		asks: z.array(z.string().min(1)).min(1).optional(),
+		// The model engine reports how sure it is of the intent; below this floor the intent condition is not met.
+		minConfidence: z.number().min(0).max(1).optional(),
 	})
-	.refine((c) => c.fieldsProvided || c.intent || c.tags, 'needs at least one of fieldsProvided, intent, tags');
+	.refine((c) => c.fieldsProvided || c.intent || c.tags || c.asks, 'needs at least one of fieldsProvided, intent, tags, asks')
+	.refine((c) => c.minConfidence === undefined || c.intent !== undefined, 'minConfidence needs an intent condition');
+
+// What the agent does when an awaited workflow result does not arrive in time.
+const waitFallback = z.strictObject({
+	reply: z.string().min(1).optional(),
+	tag: z.string().min(1).optional(),
+	handoff: z.boolean().default(false),
+});
 
 const action = z.strictObject({
 	id: snakeName,
@@ -116,6 +128,9 @@ const action = z.strictObject({
 		.strictObject({
 			fields: z.array(contactRef).min(1),
 			timeoutMs: z.number().int().positive().max(120_000).default(15_000),
+			// Said when the timeout passes; the late result is then sent as a follow-up message when it arrives.
+			holdingReply: z.string().min(1).default("Thanks for your patience — I'm still looking into that and will get back to you here shortly."),
+			onTimeout: waitFallback.optional(),
 		})
 		.optional(),
 });
@@ -158,16 +173,46 @@ const tagRule = z
 	})
 	.refine((r) => r.keywords || r.intents || r.sentiment, 'needs at least one of keywords, intents, sentiment');
 
+// First matching rule classes the ended conversation; without rules a built-in classification is used.
+const outcomeRule = z
+	.strictObject({
+		outcome: snakeName,
+		intents: z.array(z.string().min(1)).min(1).optional(),
+		actionsFired: z.array(z.string().min(1)).min(1).optional(),
+		tags: z.array(z.string().min(1)).min(1).optional(),
+		sentiment: z.enum(['positive', 'neutral', 'negative']).optional(),
+		fieldsProvided: z.array(z.string().min(1)).min(1).optional(),
+	})
+	.refine((r) => r.intents || r.actionsFired || r.tags || r.sentiment || r.fieldsProvided, 'needs at least one condition');
+
 const ending = z.strictObject({
-	inactivityMinutes: z.number().int().positive().optional(),
+	inactivityMinutes: z.number().positive().optional(),
 	maxTurns: z.number().int().positive().optional(),
 	closingIntents: z.array(z.string().min(1)).optional(),
+	// Said on the last turn when the conversation ends by maximum turns.
+	maxTurnsMessage: z.string().min(1).optional(),
+	outcomeRules: z.array(outcomeRule).default([]),
 });
 
 const handoff = z.strictObject({
 	intents: z.array(z.string().min(1)).optional(),
 	keywords: z.array(z.string().min(1)).optional(),
 	message: z.string().min(1),
+	// The bot resumes on its own when no human wrote for this long (absent: only an explicit release resumes it).
+	quietMinutes: z.number().positive().optional(),
+});
+
+const disclosure = z.strictObject({
+	// When the contact counts as verified (a stored field or a tag, as in reply rules).
+	verifiedWhen: replyWhen.optional(),
+	fields: z
+		.array(z.strictObject({ field: contactRef, level: z.enum(['always', 'verified', 'never']) }))
+		.min(1),
+	// Said instead of a reply that would reveal a field it may not; the conversation then goes to a human.
+	blockedMessage: z
+		.string()
+		.min(1)
+		.default("I can't share that here — I'm bringing in a member of our team who can help you with it."),
 });
 
 const limits = z.strictObject({
@@ -192,6 +237,7 @@ const baseAgent = z.strictObject({
 	outcomes: z.array(snakeName).default(['booked', 'interested', 'browsing', 'negative']),
 	ending: ending.optional(),
 	handoff: handoff.optional(),
+	disclosure: disclosure.optional(),
 	limits: limits.optional(),
 });
 
@@ -239,6 +285,16 @@ export const AgentConfig = baseAgent.superRefine((agent, ctx) => {
 	agent.ending?.closingIntents?.forEach((n, j) => {
 		if (!intentNames.has(n)) issue(['ending', 'closingIntents', j], `unknown intent "${n}"`);
 	});
+	const outcomes = new Set(agent.outcomes);
+	agent.ending?.outcomeRules.forEach((r, i) => {
+		if (!outcomes.has(r.outcome)) issue(['ending', 'outcomeRules', i, 'outcome'], `unknown outcome "${r.outcome}" (add it to outcomes)`);
+		r.intents?.forEach((n, j) => {
+			if (!intentNames.has(n)) issue(['ending', 'outcomeRules', i, 'intents', j], `unknown intent "${n}"`);
+		});
+		r.actionsFired?.forEach((n, j) => {
+			if (!actionIds.has(n)) issue(['ending', 'outcomeRules', i, 'actionsFired', j], `unknown action "${n}"`);
+		});
+	});
 });
 
 export type AgentConfig = z.output<typeof AgentConfig>;
@@ -247,6 +303,7 @@ export type AgentIntent = AgentConfig['intents'][number];
 export type AgentAction = AgentConfig['actions'][number];
 export type ReplyRule = AgentConfig['replies']['rules'][number];
 export type FieldExtraction = AgentField['extract'];
+export type DisclosureLevel = NonNullable<AgentConfig['disclosure']>['fields'][number]['level'];
 export const AgentConfigSchema = AgentConfig;
 
 function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] {

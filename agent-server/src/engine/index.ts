@@ -19,3 +19,4 @@ export * from './fields';
 export * from './actions';
 export * from './offline';
 export * from './model';
+export * from './conduct';

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { AgentConfig, AgentField } from './agent-config';
 import { describeCondition } from './actions';
 import { detectIntent, detectSentiment, extractAmount, extractEmail, extractFields, extractPhone, matchKeywordList, matchPattern } from './extract';
+import { readableContact } from './conduct';
 import { applyUpdates, knownFields, nextMissingField, pendingField } from './fields';
 import { composeReply, decideTurn, matchingRule, OFFLINE_RUBRIC, scoreLeadOffline } from './offline';
 import { render } from './templates';
@@ -32,6 +33,7 @@ const ModelTurn = z.object({
 	intent: z.string().nullish(),
 	sentiment: z.string().nullish(),
 	summary: z.string().nullish(),
+	intent_confidence: z.number().finite().nullish(),
 });
 
 const ModelScore = z.object({
@@ -66,7 +68,7 @@ export function turnResponseSchema(agent: AgentConfig): Record<string, unknown> 
 	return {
 		type: 'object',
 		additionalProperties: false,
-		required: ['reply', 'fields', 'intent', 'sentiment', 'summary'],
+		required: ['reply', 'fields', 'intent', 'intent_confidence', 'sentiment', 'summary'],
 		properties: {
 			reply: { type: 'string', description: "The agent's next message to the contact." },
 			fields: {
@@ -77,6 +79,7 @@ export function turnResponseSchema(agent: AgentConfig): Record<string, unknown> 
 				description: 'Values the contact gave in their latest message; null when not given.',
 			},
 			intent: { type: ['string', 'null'], enum: [...agent.intents.map((i) => i.name), null] },
+			intent_confidence: { type: 'number', minimum: 0, maximum: 1, description: 'How sure you are of the intent, 0 to 1.' },
 			sentiment: { type: 'string', enum: [...SENTIMENTS] },
 			summary: { type: 'string', description: 'One or two sentences summarising the whole conversation so far.' },
 		},
@@ -159,7 +162,8 @@ export function buildSystemPrompt(input: TurnInput): string {
 	if (agent.intents.length) {
 		out.push('Intents you may report (or null):\n' + agent.intents.map((i) => `- ${i.name}${i.description ? `: ${i.description}` : ''}`).join('\n'));
 	}
-	out.push(`What the contact record says now (workflows may have written some of it):\n${describeContact(contact)}`);
+	// Fields the agent may not disclose now never reach the model, so it cannot repeat them.
+	out.push(`What the contact record says now (workflows may have written some of it):\n${describeContact(readableContact(agent, contact))}`);
 	if (Object.keys(agent.variables).length) {
 		out.push('Agent variables:\n' + Object.entries(agent.variables).map(([k, v]) => `- ${k}: ${String(v)}`).join('\n'));
 	}
@@ -267,10 +271,13 @@ export function createModelEngine(options: ModelEngineOptions): Engine {
 			}
 			const intent = answer.intent && agent.intents.some((i) => i.name === answer.intent) ? answer.intent : detIntent;
 			const sentiment = SENTIMENTS.find((s) => s === answer.sentiment) ?? detSentiment;
-			const updates = decideTurn(input, collected, intent, sentiment, { reply: '', modelCalls: 1 });
+			const modelIntent = answer.intent && intent === answer.intent;
+			const intentConfidence = modelIntent ? Math.min(1, Math.max(0, answer.intent_confidence ?? 1)) : 1;
+			const updates = decideTurn(input, collected, intent, sentiment, { reply: '', modelCalls: 1, intentConfidence });
 			const updated = applyUpdates(contact, updates.contactUpdates);
 			const reply = render(answer.reply, { contact: updated, agent, variables: agent.variables, collected }).text;
 			const summary = answer.summary?.trim() ? answer.summary.trim().slice(0, 2000) : updates.summary;
+			if (updates.handoff || (updates.end?.reason === 'max_turns' && agent.ending?.maxTurnsMessage)) return { ...updates, summary };
 			return { ...updates, reply: reply || composeReply({ agent, contact: updated, known: { ...known0, ...collected }, actions: updates.actions, transcript, turn: conversation.turn }), summary };
 		} catch (error) {
 			const reason = failureReason(error, Date.now() - started, timeoutMs);

@@ -3,6 +3,7 @@ import type { AgentConfig, ReplyRule } from './agent-config';
 import { evaluateActions, evaluateTags } from './actions';
 import { detectIntent, detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
 import { applyUpdates, contactUpdatesFor, contactValue, knownFields, nextMissingField, pendingField } from './fields';
+import { handoffReason, turnEnding } from './conduct';
 import { render } from './templates';
 import type { ActionDecision, ContactSnapshot, Engine, ScoreInput, ScoreResult, TranscriptEntry, TurnInput, TurnOutcome } from './types';
 
@@ -112,15 +113,31 @@ export function decideTurn(
 	collected: Record<string, string>,
 	intent: string | null,
 	sentiment: TurnOutcome['sentiment'],
-	overrides: { reply?: string; summary?: string; modelCalls?: number; fallback?: string } = {},
+	overrides: { reply?: string; summary?: string; modelCalls?: number; fallback?: string; intentConfidence?: number } = {},
 ): TurnOutcome {
 	const { agent, contact, conversation, transcript, message } = input;
 	const known = { ...knownFields(agent, contact, conversation.collected), ...collected };
 	const contactUpdates = contactUpdatesFor(agent, collected);
 	const updated = applyUpdates(contact, contactUpdates);
-	const actions = evaluateActions({ agent, known, collectedNow: collected, intent, firedActions: conversation.firedActions, contact });
+	const intentConfidence = intent === null ? 0 : (overrides.intentConfidence ?? 1);
+	const actions = evaluateActions({
+		agent,
+		known,
+		collectedNow: collected,
+		intent,
+		intentConfidence,
+		message,
+		firedActions: conversation.firedActions,
+		contact,
+	});
+	const handoff = handoffReason(agent, message, intent);
+	const end = handoff ? null : turnEnding(agent, intent, conversation.turn);
 	const reply =
-		overrides.reply ?? composeReply({ agent, contact: updated, known, actions, transcript, turn: conversation.turn });
+		handoff && agent.handoff
+			? renderFor(agent, updated, known, agent.handoff.message)
+			: end?.reason === 'max_turns' && agent.ending?.maxTurnsMessage
+				? renderFor(agent, updated, known, agent.ending.maxTurnsMessage)
+				: (overrides.reply ?? composeReply({ agent, contact: updated, known, actions, transcript, turn: conversation.turn }));
 	const outcome: TurnOutcome = {
 		reply,
 		collected,
@@ -131,8 +148,11 @@ export function decideTurn(
 		actions,
 		modelCalls: overrides.modelCalls ?? 0,
 		tags: evaluateTags(agent, message, intent, sentiment),
+		intentConfidence,
 	};
 	if (overrides.fallback) outcome.fallback = overrides.fallback;
+	if (handoff) outcome.handoff = handoff;
+	if (end) outcome.end = end;
 	return outcome;
 }
 

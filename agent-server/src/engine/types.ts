@@ -57,7 +57,13 @@ export interface TurnOutcome {
 	modelCalls: number;
 	tags?: string[]; // tags the agent's tag rules apply for this message (optional: added after the first draft)
 	fallback?: string; // set when the model failed and the configured fallback reply was used: why
+	intentConfidence?: number; // 0..1; the offline engine's keyword intents count as 1
+	handoff?: string; // why this message hands the conversation to a human (the reply is then the handoff message)
+	end?: { reason: EndReason; detail: string }; // this turn ends the conversation
 }
+
+/** Why a conversation ended. `handoff`: it ended while a human was handling it. */
+export type EndReason = 'inactivity' | 'max_turns' | 'closing_intent' | 'closed' | 'handoff';
 
 export interface ScoreInput {
 	contact: ContactSnapshot;

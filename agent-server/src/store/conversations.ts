@@ -3,7 +3,26 @@ import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
 import type { ConversationRow, MessageRow, Queryable } from './schema';
 
-export type ConversationStatus = 'active' | 'handoff' | 'ended';
+/** `human`: a human handles the conversation and the bot stays quiet. */
+export type ConversationStatus = 'active' | 'human' | 'ended';
+
+export interface Ending {
+	reason: string;
+	outcome: string;
+	outcomeRule: string;
+	summary: string | null;
+	endedAt: string;
+	by: 'agent' | 'workflow' | 'api' | 'sweeper';
+}
+
+/** A fired action whose written-back contact fields the agent awaits (`late`: the timeout passed, a follow-up is owed). */
+export interface Wait {
+	actionId: string;
+	eventId: string;
+	fields: string[];
+	deadline: string;
+	state: 'waiting' | 'late';
+}
 
 export interface Conversation {
 	id: string;
@@ -19,6 +38,10 @@ export interface Conversation {
 	summary: string | null;
 	createdAt: string;
 	updatedAt: string;
+	modelCalls: number;
+	ending: Ending | null;
+	waits: Wait[];
+	humanAt: string | null;
 }
 
 export interface Message {
@@ -50,6 +73,10 @@ export function conversationFromRow(row: ConversationRow): Conversation {
 		summary: row.summary,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
+		modelCalls: Number(row.model_calls ?? 0),
+		ending: parseJson<Ending | null>(row.ending ?? null, null),
+		waits: parseJson<Wait[]>(row.waits ?? '[]', []),
+		humanAt: row.human_at ?? null,
 	};
 }
 
@@ -133,6 +160,79 @@ export async function updateConversationAfterTurn(
 		.where('turn_count', '=', expectedTurnCount)
 		.executeTakeFirst();
 	return Number(result.numUpdatedRows) === 1;
+}
+
+/** Adds this turn's model calls to the conversation's count. */
+export async function addModelCalls(db: Queryable, workspaceId: string, id: string, calls: number): Promise<void> {
+	if (calls <= 0) return;
+	await db
+		.updateTable('conversations')
+		.set((eb) => ({ model_calls: eb('model_calls', '+', calls) }))
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.execute();
+}
+
+/** Model calls of every conversation of the workspace. */
+export async function workspaceModelCalls(db: Queryable, workspaceId: string): Promise<number> {
+	const row = await db
+		.selectFrom('conversations')
+		.select((eb) => eb.fn.sum<number | string | null>('model_calls').as('total'))
+		.where('workspace_id', '=', workspaceId)
+		.executeTakeFirst();
+	return Number(row?.total ?? 0);
+}
+
+/** Changes the status (and the time a human last acted), touching the conversation. */
+export async function setStatus(db: Queryable, workspaceId: string, id: string, status: ConversationStatus, humanAt?: string | null): Promise<void> {
+	await db
+		.updateTable('conversations')
+		.set({ status, updated_at: nowIso(), ...(humanAt !== undefined ? { human_at: humanAt } : {}) })
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.execute();
+}
+
+export async function setWaits(db: Queryable, workspaceId: string, id: string, waits: Wait[]): Promise<void> {
+	await db.updateTable('conversations').set({ waits: toJson(waits) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+/** Marks the conversation ended; false when it had already ended (so the ended event is sent once). */
+export async function markEnded(db: Queryable, workspaceId: string, id: string, ending: Ending): Promise<boolean> {
+	const result = await db
+		.updateTable('conversations')
+		.set({ status: 'ended', ending: toJson(ending), waits: '[]', updated_at: ending.endedAt })
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.where('status', '!=', 'ended')
+		.executeTakeFirst();
+	return Number(result.numUpdatedRows) === 1;
+}
+
+/** Open conversations of every workspace not touched since `before` (oldest first), for the sweeper. */
+export async function idleConversations(db: Queryable, before: string, limit: number): Promise<(Conversation & { workspaceId: string })[]> {
+	const rows = await db
+		.selectFrom('conversations')
+		.selectAll()
+		.where('status', 'in', ['active', 'human'])
+		.where('updated_at', '<', before)
+		.orderBy('updated_at')
+		.limit(limit)
+		.execute();
+	return rows.map((r) => ({ ...conversationFromRow(r), workspaceId: r.workspace_id }));
+}
+
+/** Open conversations of a contact that owe a workflow result. */
+export async function conversationsWithWaits(db: Queryable, workspaceId: string, contactId: string): Promise<Conversation[]> {
+	const rows = await db
+		.selectFrom('conversations')
+		.selectAll()
+		.where('workspace_id', '=', workspaceId)
+		.where('contact_id', '=', contactId)
+		.where('status', '!=', 'ended')
+		.where('waits', '!=', '[]')
+		.execute();
+	return rows.map(conversationFromRow);
 }
 
 export async function touchConversation(db: Queryable, workspaceId: string, id: string): Promise<void> {

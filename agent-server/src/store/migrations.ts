@@ -129,8 +129,45 @@ const m001: Migration = {
 	},
 };
 
+// Conversation state for endings, handoff, waiting round trips and the model budget.
+const m002Conversations: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('conversations').addColumn('model_calls', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+		await db.schema.alterTable('conversations').addColumn('ending', text).execute();
+		await db.schema.alterTable('conversations').addColumn('waits', text, (c) => c.notNull().defaultTo('[]')).execute();
+		await db.schema.alterTable('conversations').addColumn('human_at', text).execute();
+		await db.schema.createIndex('conversations_status').on('conversations').columns(['status', 'updated_at']).execute();
+	},
+};
+
+// Delivery health per subscription, and stored replies for idempotent API requests.
+const m002Delivery: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('subscriptions').addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+		await db.schema.alterTable('subscriptions').addColumn('failing_since', text).execute();
+		await db.schema.alterTable('subscriptions').addColumn('marked_failing_at', text).execute();
+		await db.schema.alterTable('subscriptions').addColumn('last_success_at', text).execute();
+		await db.schema.alterTable('subscriptions').addColumn('last_failure_at', text).execute();
+		await db.schema.alterTable('subscriptions').addColumn('last_failure', text).execute();
+
+		await db.schema
+			.createTable('idempotency_keys')
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('key', text, (c) => c.notNull())
+			.addColumn('route', text, (c) => c.notNull())
+			.addColumn('request_hash', text, (c) => c.notNull())
+			.addColumn('status_code', 'integer')
+			.addColumn('response_body', text)
+			.addColumn('locked_until', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addPrimaryKeyConstraint('idempotency_keys_pk', ['workspace_id', 'key'])
+			.execute();
+		await db.schema.createIndex('deliveries_subscription').on('deliveries').columns(['subscription_id', 'status']).execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
-		return { '001_initial': m001 };
+		return { '001_initial': m001, '002_conversations': m002Conversations, '002_delivery': m002Delivery };
 	},
 };

@@ -45,6 +45,11 @@ export interface ConversationRow {
 	summary: string | null;
 	created_at: string;
 	updated_at: string;
+	/** Added by 002_conversations. */
+	model_calls?: number;
+	ending?: string | null;
+	waits?: string;
+	human_at?: string | null;
 }
 
 export interface MessageRow {
@@ -75,6 +80,14 @@ export interface SubscriptionRow {
 	secret: string;
 	created_at: string;
 	deleted_at: string | null;
+	/** Delivery health, kept by the relay: failed attempts in a row and since when. */
+	consecutive_failures: number;
+	failing_since: string | null;
+	/** Set once the streak has lasted long enough to report the destination as failing. */
+	marked_failing_at: string | null;
+	last_success_at: string | null;
+	last_failure_at: string | null;
+	last_failure: string | null;
 }
 
 export interface EventRow {
@@ -105,6 +118,18 @@ export interface DeliveryRow {
 	updated_at: string;
 }
 
+/** A stored reply for an Idempotency-Key; status_code null while the first request is still running. */
+export interface IdempotencyKeyRow {
+	workspace_id: string;
+	key: string;
+	route: string;
+	request_hash: string;
+	status_code: number | null;
+	response_body: string | null;
+	locked_until: string;
+	created_at: string;
+}
+
 export interface Database {
 	workspaces: WorkspaceRow;
 	api_keys: ApiKeyRow;
@@ -115,6 +140,7 @@ export interface Database {
 	subscriptions: SubscriptionRow;
 	events: EventRow;
 	deliveries: DeliveryRow;
+	idempotency_keys: IdempotencyKeyRow;
 }
 
 export type Db = Kysely<Database>;

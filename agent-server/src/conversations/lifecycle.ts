@@ -1,0 +1,178 @@
+// A conversation's state changes that emit events or change who speaks: agent tags, handoff and release, human
+// replies, and the end (sent once). Each function works inside the caller's transaction.
+import type { AgentConfig } from '../engine/agent-config';
+import { classifyOutcome } from '../engine/conduct';
+import type { EndReason } from '../engine/types';
+import type { AppContext } from '../context';
+import { buildEnvelope, publishEvent, type Causation, type EnvelopeContext } from '../events/publish';
+import { getContact, setTags, snapshot, type Contact } from '../store/contacts';
+import {
+	addTimeline,
+	getConversation,
+	insertMessage,
+	listMessages,
+	markEnded,
+	setStatus,
+	toTranscript,
+	type Conversation,
+	type Ending,
+	type Message,
+} from '../store/conversations';
+import type { Queryable } from '../store/schema';
+import { HttpError, notFound } from '../util/http-error';
+import { nowIso } from '../util/ids';
+
+const NO_CAUSE: Causation = { depth: 0, parentEventId: null };
+
+/** The event context of a conversation as stored now (inside a transaction: including its uncommitted writes). */
+export async function envelopeContextFor(
+	db: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	conversationId: string,
+	causation: Causation = NO_CAUSE,
+): Promise<{ context: EnvelopeContext; conversation: Conversation; contact: Contact }> {
+	const conversation = await getConversation(db, workspaceId, conversationId);
+	if (!conversation) throw notFound('conversation', conversationId);
+	const contact = await getContact(db, workspaceId, conversation.contactId);
+	if (!contact) throw notFound('contact', conversation.contactId);
+	const agent = ctx.agents.get(conversation.agentId);
+	return {
+		conversation,
+		contact,
+		context: {
+			workspaceId,
+			causation,
+			agent: { id: conversation.agentId, name: agent?.name ?? conversation.agentId },
+			conversation: { id: conversation.id, channel: conversation.channel, status: conversation.status },
+			contact: snapshot(contact),
+			collected: conversation.collected,
+			summary: conversation.summary,
+			intent: conversation.intent,
+			sentiment: conversation.sentiment,
+			transcript: toTranscript(await listMessages(db, workspaceId, conversation.id)),
+			variables: (agent?.variables ?? {}) as Record<string, unknown>,
+		},
+	};
+}
+
+/** Adds the tags the contact lacks, each with a `contact.tag.added` event; returns the number of deliveries queued. */
+export async function addAgentTags(
+	db: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	conversationId: string,
+	tags: string[],
+	causation: Causation,
+	why: string,
+): Promise<number> {
+	const { contact } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	const added = [...new Set(tags)].filter((t) => !contact.tags.includes(t));
+	if (!added.length) return 0;
+	await setTags(db, workspaceId, contact, [...contact.tags, ...added]);
+	const { context } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	let queued = 0;
+	for (const tag of added) {
+		const envelope = buildEnvelope('contact.tag.added', context, { tag, addedBy: 'agent' });
+		const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth });
+		if (published.published) queued += published.deliveries;
+		await addTimeline(db, workspaceId, conversationId, 'tag.added', {
+			tag,
+			addedBy: 'agent',
+			why,
+			...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }),
+		});
+	}
+	return queued;
+}
+
+/** Hands the conversation to a human: the bot stays quiet until release or the quiet period. */
+export async function handOff(db: Queryable, workspaceId: string, conversationId: string, reason: string, by: string): Promise<void> {
+	await setStatus(db, workspaceId, conversationId, 'human', nowIso());
+	await addTimeline(db, workspaceId, conversationId, 'handoff', { reason, by });
+}
+
+export async function release(db: Queryable, workspaceId: string, conversationId: string, reason: string, by: string): Promise<void> {
+	await setStatus(db, workspaceId, conversationId, 'active', null);
+	await addTimeline(db, workspaceId, conversationId, 'handoff.released', { reason, by });
+}
+
+/** Whether a human-handled conversation has been quiet long enough for the bot to resume. */
+export function quietPeriodOver(agent: AgentConfig | undefined, conversation: Conversation, now = Date.now()): boolean {
+	const minutes = agent?.handoff?.quietMinutes;
+	if (minutes === undefined) return false;
+	const last = Date.parse(conversation.humanAt ?? conversation.updatedAt);
+	return now - last >= minutes * 60_000;
+}
+
+/** A human speaks in the conversation; it goes to (or stays in) the `human` state. */
+export async function insertHumanReply(db: Queryable, workspaceId: string, conversation: Conversation, text: string, author?: string): Promise<Message> {
+	if (conversation.status === 'ended') throw new HttpError(409, `conversation ${conversation.id} has ended`);
+	const message = await insertMessage(db, workspaceId, conversation.id, { role: 'human', source: 'api', text });
+	if (conversation.status !== 'human') await handOff(db, workspaceId, conversation.id, 'a human replied', 'api');
+	else await setStatus(db, workspaceId, conversation.id, 'human', message.createdAt);
+	await addTimeline(db, workspaceId, conversation.id, 'message', { messageId: message.id, role: 'human', source: 'api', text, ...(author ? { author } : {}) });
+	return message;
+}
+
+export interface EndRequest {
+	reason: EndReason;
+	detail: string;
+	by: Ending['by'];
+	outcome?: string; // given by the caller; else classified
+}
+
+/**
+ * Ends the conversation once: classes the outcome, records the end and emits `conversation.ended`. Returns the
+ * ending and the deliveries queued, or null when it had already ended.
+ */
+export async function endConversation(
+	db: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	conversationId: string,
+	request: EndRequest,
+	causation: Causation = NO_CAUSE,
+): Promise<{ ending: Ending; queued: number } | null> {
+	const { conversation, contact } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	if (conversation.status === 'ended') return null;
+	const agent = ctx.agents.get(conversation.agentId);
+	if (request.outcome !== undefined && agent && !agent.outcomes.includes(request.outcome)) {
+		throw new HttpError(400, `body/outcome: must be one of ${agent.outcomes.join(', ')}`);
+	}
+	const classified = agent
+		? classifyOutcome({
+				agent,
+				collected: conversation.collected,
+				firedActions: conversation.firedActions,
+				intent: conversation.intent,
+				sentiment: conversation.sentiment,
+				tags: contact.tags,
+			})
+		: { outcome: 'browsing', rule: 'agent no longer configured' };
+	// Ending while a human handles the conversation counts as a handoff end, whoever closes it.
+	const reason: EndReason = conversation.status === 'human' ? 'handoff' : request.reason;
+	const ending: Ending = {
+		reason,
+		outcome: request.outcome ?? classified.outcome,
+		outcomeRule: request.outcome !== undefined ? `given by ${request.by}` : classified.rule,
+		summary: conversation.summary,
+		endedAt: nowIso(),
+		by: request.by,
+	};
+	if (!(await markEnded(db, workspaceId, conversationId, ending))) return null;
+	const { context } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	const envelope = buildEnvelope('conversation.ended', context, {
+		ending: { reason, detail: request.detail, outcome: ending.outcome, summary: ending.summary, turns: conversation.turnCount, endedAt: ending.endedAt },
+	});
+	const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth });
+	await addTimeline(db, workspaceId, conversationId, 'conversation.ended', {
+		reason,
+		detail: request.detail,
+		outcome: ending.outcome,
+		outcomeRule: ending.outcomeRule,
+		by: request.by,
+		...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }),
+	});
+	return { ending, queued: published.published ? published.deliveries : 0 };
+}

@@ -1,0 +1,113 @@
+// The round trip with waiting: after a turn whose fired action expects contact fields back, the answer waits (outside
+// any transaction) until a workflow wrote them or the timeout passed; a result that comes late is sent as a follow-up.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentConfig } from '../engine/agent-config';
+import { contactValue, knownFields } from '../engine/fields';
+import { composeReply } from '../engine/offline';
+import { render } from '../engine/templates';
+import type { ActionDecision } from '../engine/types';
+import type { AppContext } from '../context';
+import { getContact, snapshot, type Contact } from '../store/contacts';
+import {
+	addTimeline,
+	conversationsWithWaits,
+	getConversation,
+	insertMessage,
+	listMessages,
+	setWaits,
+	toTranscript,
+	touchConversation,
+	type Message,
+	type Wait,
+} from '../store/conversations';
+import type { Queryable } from '../store/schema';
+
+const DEFAULT_POLL_MS = 200;
+
+function written(contact: Contact, fields: string[]): boolean {
+	return fields.every((f) => {
+		const v = contactValue(snapshot(contact), f);
+		return v !== undefined && v !== null && String(v).trim() !== '';
+	});
+}
+
+/** Polls the stored contact until every awaited field is set or the deadline passes; never holds a transaction. */
+export async function awaitFields(
+	ctx: AppContext,
+	workspaceId: string,
+	contactId: string,
+	fields: string[],
+	deadline: number,
+): Promise<Contact | null> {
+	const pollMs = ctx.conversations?.waitPollMs ?? DEFAULT_POLL_MS;
+	for (;;) {
+		const contact = await getContact(ctx.store.db, workspaceId, contactId);
+		if (contact && written(contact, fields)) return contact;
+		const left = deadline - Date.now();
+		if (left <= 0) return null;
+		await sleep(Math.min(pollMs, left));
+	}
+}
+
+/** The answer once the workflow's fields are in: the deterministic reply, which reads the fields the workflow wrote. */
+export async function composeWithResult(
+	db: Queryable,
+	agent: AgentConfig,
+	workspaceId: string,
+	conversationId: string,
+	contact: Contact,
+	actions: ActionDecision[],
+): Promise<string> {
+	const conversation = await getConversation(db, workspaceId, conversationId);
+	const collected = conversation?.collected ?? {};
+	const transcript = toTranscript(await listMessages(db, workspaceId, conversationId));
+	const known = knownFields(agent, snapshot(contact), collected);
+	return composeReply({ agent, contact: snapshot(contact), known, actions, transcript, turn: conversation?.turnCount ?? 1 });
+}
+
+export function holdingReply(agent: AgentConfig, actionId: string, contact: Contact): string {
+	const expects = agent.actions.find((a) => a.id === actionId)?.expects;
+	const template = expects?.onTimeout?.reply ?? expects?.holdingReply ?? agent.replies.fallback ?? 'One moment, please.';
+	return render(template, { contact: snapshot(contact), agent, variables: agent.variables }).text;
+}
+
+/**
+ * After a workflow wrote contact fields: every open conversation of the contact that owes a late result whose fields
+ * are now all set gets its follow-up message. Returns the messages sent.
+ */
+export async function deliverLateResults(ctx: AppContext, workspaceId: string, contactId: string): Promise<Message[]> {
+	const { db } = ctx.store;
+	const sent: Message[] = [];
+	for (const conversation of await conversationsWithWaits(db, workspaceId, contactId)) {
+		const agent = ctx.agents.get(conversation.agentId);
+		const contact = await getContact(db, workspaceId, contactId);
+		// The bot says nothing while a human handles the conversation; the result stays owed.
+		if (!agent || !contact || conversation.status === 'human') continue;
+		const ready = conversation.waits.filter((w) => w.state === 'late' && written(contact, w.fields));
+		if (!ready.length) continue;
+		const decisions = ready.map((w): ActionDecision => ({ actionId: w.actionId, name: w.actionId, fired: true, reason: 'late result' }));
+		const text = await composeWithResult(db, agent, workspaceId, conversation.id, contact, decisions);
+		const message = await db.transaction().execute(async (trx) => {
+			const fresh = await getConversation(trx, workspaceId, conversation.id);
+			const owed = (fresh?.waits ?? []).filter((w) => ready.some((r) => r.eventId === w.eventId));
+			// Another instance or request already sent it.
+			if (!fresh || fresh.status !== 'active' || !owed.length) return null;
+			await setWaits(trx, workspaceId, conversation.id, fresh.waits.filter((w) => !owed.includes(w)));
+			const m = await insertMessage(trx, workspaceId, conversation.id, { role: 'agent', source: 'engine', text });
+			await touchConversation(trx, workspaceId, conversation.id);
+			await addTimeline(trx, workspaceId, conversation.id, 'wait.late_result', {
+				actions: owed.map((w) => w.actionId),
+				fields: owed.flatMap((w) => w.fields),
+				messageId: m.id,
+				text,
+			});
+			return m;
+		});
+		if (message) sent.push(message);
+	}
+	return sent;
+}
+
+export function newWait(actionId: string, eventId: string, fields: string[], timeoutMs: number, now = Date.now()): Wait {
+	return { actionId, eventId, fields, deadline: new Date(now + timeoutMs).toISOString(), state: 'waiting' };
+}
