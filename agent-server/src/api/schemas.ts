@@ -59,6 +59,10 @@ export const scoreBody = z
 		rubric: z.string().max(10_000).optional(),
 		conversationId: id.optional(),
 		writeToField: customFieldName.optional(),
+		/** Only these standard, custom or collected fields reach the scorer. */
+		fields: z.array(z.string().min(1).max(100)).min(1).max(100).optional(),
+		/** How many of the latest transcript messages reach the scorer (0: none). */
+		transcriptMessages: z.number().int().min(0).max(10_000).optional(),
 	})
 	// Every field is optional, so no body at all is fine too.
 	.nullish();

@@ -1,6 +1,6 @@
 // Contact changes made over the API (usually by workflows): fields, tags (with contact.tag.added events) and scoring.
 import type { AppContext } from '../context';
-import type { CustomFieldValue, ScoreResult } from '../engine/types';
+import type { ContactSnapshot, CustomFieldValue, ScoreResult, TranscriptEntry } from '../engine/types';
 import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
 import {
 	contactFromRow,
@@ -184,6 +184,29 @@ export interface ScoreRequest {
 	rubric?: string;
 	conversationId?: string;
 	writeToField?: string;
+	fields?: string[];
+	transcriptMessages?: number;
+}
+
+/** Narrows what the scorer sees to the fields and the number of latest messages the caller chose. */
+function scoringInput(contact: ContactSnapshot, collected: Record<string, string>, transcript: TranscriptEntry[], request: ScoreRequest) {
+	const latest = request.transcriptMessages === undefined ? transcript : request.transcriptMessages === 0 ? [] : transcript.slice(-request.transcriptMessages);
+	if (!request.fields) return { contact, collected, transcript: latest };
+	const keep = new Set(request.fields);
+	const pick = <T>(record: Record<string, T>) => Object.fromEntries(Object.entries(record).filter(([name]) => keep.has(name)));
+	const standard = (name: 'firstName' | 'lastName' | 'email' | 'phone') => (keep.has(name) ? contact[name] : null);
+	return {
+		contact: {
+			...contact,
+			firstName: standard('firstName'),
+			lastName: standard('lastName'),
+			email: standard('email'),
+			phone: standard('phone'),
+			customFields: pick(contact.customFields),
+		},
+		collected: pick(collected),
+		transcript: latest,
+	};
 }
 
 export async function scoreContact(
@@ -205,9 +228,7 @@ export async function scoreContact(
 	}
 	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
 	const result = await ctx.engine.scoreLead({
-		contact: snapshot(contact),
-		collected: conversation?.collected ?? {},
-		transcript,
+		...scoringInput(snapshot(contact), conversation?.collected ?? {}, transcript, request),
 		...(request.rubric !== undefined ? { rubric: request.rubric } : {}),
 	});
 	const score = Math.min(10, Math.max(1, Math.round(result.score)));
