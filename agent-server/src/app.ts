@@ -6,6 +6,8 @@ import { installAuth } from './api/auth';
 import { contactRoutes } from './api/contacts';
 import { conversationRoutes } from './api/conversations';
 import { formatSchemaErrors, installErrorHandlers } from './api/errors';
+import { eventRoutes } from './api/events';
+import { installIdempotency } from './api/idempotency';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, workspaceRoutes } from './api/system';
 import type { AppContext } from './context';
@@ -127,11 +129,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	await typed.register(
 		async (v1) => {
 			installAuth(v1, store);
+			installIdempotency(v1, store, ['POST /v1/chat']);
 			await v1.register(workspaceRoutes, { ctx });
 			await v1.register(agentRoutes, { ctx });
 			await v1.register(conversationRoutes, { ctx });
 			await v1.register(contactRoutes, { ctx });
 			await v1.register(subscriptionRoutes, { ctx });
+			await v1.register(eventRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);

@@ -2,6 +2,7 @@
 // Command line: `agent-bridge serve` starts the agent server; configuration comes from options or the environment.
 import { Command } from 'commander';
 import { buildApp, LOG_REDACT } from './app';
+import { relayOptionsFromEnv } from './delivery/relay-env';
 import { createEngine } from './engine/index';
 import { openStore } from './store/database';
 import { addApiKey, createWorkspace, generateApiKey } from './store/workspaces';
@@ -37,6 +38,7 @@ program
 			agentsDir: opts.agentsDir || undefined,
 			engine: createEngine({ model }),
 			apiKey: apiKey || undefined,
+			relay: relayOptionsFromEnv(process.env),
 			logger: { level: opts.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
 		});
 		app.log.info(

@@ -118,6 +118,37 @@ test('a nurture lead: scored below 7, tagged nurture_lead, and the agent sends r
 	expect(nodeOutput(execution, 'Tag Hot Lead')).toEqual([]);
 }, 120_000);
 
+test('the trigger in n8n answers 401 to a tampered or stale event and starts nothing', async () => {
+	const [subscription] = (await server.api('GET', '/v1/subscriptions')).body.data;
+	const before = (await n8n.executions(workflowId)).length;
+	const body = JSON.stringify({ id: 'evt_forged', type: 'agent.action.triggered', contact: { id: 'ct_x' } });
+	const now = Math.floor(Date.now() / 1000);
+	const forged = [
+		{ 'webhook-id': 'msg_forged1', 'webhook-timestamp': String(now), 'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+		{ 'webhook-id': 'msg_forged2', 'webhook-timestamp': String(now - 3600), 'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+		{ 'webhook-id': 'msg_forged3' },
+	];
+	for (const headers of forged) {
+		const res = await fetch(subscription.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+		expect(res.status).toBe(401);
+	}
+	await new Promise((r) => setTimeout(r, 1000));
+	expect(await n8n.executions(workflowId)).toHaveLength(before);
+}, 60_000);
+
+test('re-activation subscribes again after the server lost the subscription', async () => {
+	const [lost] = (await server.api('GET', '/v1/subscriptions')).body.data;
+	expect((await server.api('DELETE', `/v1/subscriptions/${lost.id}`)).status).toBe(204);
+	await n8n.deactivate(workflowId); // the node's delete tolerates the missing subscription
+	await n8n.activate(workflowId);
+	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 1, 30_000, 'the new subscription');
+	const [fresh] = (await server.api('GET', '/v1/subscriptions')).body.data;
+	expect(fresh.id).not.toBe(lost.id);
+
+	const { contact } = await runChain("Our budget is $40,000 and we'd like to launch within 2 weeks");
+	expect(contact.tags).toContain('hot_lead');
+}, 120_000);
+
 test('deactivating the workflow removes its subscription from the agent server', async () => {
 	const before = (await server.api('GET', '/v1/subscriptions')).body.data;
 	expect(before).toHaveLength(1);

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
 import { z } from 'zod';
 import { exampleEnvelope } from '../events/examples';
-import { insertDelivery, insertEventRow, recentEvents } from '../store/outbox';
+import { insertDelivery, insertEventRow, recentEvents, subscriptionHealth } from '../store/outbox';
 import {
 	EVENT_TYPES,
 	createSubscription,
@@ -59,6 +59,13 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = as
 	app.get('/subscriptions', async (request) => ({
 		data: (await listSubscriptions(ctx.store.db, request.workspaceId)).map(withoutSecret),
 	}));
+
+	// Delivery health of every live subscription, so a destination failing for a long time is visible.
+	app.get('/subscriptions/health', async (request) => {
+		const health = await subscriptionHealth(ctx.store.db, request.workspaceId);
+		const subs = await listSubscriptions(ctx.store.db, request.workspaceId);
+		return { data: subs.map((s) => ({ subscriptionId: s.id, url: s.url, ...health.get(s.id) })) };
+	});
 
 	app.get('/subscriptions/:id', { schema: { params: idParams } }, async (request) => {
 		const sub = await getSubscription(ctx.store.db, request.workspaceId, request.params.id);

@@ -3,7 +3,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { addTimeline } from '../store/conversations';
 import type { Store } from '../store/database';
-import { claimDueDeliveries, finishAttempt, releaseLease, type ClaimedDelivery } from '../store/outbox';
+import { claimDueDeliveries, finishAttempt, recordSubscriptionHealth, releaseLease, type ClaimedDelivery } from '../store/outbox';
+import { retryAfterMs } from './retry-after';
 import { signPayload } from './signing';
 
 /** Delay before each attempt: the first is immediate, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -21,7 +22,18 @@ export interface RelayOptions {
 	batchSize?: number;
 	/** false: do not start the loop (tests that only look at the outbox). */
 	enabled?: boolean;
+	/** A destination failing without a success for this long is marked failing and reported (default 1 h). */
+	markFailingAfterMs?: number;
+	/**
+	 * Fault tests only: hold the first attempt just before sending or just after the receiver answered (before
+	 * the result is recorded), so a test can kill the process at that point.
+	 */
+	faultPause?: FaultPausePoint;
 }
+
+export type FaultPausePoint = 'before-send' | 'after-send';
+/** How long a fault pause holds before going on, so a test that never kills still ends. */
+const FAULT_PAUSE_MS = 60_000;
 
 export interface Relay {
 	start(): void;
@@ -39,8 +51,12 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 	const timeoutMs = options.attemptTimeoutMs ?? 15_000;
 	const perUrl = options.maxInFlightPerUrl ?? 4;
 	const batch = options.batchSize ?? 50;
-	// The lease outlives the attempt timeout so a live attempt is never claimed twice.
-	const leaseMs = timeoutMs + 30_000;
+	const markFailingAfterMs = options.markFailingAfterMs ?? 3_600_000;
+	// The lease outlives the attempt timeout (plus bookkeeping) so a live attempt is never claimed twice.
+	const leaseMs = timeoutMs + Math.min(30_000, timeoutMs);
+	// Never wait longer than the schedule's longest step, whatever Retry-After asks for.
+	const maxDelayMs = Math.max(...schedule);
+	let faultPaused = false;
 
 	const inFlight = new Map<string, number>();
 	const running = new Set<Promise<void>>();
@@ -72,12 +88,21 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		return claimed.length;
 	}
 
+	async function faultPause(point: FaultPausePoint, d: ClaimedDelivery): Promise<void> {
+		if (options.faultPause !== point || faultPaused) return;
+		faultPaused = true;
+		log.warn({ faultPause: point, deliveryId: d.id }, 'fault pause');
+		await new Promise((r) => setTimeout(r, FAULT_PAUSE_MS));
+	}
+
 	async function attempt(d: ClaimedDelivery): Promise<void> {
 		const attemptNo = d.attempts + 1;
+		await faultPause('before-send', d);
 		const timestamp = new Date();
 		const headers = signPayload(d.secret, d.id, timestamp, d.envelope);
 		let statusCode: number | null = null;
 		let error: string | null = null;
+		let retryAfter: number | undefined;
 		try {
 			const res = await fetch(d.url, {
 				method: 'POST',
@@ -89,6 +114,7 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 			statusCode = res.status;
 			await res.body?.cancel().catch(() => undefined);
 			if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+			retryAfter = retryAfterMs(res.headers.get('retry-after'), Date.now());
 		} catch (err) {
 			const e = err as Error & { cause?: { code?: string } };
 			error = e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (e.cause?.code ?? e.message);
@@ -99,13 +125,20 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 			await releaseLease(store.db, d).catch(() => undefined);
 			return;
 		}
+		await faultPause('after-send', d);
 		const now = Date.now();
 		const delivered = error === null;
 		const exhausted = !delivered && attemptNo >= schedule.length;
 		const status = delivered ? 'delivered' : exhausted ? 'failed' : 'pending';
-		const nextAttemptAt = new Date(delivered || exhausted ? now : now + schedule[attemptNo]).toISOString();
+		// The receiver may ask for more time (429/503 + Retry-After), never for less than the schedule.
+		const delay = Math.min(Math.max(schedule[attemptNo] ?? 0, retryAfter ?? 0), maxDelayMs);
+		const nextAttemptAt = new Date(delivered || exhausted ? now : now + delay).toISOString();
 		const recorded = await finishAttempt(store.db, d, { status, attempts: attemptNo, nextAttemptAt, error, statusCode });
 		if (!recorded) return; // the lease was lost (e.g. subscription deleted meanwhile): another writer owns the row
+		const marked = await recordSubscriptionHealth(store.db, d.subscriptionId, { ok: delivered, error, at: new Date(now), markFailingAfterMs });
+		if (marked) {
+			log.warn({ subscriptionId: d.subscriptionId, url: d.url, error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
+		}
 		log.info(
 			{ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: attemptNo, statusCode, status, error },
 			'webhook delivery attempt',

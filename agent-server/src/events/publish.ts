@@ -57,6 +57,28 @@ export function buildEnvelope(type: string, ctx: EnvelopeContext, extra: Record<
 	};
 }
 
+export interface ChainLink {
+	eventId: string;
+	type: string;
+	depth: number;
+	actionId: string | null;
+	conversationId: string | null;
+}
+
+/** The events that led here, root first: what the timeline shows when a loop is locked. */
+export async function causationChain(db: Queryable, workspaceId: string, parentEventId: string | null, maxHops: number): Promise<ChainLink[]> {
+	const chain: ChainLink[] = [];
+	let id = parentEventId;
+	while (id && chain.length < maxHops) {
+		const event = await getEvent(db, workspaceId, id);
+		if (!event) break;
+		const action = event.envelope.action as { id?: string } | undefined;
+		chain.unshift({ eventId: event.id, type: event.type, depth: event.depth, actionId: action?.id ?? null, conversationId: event.conversationId });
+		id = event.envelope.causation?.parentEventId ?? null;
+	}
+	return chain;
+}
+
 export type PublishResult = { published: true; deliveries: number } | { published: false; reason: string };
 
 /** Writes the event unless it is past the loop limit; a blocked event is recorded on the conversation timeline. */
@@ -68,11 +90,16 @@ export async function publishEvent(
 	if (envelope.causation.depth > options.maxDepth) {
 		const reason = `causation depth ${envelope.causation.depth} is past the limit of ${options.maxDepth}: a workflow chain is looping`;
 		if (envelope.conversation) {
+			const action = envelope.action as { id?: string } | undefined;
+			const chain = await causationChain(db, envelope.workspaceId, envelope.causation.parentEventId, options.maxDepth + 1);
 			await addTimeline(db, envelope.workspaceId, envelope.conversation.id, 'loop.blocked', {
+				label: 'loop locked',
 				eventType: envelope.type,
+				actionId: action?.id ?? null,
 				parentEventId: envelope.causation.parentEventId,
 				depth: envelope.causation.depth,
 				reason,
+				chain,
 			});
 		}
 		return { published: false, reason };

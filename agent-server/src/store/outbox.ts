@@ -50,13 +50,14 @@ export async function insertEventRow(db: Queryable, workspaceId: string, envelop
 		.execute();
 }
 
-/** One delivery of one event to one subscription, due now. */
-export async function insertDelivery(db: Queryable, workspaceId: string, eventId: string, subscriptionId: string): Promise<void> {
+/** One delivery of one event to one subscription, due now; returns its id (the webhook-id). */
+export async function insertDelivery(db: Queryable, workspaceId: string, eventId: string, subscriptionId: string): Promise<string> {
 	const at = nowIso();
+	const id = newId('dlv');
 	await db
 		.insertInto('deliveries')
 		.values({
-			id: newId('dlv'),
+			id,
 			workspace_id: workspaceId,
 			event_id: eventId,
 			subscription_id: subscriptionId,
@@ -71,6 +72,7 @@ export async function insertDelivery(db: Queryable, workspaceId: string, eventId
 			updated_at: at,
 		})
 		.execute();
+	return id;
 }
 
 /** The newest events of the given types (newest first), for "send a test event". */
@@ -221,26 +223,216 @@ export async function releaseLease(db: Queryable, delivery: Pick<ClaimedDelivery
 export interface DeliveryInfo {
 	id: string;
 	eventId: string;
+	eventType: string;
 	subscriptionId: string;
 	status: DeliveryRow['status'];
 	attempts: number;
 	nextAttemptAt: string;
 	lastError: string | null;
 	lastStatusCode: number | null;
+	createdAt: string;
+	updatedAt: string;
 }
 
-export async function listDeliveries(db: Queryable, workspaceId: string, filter: { eventId?: string } = {}): Promise<DeliveryInfo[]> {
-	let q = db.selectFrom('deliveries').selectAll().where('workspace_id', '=', workspaceId);
-	if (filter.eventId) q = q.where('event_id', '=', filter.eventId);
-	const rows = await q.orderBy('id').execute();
+export interface DeliveryFilter {
+	id?: string;
+	eventId?: string;
+	subscriptionId?: string;
+	status?: DeliveryRow['status'];
+	/** Deliveries of events created at or after this ISO time. */
+	since?: string;
+	limit?: number;
+}
+
+/** Oldest first, so a list of pending deliveries reads in the order they will go out. */
+export async function listDeliveries(db: Queryable, workspaceId: string, filter: DeliveryFilter = {}): Promise<DeliveryInfo[]> {
+	let q = db
+		.selectFrom('deliveries')
+		.innerJoin('events', 'events.id', 'deliveries.event_id')
+		.selectAll('deliveries')
+		.select(['events.type as event_type'])
+		.where('deliveries.workspace_id', '=', workspaceId);
+	if (filter.id) q = q.where('deliveries.id', '=', filter.id);
+	if (filter.eventId) q = q.where('deliveries.event_id', '=', filter.eventId);
+	if (filter.subscriptionId) q = q.where('deliveries.subscription_id', '=', filter.subscriptionId);
+	if (filter.status) q = q.where('deliveries.status', '=', filter.status);
+	if (filter.since) q = q.where('events.created_at', '>=', filter.since);
+	const rows = await q.orderBy('deliveries.id').limit(filter.limit ?? 1000).execute();
 	return rows.map((r) => ({
 		id: r.id,
 		eventId: r.event_id,
+		eventType: r.event_type,
 		subscriptionId: r.subscription_id,
 		status: r.status,
 		attempts: Number(r.attempts),
 		nextAttemptAt: r.next_attempt_at,
 		lastError: r.last_error,
 		lastStatusCode: r.last_status_code === null ? null : Number(r.last_status_code),
+		createdAt: r.created_at,
+		updatedAt: r.updated_at,
 	}));
+}
+
+export interface DeliveryCounts {
+	events: number;
+	deliveries: number;
+	pending: number;
+	delivered: number;
+	failed: number;
+}
+
+/** The numbers behind "nothing is lost": every delivery is pending, delivered or failed. */
+export async function deliveryCounts(db: Queryable, workspaceId: string): Promise<DeliveryCounts> {
+	const rows = await db
+		.selectFrom('deliveries')
+		.select(['status', (eb) => eb.fn.countAll<string | number>().as('n')])
+		.where('workspace_id', '=', workspaceId)
+		.groupBy('status')
+		.execute();
+	const events = await db
+		.selectFrom('events')
+		.select((eb) => eb.fn.countAll<string | number>().as('n'))
+		.where('workspace_id', '=', workspaceId)
+		.executeTakeFirstOrThrow();
+	const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])) as Partial<Record<DeliveryRow['status'], number>>;
+	const pending = by.pending ?? 0;
+	const delivered = by.delivered ?? 0;
+	const failed = by.failed ?? 0;
+	return { events: Number(events.n), deliveries: pending + delivered + failed, pending, delivered, failed };
+}
+
+export interface ReplaySelector {
+	deliveryId?: string;
+	subscriptionId?: string;
+	since?: string;
+	/** Also resend deliveries that already succeeded (as new deliveries, with a new webhook-id). */
+	includeDelivered?: boolean;
+}
+
+export interface ReplayResult {
+	/** Failed deliveries put back in the queue with their own webhook-id and a fresh retry schedule. */
+	reopened: string[];
+	/** New deliveries for events that had already been delivered. */
+	resent: string[];
+}
+
+/**
+ * Replays deliveries to live subscriptions. A failed delivery is reopened: same webhook-id, so a receiver
+ * that did get it after all still drops it. A delivered one is sent again only when asked, under a new
+ * webhook-id, because the receiver is meant to run it again. Pending ones are already queued.
+ */
+export async function replayDeliveries(db: Queryable, workspaceId: string, selector: ReplaySelector): Promise<ReplayResult> {
+	let q = db
+		.selectFrom('deliveries')
+		.innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
+		.innerJoin('events', 'events.id', 'deliveries.event_id')
+		.select(['deliveries.id as id', 'deliveries.status as status', 'deliveries.event_id as eventId', 'deliveries.subscription_id as subscriptionId'])
+		.where('deliveries.workspace_id', '=', workspaceId)
+		.where('subscriptions.deleted_at', 'is', null);
+	if (selector.deliveryId) q = q.where('deliveries.id', '=', selector.deliveryId);
+	if (selector.subscriptionId) q = q.where('deliveries.subscription_id', '=', selector.subscriptionId);
+	if (selector.since) q = q.where('events.created_at', '>=', selector.since);
+	const wantDelivered = selector.includeDelivered || !!selector.deliveryId;
+	q = q.where('deliveries.status', 'in', wantDelivered ? ['failed', 'delivered'] : ['failed']);
+	const rows = await q.orderBy('deliveries.id').execute();
+
+	const at = nowIso();
+	const failed = rows.filter((r) => r.status === 'failed').map((r) => r.id);
+	for (let i = 0; i < failed.length; i += 500) {
+		await db
+			.updateTable('deliveries')
+			.set({ status: 'pending', attempts: 0, next_attempt_at: at, last_error: null, last_status_code: null, locked_until: null, lease_token: null, updated_at: at })
+			.where('id', 'in', failed.slice(i, i + 500))
+			.where('status', '=', 'failed')
+			.execute();
+	}
+	const resent: string[] = [];
+	for (const r of rows.filter((x) => x.status === 'delivered')) {
+		resent.push(await insertDelivery(db, workspaceId, r.eventId, r.subscriptionId));
+	}
+	return { reopened: failed, resent };
+}
+
+/**
+ * Keeps a subscription's delivery health. Returns true when this failure is the one that marks the
+ * destination failing (it has not accepted anything for markFailingAfterMs), so the caller reports it once.
+ */
+export async function recordSubscriptionHealth(
+	db: Queryable,
+	subscriptionId: string,
+	result: { ok: boolean; error: string | null; at: Date; markFailingAfterMs: number },
+): Promise<boolean> {
+	const at = result.at.toISOString();
+	if (result.ok) {
+		await db
+			.updateTable('subscriptions')
+			.set({ consecutive_failures: 0, failing_since: null, marked_failing_at: null, last_success_at: at })
+			.where('id', '=', subscriptionId)
+			.execute();
+		return false;
+	}
+	const row = await db.selectFrom('subscriptions').select(['failing_since', 'marked_failing_at']).where('id', '=', subscriptionId).executeTakeFirst();
+	if (!row) return false;
+	const since = row.failing_since ?? at;
+	const mark = !row.marked_failing_at && result.at.getTime() - Date.parse(since) >= result.markFailingAfterMs;
+	await db
+		.updateTable('subscriptions')
+		.set((eb) => ({
+			consecutive_failures: eb('consecutive_failures', '+', 1),
+			failing_since: since,
+			last_failure_at: at,
+			last_failure: result.error,
+			...(mark ? { marked_failing_at: at } : {}),
+		}))
+		.where('id', '=', subscriptionId)
+		.execute();
+	return mark;
+}
+
+export type SubscriptionHealthStatus = 'healthy' | 'retrying' | 'failing';
+
+export interface SubscriptionHealth {
+	status: SubscriptionHealthStatus;
+	consecutiveFailures: number;
+	failingSince: string | null;
+	markedFailingAt: string | null;
+	lastSuccessAt: string | null;
+	lastFailureAt: string | null;
+	lastFailure: string | null;
+	pending: number;
+	failed: number;
+}
+
+/** Health of the workspace's live subscriptions, by id. */
+export async function subscriptionHealth(db: Queryable, workspaceId: string): Promise<Map<string, SubscriptionHealth>> {
+	const subs = await db
+		.selectFrom('subscriptions')
+		.selectAll()
+		.where('workspace_id', '=', workspaceId)
+		.where('deleted_at', 'is', null)
+		.execute();
+	const counts = await db
+		.selectFrom('deliveries')
+		.select(['subscription_id', 'status', (eb) => eb.fn.countAll<string | number>().as('n')])
+		.where('workspace_id', '=', workspaceId)
+		.where('status', 'in', ['pending', 'failed'])
+		.groupBy(['subscription_id', 'status'])
+		.execute();
+	const count = (id: string, status: string) => Number(counts.find((c) => c.subscription_id === id && c.status === status)?.n ?? 0);
+	return new Map(
+		subs.map((s) => [
+			s.id,
+			{
+				status: s.marked_failing_at ? 'failing' : s.failing_since ? 'retrying' : 'healthy',
+				consecutiveFailures: Number(s.consecutive_failures),
+				failingSince: s.failing_since,
+				markedFailingAt: s.marked_failing_at,
+				lastSuccessAt: s.last_success_at,
+				lastFailureAt: s.last_failure_at,
+				lastFailure: s.last_failure,
+				pending: count(s.id, 'pending'),
+				failed: count(s.id, 'failed'),
+			},
+		]),
+	);
 }

@@ -63,6 +63,12 @@ export async function createSubscription(
 		secret: generateSecret(),
 		created_at: nowIso(),
 		deleted_at: null,
+		consecutive_failures: 0,
+		failing_since: null,
+		marked_failing_at: null,
+		last_success_at: null,
+		last_failure_at: null,
+		last_failure: null,
 	};
 	await db.insertInto('subscriptions').values(row).execute();
 	return fromRow(row);

@@ -1,0 +1,118 @@
+// Idempotency-Key for POST routes: the first request's status and body are stored per (workspace, key) and a
+// retry with the same key gets them back without running the route again, so it fires nothing new.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Store } from '../store/database';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** How long a stored reply is kept; a retry later than this runs as a new request. */
+const KEEP_MS = 24 * 3_600_000;
+/** A claim older than this belongs to a request that died; a retry may take it over. */
+const CLAIM_MS = 60_000;
+
+declare module 'fastify' {
+	interface FastifyRequest {
+		idempotencyClaim?: { key: string; lockedUntil: string };
+	}
+}
+
+function fingerprint(request: FastifyRequest): string {
+	return createHash('sha256').update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`).digest('hex');
+}
+
+function refuse(status: number, message: string) {
+	const error = status === 409 ? 'Conflict' : status === 422 ? 'Unprocessable Entity' : 'Bad Request';
+	return { statusCode: status, error, message };
+}
+
+/** routes: "METHOD /full/path" as registered, e.g. "POST /v1/chat". */
+export function installIdempotency(scope: FastifyInstance, store: Store, routes: string[]): void {
+	const covered = new Set(routes);
+	const db = store.db;
+
+	scope.addHook('preHandler', async (request, reply) => {
+		if (!covered.has(`${request.method} ${request.routeOptions.url}`)) return;
+		const header = request.headers[IDEMPOTENCY_HEADER];
+		if (header === undefined) return;
+		if (typeof header !== 'string' || header.length < 1 || header.length > 255 || !/^[\x21-\x7e]+$/.test(header)) {
+			return reply.status(400).send(refuse(400, `headers/${IDEMPOTENCY_HEADER}: 1 to 255 visible ASCII characters`));
+		}
+		const now = Date.now();
+		const hash = fingerprint(request);
+		const lockedUntil = new Date(now + CLAIM_MS).toISOString();
+		await db
+			.deleteFrom('idempotency_keys')
+			.where('workspace_id', '=', request.workspaceId)
+			.where('created_at', '<', new Date(now - KEEP_MS).toISOString())
+			.execute();
+		const inserted = await db
+			.insertInto('idempotency_keys')
+			.values({
+				workspace_id: request.workspaceId,
+				key: header,
+				route: request.routeOptions.url ?? '',
+				request_hash: hash,
+				status_code: null,
+				response_body: null,
+				locked_until: lockedUntil,
+				created_at: new Date(now).toISOString(),
+			})
+			.onConflict((oc) => oc.columns(['workspace_id', 'key']).doNothing())
+			.executeTakeFirst();
+		if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
+			request.idempotencyClaim = { key: header, lockedUntil };
+			return;
+		}
+
+		const row = await db
+			.selectFrom('idempotency_keys')
+			.selectAll()
+			.where('workspace_id', '=', request.workspaceId)
+			.where('key', '=', header)
+			.executeTakeFirst();
+		if (!row) return reply.status(409).send(refuse(409, 'a request with this Idempotency-Key is being processed; retry shortly'));
+		if (row.request_hash !== hash) {
+			return reply.status(422).send(refuse(422, 'this Idempotency-Key was used with a different request'));
+		}
+		if (row.status_code !== null) {
+			return reply
+				.status(Number(row.status_code))
+				.header('idempotent-replayed', 'true')
+				.type('application/json; charset=utf-8')
+				.send(row.response_body ?? '');
+		}
+		if (Date.parse(row.locked_until) > now) {
+			return reply.status(409).send(refuse(409, 'a request with this Idempotency-Key is being processed; retry shortly'));
+		}
+		// The first request died before answering: take its claim over, unless another retry just did.
+		const taken = await db
+			.updateTable('idempotency_keys')
+			.set({ locked_until: lockedUntil })
+			.where('workspace_id', '=', request.workspaceId)
+			.where('key', '=', header)
+			.where('locked_until', '=', row.locked_until)
+			.where('status_code', 'is', null)
+			.executeTakeFirst();
+		if (Number(taken.numUpdatedRows) !== 1) {
+			return reply.status(409).send(refuse(409, 'a request with this Idempotency-Key is being processed; retry shortly'));
+		}
+		request.idempotencyClaim = { key: header, lockedUntil };
+	});
+
+	scope.addHook('onSend', async (request, reply, payload) => {
+		const claim = request.idempotencyClaim;
+		if (!claim) return payload;
+		const mine = { workspace_id: request.workspaceId, key: claim.key, locked_until: claim.lockedUntil };
+		if (reply.statusCode < 500 && typeof payload === 'string') {
+			await db
+				.updateTable('idempotency_keys')
+				.set({ status_code: reply.statusCode, response_body: payload })
+				.where((eb) => eb.and(mine))
+				.execute();
+		} else {
+			// A server error changed nothing (the route's transaction rolled back): let a retry run again.
+			await db.deleteFrom('idempotency_keys').where((eb) => eb.and(mine)).execute();
+		}
+		return payload;
+	});
+}
