@@ -10,7 +10,8 @@ import { eventRoutes } from './api/events';
 import { installIdempotency } from './api/idempotency';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, workspaceRoutes } from './api/system';
-import type { AppContext } from './context';
+import type { AppContext, ConversationOptions } from './context';
+import { createSweeper } from './conversations/sweeper';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
 import { createEngine } from './engine/index';
 import { loadAgents, type AgentRegistry } from './engine/agent-config';
@@ -43,6 +44,8 @@ export interface BuildAppOptions {
 	/** Events deeper than this causation depth are not sent (default 5). */
 	maxCausationDepth?: number;
 	logger?: FastifyServerOptions['logger'];
+	/** Waiting round trips, the model budget and the inactivity sweeper. */
+	conversations?: ConversationOptions;
 }
 
 declare module 'fastify' {
@@ -120,7 +123,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		agents,
 		maxCausationDepth: options.maxCausationDepth ?? 5,
 		deliveriesQueued: () => relay.wake(),
+		conversations: options.conversations ?? {},
 	};
+	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
 	app.decorate('agentBridge', { ...ctx, relay });
 	app.decorateRequest('workspaceId', '');
 
@@ -140,9 +145,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		{ prefix: '/v1' },
 	);
 
-	app.addHook('onReady', async () => relay.start());
+	app.addHook('onReady', async () => {
+		relay.start();
+		sweeper.start();
+	});
 	// Stop sending before the database goes away.
 	app.addHook('onClose', async () => {
+		await sweeper.stop();
 		await relay.stop();
 		await store.close();
 	});

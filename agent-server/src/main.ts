@@ -40,6 +40,7 @@ program
 			apiKey: apiKey || undefined,
 			relay: relayOptionsFromEnv(process.env),
 			logger: { level: opts.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+			conversations: process.env.MODEL_BUDGET ? { modelBudgetPerWorkspace: Number(process.env.MODEL_BUDGET) } : {},
 		});
 		app.log.info(
 			{

@@ -1,8 +1,25 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
-import { chat, getConversationDetail, replyToConversation, startConversation } from '../conversations/service';
+import { z } from 'zod';
+import {
+	budgetView,
+	chat,
+	endOverApi,
+	getConversationDetail,
+	handOffOverApi,
+	humanReply,
+	releaseOverApi,
+	replyToConversation,
+	startConversation,
+} from '../conversations/service';
 import { causationOf } from './causation';
 import { chatBody, idParams, replyOptionsBody, startConversationBody } from './schemas';
+
+const text = (max: number) => z.string().min(1).max(max).refine((s) => s.trim().length > 0, 'must not be blank');
+// Every field is optional, so no body at all is fine too.
+const endBody = z.strictObject({ outcome: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be an outcome name such as booked').optional() }).nullish();
+const handoffBody = z.strictObject({ reason: text(500).optional(), message: text(4000).optional() }).nullish();
+const humanReplyBody = z.strictObject({ text: text(4000), author: text(200).optional() });
 
 export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
 	app.post('/chat', { schema: { body: chatBody } }, async (request) => {
@@ -21,4 +38,22 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = as
 	app.post('/conversations/:id/replies', { schema: { params: idParams, body: replyOptionsBody } }, async (request) => {
 		return replyToConversation(ctx, request.workspaceId, request.params.id, request.body, causationOf(request));
 	});
+
+	app.post('/conversations/:id/end', { schema: { params: idParams, body: endBody } }, async (request) => {
+		return endOverApi(ctx, request.workspaceId, request.params.id, request.body ?? {}, causationOf(request));
+	});
+
+	app.post('/conversations/:id/handoff', { schema: { params: idParams, body: handoffBody } }, async (request) => {
+		return handOffOverApi(ctx, request.workspaceId, request.params.id, request.body ?? {});
+	});
+
+	app.post('/conversations/:id/release', { schema: { params: idParams } }, async (request) => {
+		return releaseOverApi(ctx, request.workspaceId, request.params.id);
+	});
+
+	app.post('/conversations/:id/human-replies', { schema: { params: idParams, body: humanReplyBody } }, async (request, reply) => {
+		return reply.status(201).send(await humanReply(ctx, request.workspaceId, request.params.id, request.body));
+	});
+
+	app.get('/budget', async (request) => budgetView(ctx, request.workspaceId));
 };

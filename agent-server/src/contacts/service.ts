@@ -21,6 +21,7 @@ import {
 	toTranscript,
 	type Conversation,
 } from '../store/conversations';
+import { deliverLateResults } from '../conversations/waits';
 import { getEvent } from '../store/outbox';
 import type { Queryable } from '../store/schema';
 import { HttpError, notFound } from '../util/http-error';
@@ -70,7 +71,7 @@ export async function patchContact(
 	const { db } = ctx.store;
 	const contact = await contactOrThrow(db, workspaceId, id);
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
-	return db.transaction().execute(async (trx) => {
+	const updated = await db.transaction().execute(async (trx) => {
 		const updated = await updateContact(trx, workspaceId, contact, changes);
 		if (conversation && (Object.keys(changes.standard ?? {}).length || Object.keys(changes.custom ?? {}).length)) {
 			await addTimeline(trx, workspaceId, conversation.id, 'fields.updated', {
@@ -80,6 +81,8 @@ export async function patchContact(
 		}
 		return updated;
 	});
+	await deliverLateResults(ctx, workspaceId, id);
+	return updated;
 }
 
 export async function findContacts(db: Queryable, workspaceId: string, query: { email?: string; phone?: string }): Promise<Contact[]> {
@@ -247,6 +250,7 @@ export async function scoreContact(
 				});
 			}
 		});
+		await deliverLateResults(ctx, workspaceId, id);
 	}
 	return { contactId: id, score, rationale: result.rationale, confidence };
 }

@@ -8,7 +8,7 @@ import { offlineOutcome } from '../engine/offline';
 import type { ActionDecision, ContactSnapshot, Engine, TranscriptEntry, TurnInput, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
 import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
-import { addAgentTags, endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
+import { addAgentTags, endConversation, envelopeContextFor, handOff, insertHumanReply, quietPeriodOver, release } from './lifecycle';
 import { awaitFields, composeWithResult, holdingReply, newWait } from './waits';
 import { getContact, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
 import {
@@ -409,6 +409,13 @@ export interface ConversationDetail {
 	channel: string;
 	status: string;
 	collected: Record<string, string>;
+	intent: string | null;
+	sentiment: string | null;
+	summary: string | null;
+	turns: number;
+	modelCalls: number;
+	ending: Conversation['ending'];
+	waits: Conversation['waits'];
 	messages: Message[];
 	timeline: TimelineEntry[];
 }
@@ -424,6 +431,13 @@ export async function getConversationDetail(ctx: AppContext, workspaceId: string
 		channel: conversation.channel,
 		status: conversation.status,
 		collected: conversation.collected,
+		intent: conversation.intent,
+		sentiment: conversation.sentiment,
+		summary: conversation.summary,
+		turns: conversation.turnCount,
+		modelCalls: conversation.modelCalls,
+		ending: conversation.ending,
+		waits: conversation.waits,
 		messages: await listMessages(db, workspaceId, id),
 		timeline: await listTimeline(db, workspaceId, id),
 	};
@@ -557,4 +571,65 @@ export async function startConversation(
 		});
 		return { conversation: { id: conversation.id, status: conversation.status, channel }, message };
 	});
+}
+
+async function openConversation(ctx: AppContext, workspaceId: string, id: string): Promise<Conversation> {
+	const conversation = await getConversation(ctx.store.db, workspaceId, id);
+	if (!conversation) throw notFound('conversation', id);
+	if (conversation.status === 'ended') throw new HttpError(409, `conversation ${id} has ended`);
+	return conversation;
+}
+
+/** Ends a conversation over the API (reason `closed`, or `handoff` while a human handles it). */
+export async function endOverApi(
+	ctx: AppContext,
+	workspaceId: string,
+	id: string,
+	input: { outcome?: string },
+	causationHeader?: string,
+): Promise<ConversationDetail> {
+	const { db } = ctx.store;
+	await openConversation(ctx, workspaceId, id);
+	const causation = await resolveCausation(db, workspaceId, causationHeader);
+	const by = causationHeader ? 'workflow' : 'api';
+	const result = await db.transaction().execute((trx) =>
+		endConversation(trx, ctx, workspaceId, id, { reason: 'closed', detail: `ended by ${by}`, by, ...input }, causation),
+	);
+	if (!result) throw new HttpError(409, `conversation ${id} has ended`);
+	if (result.queued > 0) ctx.deliveriesQueued();
+	return getConversationDetail(ctx, workspaceId, id);
+}
+
+/** A human takes the conversation over; an optional message tells the contact. */
+export async function handOffOverApi(ctx: AppContext, workspaceId: string, id: string, input: { reason?: string; message?: string }): Promise<ConversationDetail> {
+	const conversation = await openConversation(ctx, workspaceId, id);
+	if (conversation.status === 'human') throw new HttpError(409, `a human already handles conversation ${id}`);
+	await ctx.store.db.transaction().execute(async (trx) => {
+		await handOff(trx, workspaceId, id, input.reason ?? 'handed off over the API', 'api');
+		if (input.message) {
+			const m = await insertMessage(trx, workspaceId, id, { role: 'agent', source: 'api', text: input.message });
+			await addTimeline(trx, workspaceId, id, 'message', { messageId: m.id, role: 'agent', source: 'api', text: m.text });
+		}
+	});
+	return getConversationDetail(ctx, workspaceId, id);
+}
+
+/** The human is done: the bot answers the contact's next message again. */
+export async function releaseOverApi(ctx: AppContext, workspaceId: string, id: string): Promise<ConversationDetail> {
+	const conversation = await openConversation(ctx, workspaceId, id);
+	if (conversation.status !== 'human') throw new HttpError(409, `conversation ${id} is not handled by a human`);
+	await ctx.store.db.transaction().execute((trx) => release(trx, workspaceId, id, 'released over the API', 'api'));
+	return getConversationDetail(ctx, workspaceId, id);
+}
+
+export async function humanReply(ctx: AppContext, workspaceId: string, id: string, input: { text: string; author?: string }): Promise<{ message: Message }> {
+	const conversation = await openConversation(ctx, workspaceId, id);
+	const message = await ctx.store.db.transaction().execute((trx) => insertHumanReply(trx, workspaceId, conversation, input.text, input.author));
+	return { message };
+}
+
+export async function budgetView(ctx: AppContext, workspaceId: string) {
+	const used = await workspaceModelCalls(ctx.store.db, workspaceId);
+	const limit = ctx.conversations?.modelBudgetPerWorkspace ?? null;
+	return { engine: ctx.engine.kind, modelCalls: { used, limit, remaining: limit === null ? null : Math.max(0, limit - used) } };
 }
