@@ -28,6 +28,17 @@ test('the package declares the six nodes', () => {
 	expect(expectedTypes).toHaveLength(6);
 });
 
+test('the installed package has no runtime dependencies and ships only its build', () => {
+	const { n8n } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
+	const installed = path.join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', pkg.name);
+	const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
+	expect(manifest.dependencies ?? {}).toEqual({});
+	expect(Object.keys(manifest.peerDependencies)).toEqual(['n8n-workflow']);
+	expect(readdirSync(installed).sort()).toEqual(expect.arrayContaining(['dist', 'package.json']));
+	expect(readdirSync(installed)).not.toContain('agent-server');
+	expect(readdirSync(installed)).not.toContain('node_modules');
+});
+
 test('n8n 2.x lists every node of the package, and the action nodes as AI tools', async () => {
 	const { n8n } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
 	const types = await listedTypes(n8n);
