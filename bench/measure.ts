@@ -1,0 +1,61 @@
+// Shared measurement for the benchmarks: a fixed number of operations at a fixed concurrency, latency percentiles
+// and the memory the process grew by, reported next to a reference measured in the same run.
+
+export interface Measurement {
+	name: string;
+	opsPerSecond: number;
+	p50Ms: number;
+	p95Ms: number;
+	rssGrowthMb: number;
+}
+
+export async function measure<S extends object>(
+	name: string,
+	total: number,
+	concurrency: number,
+	op: (i: number, state: S) => Promise<void>,
+): Promise<Measurement> {
+	// Warm up both sides the same way so JIT and connection pools do not favour the second.
+	await runLoop(Math.min(100, total), concurrency, op);
+	global.gc?.();
+	const rssBefore = process.memoryUsage().rss;
+	const { latencies, seconds } = await runLoop(total, concurrency, op);
+	const rssAfter = process.memoryUsage().rss;
+	latencies.sort((a, b) => a - b);
+	return {
+		name,
+		opsPerSecond: total / seconds,
+		p50Ms: latencies[Math.floor(latencies.length * 0.5)],
+		p95Ms: latencies[Math.floor(latencies.length * 0.95)],
+		rssGrowthMb: (rssAfter - rssBefore) / 1024 / 1024,
+	};
+}
+
+async function runLoop<S extends object>(total: number, concurrency: number, op: (i: number, state: S) => Promise<void>) {
+	const latencies: number[] = [];
+	let next = 0;
+	const started = process.hrtime.bigint();
+	const workers = Array.from({ length: concurrency }, async () => {
+		const state = {} as S;
+		let local = 0;
+		while (next < total) {
+			next++;
+			const t0 = process.hrtime.bigint();
+			await op(local++, state);
+			latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+		}
+	});
+	await Promise.all(workers);
+	return { latencies, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+export function report(figure: string, settings: Record<string, number>, reference: Measurement, subject: Measurement): void {
+	const row = (m: Measurement) =>
+		`| ${m.name} | ${m.opsPerSecond.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p95Ms.toFixed(2)} | ${m.rssGrowthMb.toFixed(1)} |`;
+	console.log(`\n${figure} (${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')})\n`);
+	console.log('| what | ops/s | p50 ms | p95 ms | RSS growth MB |');
+	console.log('| --- | --- | --- | --- | --- |');
+	console.log(row(reference));
+	console.log(row(subject));
+	console.log(`\nratio: ${(subject.opsPerSecond / reference.opsPerSecond).toFixed(3)} of the reference's throughput`);
+}
