@@ -27,7 +27,16 @@ export function exampleEnvelope(type: EventType, workspaceId: string): EventEnve
 		type === 'agent.action.triggered'
 			? { action: { id: 'lead_scoring', name: 'Lead Scoring', condition: 'fields budget, timeline provided' } }
 			: type === 'conversation.ended'
-				? { ending: { reason: 'inactivity', outcome: 'interested' } }
+				? {
+						ending: {
+							reason: 'inactivity',
+							detail: 'no message for 30 minutes',
+							outcome: 'interested',
+							summary: 'Dana needs a new website, has a $25,000 budget and wants to start within a month.',
+							turns: 2,
+							endedAt: base.createdAt,
+						},
+					}
 				: { tag: 'hot_lead', addedBy: 'workflow' };
 	return {
 		...base,
