@@ -26,6 +26,14 @@ module.exports = {
 			testMatch: ['**/*.test.ts'],
 		},
 		{
+			// Delivery under faults (receiver down, timeouts, crashes, locks, bursts): loopback only, bounded waits.
+			displayName: 'faults',
+			testEnvironment: 'node',
+			transform,
+			roots: ['<rootDir>/test/faults'],
+			testMatch: ['**/*.test.ts'],
+		},
+		{
 			displayName: 'e2e',
 			testEnvironment: 'node',
 			transform,

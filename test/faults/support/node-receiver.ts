@@ -1,0 +1,140 @@
+// A loopback stand-in for n8n: every request goes through the real AI Agent Trigger's webhook method (signature
+// check, webhook-id de-duplication), and a "workflow execution" is counted whenever that method starts one.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import { AiAgentTrigger } from '../../../nodes/AgentBridge/AiAgentTrigger.node';
+
+/** What the receiver does with the n-th request: run the node and answer, answer a bare status, or stall. */
+export type Behaviour = { kind: 'node' } | { kind: 'status'; status: number; retryAfter?: string } | { kind: 'slow'; delayMs: number };
+
+export interface RawRequest {
+	headers: Record<string, string>;
+	body: string;
+}
+
+export interface NodeReceiver {
+	url: string;
+	/** The secret of the subscription this receiver stands for (the trigger stores it on activation). */
+	useSecret(secret: string): void;
+	behave(pick: (index: number) => Behaviour): void;
+	/** Every request, in arrival order. */
+	requests: RawRequest[];
+	/** Status the receiver answered, per request. */
+	answers: number[];
+	/** webhook-ids answered with a 2xx. */
+	acknowledged: Set<string>;
+	/** Workflow executions per webhook-id: above 1 would be a side effect applied twice. */
+	executions: Map<string, number>;
+	/** Sends a raw request as if from the network (duplicates, replays, forgeries). */
+	inject(req: RawRequest): Promise<number>;
+	/** Closes the port (n8n down) and opens it again on the same port. */
+	down(): Promise<void>;
+	up(): Promise<void>;
+	maxConcurrent(): number;
+	close(): Promise<void>;
+}
+
+function headerBag(req: IncomingMessage): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') out[k] = v;
+	return out;
+}
+
+export async function startNodeReceiver(): Promise<NodeReceiver> {
+	const trigger = new AiAgentTrigger();
+	const staticData: IDataObject = { subscriptionId: 'sub_fault', secret: '' };
+	let pick: (index: number) => Behaviour = () => ({ kind: 'node' });
+	const requests: RawRequest[] = [];
+	const answers: number[] = [];
+	const acknowledged = new Set<string>();
+	const executions = new Map<string, number>();
+	let concurrent = 0;
+	let peak = 0;
+
+	/** Runs the trigger's webhook method on one request; returns the status it answers. */
+	async function runNode(req: RawRequest): Promise<number> {
+		let status = 200;
+		const response = {
+			status(code: number) {
+				status = code;
+				return response;
+			},
+			json: () => response,
+			end: () => response,
+			send: () => response,
+		};
+		const context = {
+			getWorkflowStaticData: () => staticData,
+			getHeaderData: () => req.headers,
+			getRequestObject: () => ({ rawBody: Buffer.from(req.body) }),
+			getResponseObject: () => response,
+			getBodyData: () => ({}),
+			getNode: () => ({ name: 'AI Agent Trigger', type: 'agentBridgeAiAgentTrigger', typeVersion: 1, parameters: {} }),
+			getNodeParameter: () => undefined,
+			helpers: {
+				returnJsonArray: (data: IDataObject | IDataObject[]) => (Array.isArray(data) ? data : [data]).map((json) => ({ json })),
+			},
+		} as unknown as IWebhookFunctions;
+		const result: IWebhookResponseData = await (trigger.webhook as (this: IWebhookFunctions) => Promise<IWebhookResponseData>).call(context);
+		if (result.workflowData) {
+			const id = req.headers['webhook-id'];
+			executions.set(id, (executions.get(id) ?? 0) + 1);
+		}
+		return status;
+	}
+
+	async function handle(req: RawRequest, index: number, res?: ServerResponse): Promise<number> {
+		const b = pick(index);
+		let status: number;
+		if (b.kind === 'status') status = b.status;
+		else {
+			status = await runNode(req);
+			if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
+		}
+		if (status >= 200 && status < 300) acknowledged.add(req.headers['webhook-id']);
+		answers.push(status);
+		if (res && !res.destroyed) res.writeHead(status, b.kind === 'status' && b.retryAfter ? { 'retry-after': b.retryAfter } : {}).end();
+		return status;
+	}
+
+	const onRequest = (incoming: IncomingMessage, res: ServerResponse) => {
+		const chunks: Buffer[] = [];
+		incoming.on('data', (c: Buffer) => chunks.push(c));
+		incoming.on('end', () => {
+			const req = { headers: headerBag(incoming), body: Buffer.concat(chunks).toString('utf8') };
+			const index = requests.push(req) - 1;
+			concurrent += 1;
+			peak = Math.max(peak, concurrent);
+			void handle(req, index, res).finally(() => (concurrent -= 1));
+		});
+	};
+
+	let server: Server = createServer(onRequest);
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+
+	return {
+		url: `http://127.0.0.1:${port}/webhook/agent`,
+		useSecret: (secret) => void (staticData.secret = secret),
+		behave: (p) => void (pick = p),
+		requests,
+		answers,
+		acknowledged,
+		executions,
+		inject: (req) => handle(req, requests.push(req) - 1),
+		async down() {
+			server.closeAllConnections();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+		async up() {
+			server = createServer(onRequest);
+			await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+		},
+		maxConcurrent: () => peak,
+		async close() {
+			server.closeAllConnections();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
+}
