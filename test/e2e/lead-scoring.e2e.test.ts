@@ -13,6 +13,7 @@ const { n8n: n8nState } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'
 const n8n = new N8nApi(n8nState);
 let server: RunningAgentServer;
 let workflowId: string;
+let bookingWorkflowId: string;
 
 function workflowWithCredential(file: string, credentialId: string) {
 	const text = readFileSync(path.join(repoRoot, 'docs', 'workflows', file), 'utf8');
@@ -25,11 +26,12 @@ beforeAll(async () => {
 		serverUrl: server.url,
 		apiKey: server.apiKey,
 	});
-	const workflow = await n8n.importWorkflow(workflowWithCredential('lead-scoring.json', credential.id));
-	workflowId = workflow.id;
+	workflowId = (await n8n.importWorkflow(workflowWithCredential('lead-scoring.json', credential.id))).id;
+	bookingWorkflowId = (await n8n.importWorkflow(workflowWithCredential('appointment-booked.json', credential.id))).id;
 	await n8n.activate(workflowId);
-	// n8n 2.x finishes activation in the background: wait until the trigger has subscribed.
-	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 1, 30_000, 'the trigger to subscribe');
+	await n8n.activate(bookingWorkflowId);
+	// n8n 2.x finishes activation in the background: wait until both triggers have subscribed.
+	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 2, 30_000, 'the triggers to subscribe');
 }, 120_000);
 
 afterAll(async () => {
@@ -46,20 +48,11 @@ async function runChain(budgetAndTimeline: string) {
 	const first = await chat("Hi, I'm Dana and I need a new website for my bakery");
 	const conversationId = first.conversation.id;
 	const contactId = first.contact.id;
+	// The agent fires lead_scoring and waits for the workflow to write lead_score before it answers.
 	const second = await chat(budgetAndTimeline, conversationId);
 	expect(second.actions.find((a) => a.actionId === 'lead_scoring')).toMatchObject({ fired: true });
-
-	let contact: any;
-	await waitFor(
-		async () => {
-			contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
-			return contact.customFields.lead_score !== undefined && contact.tags.some((t: string) => t.endsWith('_lead'));
-		},
-		60_000,
-		'the Lead Scoring workflow to write the score and tag',
-	);
-	const third = await chat('So, what happens next?', conversationId);
-	return { conversationId, contactId, contact, finalReply: third.reply.text };
+	const contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
+	return { conversationId, contactId, contact, scoredReply: second.reply.text };
 }
 
 async function executionFor(contactId: string) {
@@ -76,8 +69,8 @@ async function executionFor(contactId: string) {
 	return found;
 }
 
-test('a hot lead: scored >= 7 in n8n, tagged hot_lead, and the agent offers a specialist', async () => {
-	const { conversationId, contactId, contact, finalReply } = await runChain(
+test('a hot lead: scored >= 7 in n8n, tagged hot_lead, the agent offers a specialist, and booking runs Appointment Booked', async () => {
+	const { conversationId, contactId, contact, scoredReply } = await runChain(
 		"Our budget is $25,000 and we'd like to launch within 1 month",
 	);
 
@@ -86,7 +79,7 @@ test('a hot lead: scored >= 7 in n8n, tagged hot_lead, and the agent offers a sp
 	expect(contact.tags).not.toContain('nurture_lead');
 	expect(contact.customFields.budget_range).toBeDefined();
 	expect(contact.customFields.project_timeline).toBeDefined();
-	expect(finalReply).toBe(HOT_REPLY);
+	expect(scoredReply).toBe(HOT_REPLY);
 
 	const execution = await executionFor(contactId);
 	expect(execution.status).toBe('success');
@@ -98,19 +91,40 @@ test('a hot lead: scored >= 7 in n8n, tagged hot_lead, and the agent offers a sp
 	expect(trigger).toMatchObject({ type: 'agent.action.triggered', conversationId, contactId, action: { id: 'lead_scoring' } });
 	expect(trigger.transcript.length).toBeGreaterThanOrEqual(3);
 
-	const conversation = (await server.api('GET', `/v1/conversations/${conversationId}`)).body;
+	// The hot lead books: the Appointment Booked workflow tags the contact and confirms in the conversation.
+	const booking = await chat('Tomorrow at 10am works, please book a call', conversationId);
+	expect(booking.actions.find((a) => a.actionId === 'appointment_booked')).toMatchObject({ fired: true });
+	let conversation: any;
+	await waitFor(
+		async () => {
+			conversation = (await server.api('GET', `/v1/conversations/${conversationId}`)).body;
+			return conversation.messages.some((m: any) => m.source === 'workflow');
+		},
+		30_000,
+		'the booking confirmation from the workflow',
+	);
 	const texts = conversation.messages.map((m: any) => `${m.role}: ${m.text}`);
-	expect(texts[texts.length - 1]).toBe(`agent: ${HOT_REPLY}`);
-	expect(conversation.messages.filter((m: any) => m.role === 'contact')).toHaveLength(3);
+	expect(texts).toEqual([
+		"contact: Hi, I'm Dana and I need a new website for my bakery",
+		expect.stringMatching(/^agent: .*budget/),
+		"contact: Our budget is $25,000 and we'd like to launch within 1 month",
+		`agent: ${HOT_REPLY}`,
+		'contact: Tomorrow at 10am works, please book a call',
+		expect.stringMatching(/^agent: Perfect, Dana!/),
+		"agent: You're booked, Dana! A specialist will call you at the time you chose; the invite is on its way.",
+	]);
+	expect((await server.api('GET', `/v1/contacts/${contactId}`)).body.tags).toContain('appointment_booked');
+	const timeline = conversation.timeline.map((e: any) => e.kind);
+	expect(timeline).toEqual(expect.arrayContaining(['workflow.reply']));
 }, 120_000);
 
 test('a nurture lead: scored below 7, tagged nurture_lead, and the agent sends resources', async () => {
-	const { contactId, contact, finalReply } = await runChain("We only have about $500 and maybe next year");
+	const { contactId, contact, scoredReply } = await runChain("We only have about $500 and maybe next year");
 
 	expect(Number(contact.customFields.lead_score)).toBeLessThan(7);
 	expect(contact.tags).toContain('nurture_lead');
 	expect(contact.tags).not.toContain('hot_lead');
-	expect(finalReply).toBe(NURTURE_REPLY);
+	expect(scoredReply).toBe(NURTURE_REPLY);
 
 	const execution = await executionFor(contactId);
 	expect(execution.status).toBe('success');
@@ -119,7 +133,7 @@ test('a nurture lead: scored below 7, tagged nurture_lead, and the agent sends r
 }, 120_000);
 
 test('the trigger in n8n answers 401 to a tampered or stale event and starts nothing', async () => {
-	const [subscription] = (await server.api('GET', '/v1/subscriptions')).body.data;
+	const subscription = (await server.api('GET', '/v1/subscriptions')).body.data.find((sub: any) => sub.filters.actionId === 'lead_scoring');
 	const before = (await n8n.executions(workflowId)).length;
 	const body = JSON.stringify({ id: 'evt_forged', type: 'agent.action.triggered', contact: { id: 'ct_x' } });
 	const now = Math.floor(Date.now() / 1000);
@@ -137,22 +151,23 @@ test('the trigger in n8n answers 401 to a tampered or stale event and starts not
 }, 60_000);
 
 test('re-activation subscribes again after the server lost the subscription', async () => {
-	const [lost] = (await server.api('GET', '/v1/subscriptions')).body.data;
+	const lost = (await server.api('GET', '/v1/subscriptions')).body.data.find((sub: any) => sub.filters.actionId === 'lead_scoring');
 	expect((await server.api('DELETE', `/v1/subscriptions/${lost.id}`)).status).toBe(204);
 	await n8n.deactivate(workflowId); // the node's delete tolerates the missing subscription
 	await n8n.activate(workflowId);
-	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 1, 30_000, 'the new subscription');
-	const [fresh] = (await server.api('GET', '/v1/subscriptions')).body.data;
+	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 2, 30_000, 'the new subscription');
+	const fresh = (await server.api('GET', '/v1/subscriptions')).body.data.find((sub: any) => sub.filters.actionId === 'lead_scoring');
 	expect(fresh.id).not.toBe(lost.id);
 
 	const { contact } = await runChain("Our budget is $40,000 and we'd like to launch within 2 weeks");
 	expect(contact.tags).toContain('hot_lead');
 }, 120_000);
 
-test('deactivating the workflow removes its subscription from the agent server', async () => {
+test('deactivating the workflows removes their subscriptions from the agent server', async () => {
 	const before = (await server.api('GET', '/v1/subscriptions')).body.data;
-	expect(before).toHaveLength(1);
-	expect(before[0].url).toContain('/webhook/');
+	expect(before).toHaveLength(2);
+	for (const sub of before) expect(sub.url).toContain('/webhook/');
 	await n8n.deactivate(workflowId);
+	await n8n.deactivate(bookingWorkflowId);
 	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 0, 15_000, 'unsubscribe');
 }, 60_000);

@@ -55,7 +55,11 @@ describe('events of a real conversation', () => {
 		const say = async (text: string, conversationId?: string) =>
 			(await t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text, ...(conversationId ? { conversationId } : {}) })).json();
 		const first = await say("Hi, I'm Dana and I need a website. What's the price?");
-		await say('Our budget is $25,000 and we want to start within 1 month', first.conversation.id);
+		// lead_scoring waits for lead_score: answer as the workflow would while the turn waits.
+		const scored = say('Our budget is $25,000 and we want to start within 1 month', first.conversation.id);
+		await new Promise((r) => setTimeout(r, 100));
+		await t.call('PATCH', `/v1/contacts/${first.contact.id}`, { customFields: { lead_score: 8 } });
+		expect((await scored).reply.text).toBe('Great news! Let me connect you with a specialist. When works best for a quick call?');
 		await t.call('POST', `/v1/conversations/${first.conversation.id}/end`);
 		const rows = await t.app.agentBridge.store.db.selectFrom('events').selectAll().execute();
 		const envelopes = rows.map((r) => JSON.parse(r.envelope));
