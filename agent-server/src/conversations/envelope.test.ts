@@ -7,12 +7,13 @@ import { createOfflineEngine } from '../engine/offline';
 import { loadAgents } from '../engine/agent-config';
 import { buildTestApp, type TestApp } from '../testing/harness';
 
-// Ajv (draft-07, with formats built in) is already installed with the tooling; required at run time, typed here.
-const Ajv = require('ajv') as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown } };
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 
 const docs = path.join(__dirname, '..', '..', '..', 'docs', 'events');
 const TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added'] as const;
 const ajv = new Ajv({ allErrors: true });
+addFormats(ajv);
 const validate = ajv.compile(JSON.parse(readFileSync(path.join(docs, 'envelope.schema.json'), 'utf8')));
 const example = (type: string) => JSON.parse(readFileSync(path.join(docs, 'examples', 'v1', `${type}.json`), 'utf8'));
 
