@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
-export const e2eDir = path.join(repoRoot, '.e2e');
+// E2E_DIR lets several runs share one checkout without sharing an n8n.
+export const e2eDir = path.resolve(repoRoot, process.env.E2E_DIR ?? '.e2e');
 
 export interface RunningN8n {
 	version: string;
