@@ -63,6 +63,7 @@ export interface ChainLink {
 	depth: number;
 	actionId: string | null;
 	conversationId: string | null;
+	createdAt: string;
 }
 
 /** The events that led here, root first: what the timeline shows when a loop is locked. */
@@ -73,7 +74,14 @@ export async function causationChain(db: Queryable, workspaceId: string, parentE
 		const event = await getEvent(db, workspaceId, id);
 		if (!event) break;
 		const action = event.envelope.action as { id?: string } | undefined;
-		chain.unshift({ eventId: event.id, type: event.type, depth: event.depth, actionId: action?.id ?? null, conversationId: event.conversationId });
+		chain.unshift({
+			eventId: event.id,
+			type: event.type,
+			depth: event.depth,
+			actionId: action?.id ?? null,
+			conversationId: event.conversationId,
+			createdAt: event.envelope.createdAt,
+		});
 		id = event.envelope.causation?.parentEventId ?? null;
 	}
 	return chain;
@@ -81,22 +89,48 @@ export async function causationChain(db: Queryable, workspaceId: string, parentE
 
 export type PublishResult = { published: true; deliveries: number } | { published: false; reason: string };
 
-/** Writes the event unless it is past the loop limit; a blocked event is recorded on the conversation timeline. */
-export async function publishEvent(
-	db: Queryable,
-	envelope: EventEnvelope,
-	options: { maxDepth: number },
-): Promise<PublishResult> {
-	if (envelope.causation.depth > options.maxDepth) {
-		const reason = `causation depth ${envelope.causation.depth} is past the limit of ${options.maxDepth}: a workflow chain is looping`;
+export interface PublishOptions {
+	maxDepth: number;
+	/**
+	 * The firing action's cooldown: an action caused (through workflows) by its own earlier event for the same
+	 * conversation inside this window is a loop. Without it, any such re-firing in one chain is.
+	 */
+	cooldownMs?: number;
+}
+
+/** Why this event would close a loop, or undefined. */
+function loopReason(envelope: EventEnvelope, chain: ChainLink[], options: PublishOptions): string | undefined {
+	const { depth } = envelope.causation;
+	if (depth > options.maxDepth) return `causation depth ${depth} is past the limit of ${options.maxDepth}: a workflow chain is looping`;
+	const actionId = (envelope.action as { id?: string } | undefined)?.id;
+	if (envelope.type !== 'agent.action.triggered' || !actionId || !envelope.conversation) return undefined;
+	const now = Date.parse(envelope.createdAt);
+	const earlier = chain.find(
+		(l) =>
+			l.type === envelope.type &&
+			l.actionId === actionId &&
+			l.conversationId === envelope.conversation?.id &&
+			(options.cooldownMs === undefined || now - Date.parse(l.createdAt) < options.cooldownMs),
+	);
+	if (!earlier) return undefined;
+	return `action ${actionId} already fired for this conversation earlier in this chain (${earlier.eventId}): a workflow chain is looping`;
+}
+
+/**
+ * Writes the event unless it would close a loop (past the depth limit, or an action re-fired by its own chain
+ * for the same conversation); a locked loop is recorded on the conversation timeline with the chain.
+ */
+export async function publishEvent(db: Queryable, envelope: EventEnvelope, options: PublishOptions): Promise<PublishResult> {
+	const { parentEventId } = envelope.causation;
+	const chain = parentEventId ? await causationChain(db, envelope.workspaceId, parentEventId, options.maxDepth + 1) : [];
+	const reason = loopReason(envelope, chain, options);
+	if (reason) {
 		if (envelope.conversation) {
-			const action = envelope.action as { id?: string } | undefined;
-			const chain = await causationChain(db, envelope.workspaceId, envelope.causation.parentEventId, options.maxDepth + 1);
 			await addTimeline(db, envelope.workspaceId, envelope.conversation.id, 'loop.blocked', {
 				label: 'loop locked',
 				eventType: envelope.type,
-				actionId: action?.id ?? null,
-				parentEventId: envelope.causation.parentEventId,
+				actionId: (envelope.action as { id?: string } | undefined)?.id ?? null,
+				parentEventId,
 				depth: envelope.causation.depth,
 				reason,
 				chain,
