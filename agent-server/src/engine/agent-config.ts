@@ -206,7 +206,14 @@ const disclosure = z.strictObject({
 	// When the contact counts as verified (a stored field or a tag, as in reply rules).
 	verifiedWhen: replyWhen.optional(),
 	fields: z
-		.array(z.strictObject({ field: contactRef, level: z.enum(['always', 'verified', 'never']) }))
+		.array(
+			z.strictObject({
+				field: contactRef,
+				level: z.enum(['always', 'verified', 'never']),
+				// How a contact asks for it ("card on file"): asking while it is withheld gets the blocked message and a human.
+				asks: z.array(z.string().min(1)).min(1).optional(),
+			}),
+		)
 		.min(1),
 	// Said instead of a reply that would reveal a field it may not; the conversation then goes to a human.
 	blockedMessage: z

@@ -114,3 +114,13 @@ export function blockedDisclosures(agent: AgentConfig, contact: ContactSnapshot,
 	}
 	return blocked;
 }
+
+/** The first withheld field the contact asks for in this message (by the field's `asks` phrases), or null. */
+export function askedForWithheld(agent: AgentConfig, contact: ContactSnapshot, message: string): BlockedDisclosure | null {
+	for (const rule of agent.disclosure?.fields ?? []) {
+		if (rule.asks && findKeyword(message, rule.asks) >= 0 && !mayDisclose(agent, contact, rule.field)) {
+			return { field: rule.field, level: rule.level };
+		}
+	}
+	return null;
+}

@@ -3,7 +3,7 @@ import type { AgentConfig, ReplyRule } from './agent-config';
 import { evaluateActions, evaluateTags } from './actions';
 import { detectIntent, detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
 import { applyUpdates, contactUpdatesFor, contactValue, knownFields, nextMissingField, pendingField } from './fields';
-import { handoffReason, turnEnding } from './conduct';
+import { askedForWithheld, handoffReason, turnEnding } from './conduct';
 import { render } from './templates';
 import type { ActionDecision, ContactSnapshot, Engine, ScoreInput, ScoreResult, TranscriptEntry, TurnInput, TurnOutcome } from './types';
 
@@ -130,10 +130,14 @@ export function decideTurn(
 		firedActions: conversation.firedActions,
 		contact,
 	});
-	const handoff = handoffReason(agent, message, intent);
+	const explicit = handoffReason(agent, message, intent);
+	// Asking for a field the contact may not be told now is a reason for a human too, with the blocked message.
+	const asked = explicit ? null : askedForWithheld(agent, updated, message);
+	const handoff = explicit ?? (asked ? `disclosure: contact asked for ${asked.field} (${asked.level})` : null);
 	const end = handoff ? null : turnEnding(agent, intent, conversation.turn);
-	const reply =
-		handoff && agent.handoff
+	const reply = asked
+		? renderFor(agent, updated, known, agent.disclosure!.blockedMessage)
+		: handoff && agent.handoff
 			? renderFor(agent, updated, known, agent.handoff.message)
 			: end?.reason === 'max_turns' && agent.ending?.maxTurnsMessage
 				? renderFor(agent, updated, known, agent.ending.maxTurnsMessage)
