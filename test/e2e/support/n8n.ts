@@ -51,9 +51,9 @@ export function packPackage(): string {
 	return path.join(e2eDir, tgz);
 }
 
-export async function startN8n(version: string, tarball: string): Promise<RunningN8n> {
-	const { n8nDir, nodeBin } = installN8n(version);
-	const userFolder = path.join(e2eDir, `n8n-${version}`);
+/** `name`: the user folder under .e2e (default n8n-<version>); a test that stops n8n uses its own. */
+export async function startN8n(version: string, tarball: string, name = `n8n-${version}`): Promise<RunningN8n> {
+	const userFolder = path.join(e2eDir, name);
 	rmSync(userFolder, { recursive: true, force: true });
 	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
 	mkdirSync(nodesDir, { recursive: true });
@@ -66,7 +66,28 @@ export async function startN8n(version: string, tarball: string): Promise<Runnin
 
 	const port = await freePort();
 	const url = `http://127.0.0.1:${port}`;
-	const log = openSync(path.join(e2eDir, `n8n-${version}.log`), 'w');
+	const pid = await spawnN8n(version, userFolder, port);
+	const { apiKey, cookie } = await bootstrapOwner(url);
+	return { version, url, apiKey, cookie, pid, userFolder };
+}
+
+/**
+ * Stops n8n, runs `whileStopped`, and starts it again on the same port and user folder (workflows and
+ * credentials kept).
+ */
+export async function restartN8n(n8n: RunningN8n, whileStopped: () => Promise<void> = async () => undefined): Promise<RunningN8n> {
+	stopN8n(n8n.pid);
+	await waitFor(async () => !(await fetch(`${n8n.url}/healthz`).then(() => true, () => false)), 60_000, 'n8n to stop');
+	await whileStopped();
+	const pid = await spawnN8n(n8n.version, n8n.userFolder, Number(new URL(n8n.url).port));
+	return { ...n8n, pid };
+}
+
+/** Runs n8n in the background and resolves with its pid once it is ready. */
+async function spawnN8n(version: string, userFolder: string, port: number): Promise<number> {
+	const { n8nDir, nodeBin } = installN8n(version);
+	const url = `http://127.0.0.1:${port}`;
+	const log = openSync(path.join(e2eDir, `${path.basename(userFolder)}.log`), 'a');
 	const child = spawn(path.join(n8nDir, 'node_modules', '.bin', 'n8n'), ['start'], {
 		cwd: userFolder,
 		detached: true,
@@ -97,8 +118,7 @@ export async function startN8n(version: string, tarball: string): Promise<Runnin
 
 	// /healthz answers while migrations still run; readiness waits for the database.
 	await waitFor(async () => (await fetch(`${url}/healthz/readiness`)).ok, 180_000, 'n8n /healthz/readiness');
-	const { apiKey, cookie } = await bootstrapOwner(url);
-	return { version, url, apiKey, cookie, pid, userFolder };
+	return pid;
 }
 
 /** The environment without the test runner's own variables (n8n behaves differently under NODE_ENV=test). */
