@@ -54,8 +54,8 @@ test('a conversation that raises all six tags runs each branch exactly once', as
 	await chat('We need it urgently, the old site is down', id);
 	await chat('I was referred by Alex, a friend told me about you', id); // two referral keywords, one tag
 	await chat('You have been amazing so far, great job', id);
-	// The review request must land before the handoff: workflow replies stay quiet while a human handles the chat.
-	await waitFor(async () => workflowTexts(await conversation(id)).includes(REVIEW), 30_000, 'the review request');
+	// Both workflow replies must land before the handoff: they stay quiet while a human handles the chat.
+	await waitFor(async () => workflowTexts(await conversation(id)).length === 2, 30_000, 'the comparison and review replies');
 	await chat('Can I talk to a real person?', id);
 
 	let contact: any;
