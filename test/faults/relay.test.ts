@@ -150,12 +150,11 @@ describe('delivery faults (relay to n8n)', () => {
 		const chat = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi' })).json();
 		// n8n on two cores runs about 16 workflows a second: 160 events arrive within well under a second.
 		const tags = Array.from({ length: 160 }, (_, i) => `burst_${i}`);
-		const started = Date.now();
 		await t.call('POST', `/v1/contacts/${chat.contact.id}/tags`, { tags: tags.slice(0, 80) });
 		await t.call('POST', `/v1/contacts/${chat.contact.id}/tags`, { tags: tags.slice(80) });
-		expect(Date.now() - started).toBeLessThan(1_000);
 		await settled(t, 160);
-		expect(receiver.maxConcurrent()).toBeLessThanOrEqual(4);
+		// The queue reached the limit and never went past it.
+		expect(receiver.maxConcurrent()).toBe(4);
 		await check('burst of 160 events', t, receiver);
 	});
 });
