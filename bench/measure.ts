@@ -50,8 +50,9 @@ async function runLoop<S extends object>(total: number, concurrency: number, op:
 }
 
 export function report(figure: string, settings: Record<string, number>, reference: Measurement, subject: Measurement): void {
+	const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(2));
 	const row = (m: Measurement) =>
-		`| ${m.name} | ${m.opsPerSecond.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p95Ms.toFixed(2)} | ${m.rssGrowthMb.toFixed(1)} |`;
+		`| ${m.name} | ${m.opsPerSecond.toFixed(0)} | ${ms(m.p50Ms)} | ${ms(m.p95Ms)} | ${m.rssGrowthMb.toFixed(1)} |`;
 	console.log(`\n${figure} (${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')})\n`);
 	console.log('| what | ops/s | p50 ms | p95 ms | RSS growth MB |');
 	console.log('| --- | --- | --- | --- | --- |');
