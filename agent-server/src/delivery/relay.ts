@@ -137,7 +137,7 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		if (!recorded) return; // the lease was lost (e.g. subscription deleted meanwhile): another writer owns the row
 		const marked = await recordSubscriptionHealth(store.db, d.subscriptionId, { ok: delivered, error, at: new Date(now), markFailingAfterMs });
 		if (marked) {
-			log.warn({ subscriptionId: d.subscriptionId, url: d.url, error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
+			log.warn({ subscriptionId: d.subscriptionId, error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
 		}
 		log.info(
 			{ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: attemptNo, statusCode, status, error },
