@@ -9,7 +9,7 @@ import type { ActionDecision, ContactSnapshot, Engine, TranscriptEntry, TurnInpu
 import type { AppContext } from '../context';
 import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
 import { addAgentTags, endConversation, envelopeContextFor, handOff, insertHumanReply, quietPeriodOver, release } from './lifecycle';
-import { awaitFields, composeWithResult, holdingReply, newWait } from './waits';
+import { awaitFields, composeWithResult, handOffForDisclosure, holdingReply, newWait } from './waits';
 import { getContact, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
 import {
 	addModelCalls,
@@ -103,6 +103,7 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 				tags: [],
 				createdAt: at,
 				updatedAt: at,
+				writtenAt: {},
 			};
 	const conversationId = conversation?.id ?? newId('conv');
 	const channel = conversation?.channel ?? input.channel ?? 'api';
@@ -289,11 +290,11 @@ async function answerAfterWaiting(
 	const conversationId = answer.conversation.id;
 	const deadline = Math.max(...waits.map((w) => Date.parse(w.deadline)));
 	const started = Date.now();
-	const arrived = await awaitFields(ctx, workspaceId, answer.contact.id, [...new Set(waits.flatMap((w) => w.fields))], deadline);
+	const arrived = await awaitFields(ctx, workspaceId, answer.contact.id, waits, deadline);
 	const contact = arrived ?? (await getContact(db, workspaceId, answer.contact.id))!;
-	const text = arrived
+	const { text, blocked } = arrived
 		? await composeWithResult(db, agent, workspaceId, conversationId, arrived, decisions)
-		: holdingReply(agent, waits[0].actionId, contact);
+		: { text: holdingReply(agent, waits[0].actionId, contact), blocked: [] };
 	let queued = 0;
 	const result = await db.transaction().execute(async (trx) => {
 		const fresh = await getConversation(trx, workspaceId, conversationId);
@@ -308,6 +309,10 @@ async function answerAfterWaiting(
 		await touchConversation(trx, workspaceId, conversationId);
 		await addTimeline(trx, workspaceId, conversationId, 'message', { messageId: message.id, role: 'agent', source: 'engine', text });
 		let status = fresh?.status ?? answer.conversation.status;
+		if (blocked.length) {
+			await handOffForDisclosure(trx, workspaceId, conversationId, blocked);
+			status = 'human';
+		}
 		if (!arrived) {
 			// The action's fallback: a tag and/or a human, recorded on the timeline.
 			const fallback = agent.actions.find((a) => a.id === waits[0].actionId)?.expects?.onTimeout;

@@ -3,11 +3,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../engine/agent-config';
 import { contactValue, knownFields } from '../engine/fields';
+import { blockedDisclosures, type BlockedDisclosure } from '../engine/conduct';
 import { composeReply } from '../engine/offline';
 import { render } from '../engine/templates';
 import type { ActionDecision } from '../engine/types';
 import type { AppContext } from '../context';
 import { getContact, snapshot, type Contact } from '../store/contacts';
+import { handOff } from './lifecycle';
 import {
 	addTimeline,
 	conversationsWithWaits,
@@ -24,10 +26,12 @@ import type { Queryable } from '../store/schema';
 
 const DEFAULT_POLL_MS = 200;
 
-function written(contact: Contact, fields: string[]): boolean {
+/** Every field holds a value written since the action fired (an older value is a previous result, not this one). */
+function written(contact: Contact, fields: string[], since: string | undefined): boolean {
 	return fields.every((f) => {
 		const v = contactValue(snapshot(contact), f);
-		return v !== undefined && v !== null && String(v).trim() !== '';
+		const fresh = since === undefined || (contact.writtenAt[f] ?? '') >= since;
+		return fresh && v !== undefined && v !== null && String(v).trim() !== '';
 	});
 }
 
@@ -36,20 +40,29 @@ export async function awaitFields(
 	ctx: AppContext,
 	workspaceId: string,
 	contactId: string,
-	fields: string[],
+	waits: Wait[],
 	deadline: number,
 ): Promise<Contact | null> {
 	const pollMs = ctx.conversations?.waitPollMs ?? DEFAULT_POLL_MS;
 	for (;;) {
 		const contact = await getContact(ctx.store.db, workspaceId, contactId);
-		if (contact && written(contact, fields)) return contact;
+		if (contact && waits.every((w) => written(contact, w.fields, w.since))) return contact;
 		const left = deadline - Date.now();
 		if (left <= 0) return null;
 		await sleep(Math.min(pollMs, left));
 	}
 }
 
-/** The answer once the workflow's fields are in: the deterministic reply, which reads the fields the workflow wrote. */
+export interface ComposedResult {
+	text: string;
+	/** Withheld fields the reply would have revealed: then `text` is the blocked message and a human takes over. */
+	blocked: BlockedDisclosure[];
+}
+
+/**
+ * The answer once the workflow's fields are in: the deterministic reply, which reads the fields the workflow wrote,
+ * under the same disclosure guard as every other reply (workflows write exactly the fields that may be withheld).
+ */
 export async function composeWithResult(
 	db: Queryable,
 	agent: AgentConfig,
@@ -57,12 +70,21 @@ export async function composeWithResult(
 	conversationId: string,
 	contact: Contact,
 	actions: ActionDecision[],
-): Promise<string> {
+): Promise<ComposedResult> {
 	const conversation = await getConversation(db, workspaceId, conversationId);
 	const collected = conversation?.collected ?? {};
 	const transcript = toTranscript(await listMessages(db, workspaceId, conversationId));
 	const known = knownFields(agent, snapshot(contact), collected);
-	return composeReply({ agent, contact: snapshot(contact), known, actions, transcript, turn: conversation?.turnCount ?? 1 });
+	const text = composeReply({ agent, contact: snapshot(contact), known, actions, transcript, turn: conversation?.turnCount ?? 1 });
+	const blocked = blockedDisclosures(agent, snapshot(contact), '', text);
+	if (!blocked.length) return { text, blocked };
+	return { text: render(agent.disclosure!.blockedMessage, { contact: snapshot(contact), agent, variables: agent.variables }).text, blocked };
+}
+
+/** Records a blocked disclosure and hands the conversation to a human, inside the caller's transaction. */
+export async function handOffForDisclosure(trx: Queryable, workspaceId: string, conversationId: string, blocked: BlockedDisclosure[]): Promise<void> {
+	await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: blocked });
+	await handOff(trx, workspaceId, conversationId, `disclosure blocked: ${blocked.map((b) => `${b.field} (${b.level})`).join(', ')}`, 'agent');
 }
 
 export function holdingReply(agent: AgentConfig, actionId: string, contact: Contact): string {
@@ -83,10 +105,10 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 		const contact = await getContact(db, workspaceId, contactId);
 		// The bot says nothing while a human handles the conversation; the result stays owed.
 		if (!agent || !contact || conversation.status === 'human') continue;
-		const ready = conversation.waits.filter((w) => w.state === 'late' && written(contact, w.fields));
+		const ready = conversation.waits.filter((w) => w.state === 'late' && written(contact, w.fields, w.since));
 		if (!ready.length) continue;
 		const decisions = ready.map((w): ActionDecision => ({ actionId: w.actionId, name: w.actionId, fired: true, reason: 'late result' }));
-		const text = await composeWithResult(db, agent, workspaceId, conversation.id, contact, decisions);
+		const { text, blocked } = await composeWithResult(db, agent, workspaceId, conversation.id, contact, decisions);
 		const message = await db.transaction().execute(async (trx) => {
 			const fresh = await getConversation(trx, workspaceId, conversation.id);
 			const owed = (fresh?.waits ?? []).filter((w) => ready.some((r) => r.eventId === w.eventId));
@@ -101,6 +123,7 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 				messageId: m.id,
 				text,
 			});
+			if (blocked.length) await handOffForDisclosure(trx, workspaceId, conversation.id, blocked);
 			return m;
 		});
 		if (message) sent.push(message);
@@ -109,5 +132,5 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 }
 
 export function newWait(actionId: string, eventId: string, fields: string[], timeoutMs: number, now = Date.now()): Wait {
-	return { actionId, eventId, fields, deadline: new Date(now + timeoutMs).toISOString(), state: 'waiting' };
+	return { actionId, eventId, fields, since: new Date(now).toISOString(), deadline: new Date(now + timeoutMs).toISOString(), state: 'waiting' };
 }

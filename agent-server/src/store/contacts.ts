@@ -6,7 +6,16 @@ import type { ContactRow, Queryable } from './schema';
 export interface Contact extends ContactSnapshot {
 	createdAt: string;
 	updatedAt: string;
+	/** Field ref (`custom_field.x`, `contact.email`) -> when it was last written. */
+	writtenAt: Record<string, string>;
 }
+
+const STANDARD_REFS: Record<StandardField, string> = {
+	firstName: 'contact.first_name',
+	lastName: 'contact.last_name',
+	email: 'contact.email',
+	phone: 'contact.phone',
+};
 
 export type StandardField = 'firstName' | 'lastName' | 'email' | 'phone';
 
@@ -27,11 +36,12 @@ export function contactFromRow(row: ContactRow): Contact {
 		tags: parseJson<string[]>(row.tags, []),
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
+		writtenAt: parseJson<Record<string, string>>(row.field_writes ?? '{}', {}),
 	};
 }
 
 export function snapshot(contact: Contact): ContactSnapshot {
-	const { createdAt: _c, updatedAt: _u, ...rest } = contact;
+	const { createdAt: _c, updatedAt: _u, writtenAt: _w, ...rest } = contact;
 	return rest;
 }
 
@@ -60,6 +70,13 @@ export async function insertContact(
 		phone: init.standard?.phone ?? null,
 		custom_fields: '{}',
 		tags: '[]',
+		field_writes: toJson(
+			Object.fromEntries(
+				Object.entries(init.standard ?? {})
+					.filter(([, value]) => value !== undefined && value !== null)
+					.map(([key]) => [STANDARD_REFS[key as StandardField], at]),
+			),
+		),
 		created_at: at,
 		updated_at: at,
 	};
@@ -69,13 +86,17 @@ export async function insertContact(
 
 /** Applies changes to a loaded contact and writes it; returns the new state. */
 export async function updateContact(db: Queryable, workspaceId: string, contact: Contact, changes: ContactChanges): Promise<Contact> {
-	const next: Contact = { ...contact, customFields: { ...contact.customFields }, tags: [...contact.tags] };
+	const next: Contact = { ...contact, customFields: { ...contact.customFields }, tags: [...contact.tags], writtenAt: { ...contact.writtenAt } };
+	const at = nowIso();
 	for (const [key, value] of Object.entries(changes.standard ?? {})) {
-		if (value !== undefined) next[key as StandardField] = value;
+		if (value === undefined) continue;
+		next[key as StandardField] = value;
+		next.writtenAt[STANDARD_REFS[key as StandardField]] = at;
 	}
 	for (const [key, value] of Object.entries(changes.custom ?? {})) {
 		if (value === null) delete next.customFields[key];
 		else next.customFields[key] = value;
+		next.writtenAt[`custom_field.${key}`] = at;
 	}
 	return writeContact(db, workspaceId, next);
 }
@@ -95,6 +116,7 @@ async function writeContact(db: Queryable, workspaceId: string, next: Contact): 
 			phone: next.phone,
 			custom_fields: toJson(next.customFields),
 			tags: toJson(next.tags),
+			field_writes: toJson(next.writtenAt),
 			updated_at: next.updatedAt,
 		})
 		.where('workspace_id', '=', workspaceId)

@@ -20,6 +20,8 @@ export interface Wait {
 	actionId: string;
 	eventId: string;
 	fields: string[];
+	/** When the action fired: only values written since then are its result. */
+	since?: string;
 	deadline: string;
 	state: 'waiting' | 'late';
 }

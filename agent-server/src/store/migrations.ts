@@ -166,8 +166,20 @@ const m002Delivery: Migration = {
 	},
 };
 
+
+// When each contact field was last written, so a round trip waits for a value written after its action fired
+// rather than taking an older one.
+const m003FieldWrites: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('contacts').addColumn('field_writes', text, (c) => c.notNull().defaultTo('{}')).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.alterTable('contacts').dropColumn('field_writes').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
-		return { '001_initial': m001, '002_conversations': m002Conversations, '002_delivery': m002Delivery };
+		return { '001_initial': m001, '002_conversations': m002Conversations, '002_delivery': m002Delivery, '003_field_writes': m003FieldWrites };
 	},
 };

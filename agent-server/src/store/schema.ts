@@ -26,6 +26,8 @@ export interface ContactRow {
 	phone: string | null;
 	custom_fields: string;
 	tags: string;
+	/** JSON: field ref (`custom_field.x`, `contact.email`) -> when it was last written; set by the database default. */
+	field_writes?: string;
 	created_at: string;
 	updated_at: string;
 }
