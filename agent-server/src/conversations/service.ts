@@ -7,7 +7,7 @@ import { applyUpdates } from '../engine/fields';
 import { offlineOutcome } from '../engine/offline';
 import type { ActionDecision, ContactSnapshot, Engine, TranscriptEntry, TurnInput, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
-import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
+import { buildEnvelope, causationChain, publishEvent, resolveCausation } from '../events/publish';
 import { addAgentTags, endConversation, envelopeContextFor, handOff, insertHumanReply, quietPeriodOver, release } from './lifecycle';
 import { awaitFields, composeWithResult, handOffForDisclosure, holdingReply, newWait } from './waits';
 import { getContact, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
@@ -211,6 +211,18 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 		const waits: Wait[] = [];
 		for (const decision of decisions) {
 			if (!decision.fired) {
+				if (decision.cooldown && causation.parentEventId) {
+					// Re-fired inside its cooldown by a workflow chain (the contact did not ask again): a loop, locked.
+					await addTimeline(trx, workspaceId, conversationId, 'loop.blocked', {
+						label: 'loop locked',
+						eventType: 'agent.action.triggered',
+						actionId: decision.actionId,
+						parentEventId: causation.parentEventId,
+						depth: causation.depth,
+						reason: decision.reason,
+						chain: await causationChain(trx, workspaceId, causation.parentEventId, ctx.maxCausationDepth + 1),
+					});
+				}
 				await addTimeline(trx, workspaceId, conversationId, decision.suppressed ? 'action.suppressed' : 'action.not_fired', {
 					actionId: decision.actionId,
 					name: decision.name,
@@ -223,7 +235,10 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 			const envelope = buildEnvelope('agent.action.triggered', context, {
 				action: { id: decision.actionId, name: decision.name, condition: decision.reason, description: config?.description ?? '' },
 			});
-			const published = await publishEvent(trx, envelope, { maxDepth: ctx.maxCausationDepth });
+			const published = await publishEvent(trx, envelope, {
+				maxDepth: ctx.maxCausationDepth,
+				...(config?.cooldownSeconds ? { cooldownMs: config.cooldownSeconds * 1000 } : {}),
+			});
 			if (published.published) {
 				queued += published.deliveries;
 				await addTimeline(trx, workspaceId, conversationId, 'action.fired', {
@@ -361,7 +376,7 @@ async function budgetExhausted(ctx: AppContext, workspaceId: string, agent: Agen
 	return null;
 }
 
-type Decision = ActionDecision & { suppressed?: boolean };
+type Decision = ActionDecision & { suppressed?: boolean; cooldown?: boolean };
 
 /**
  * The server owns the clock and the counts: it drops decisions for actions the agent does not have, and
@@ -396,7 +411,7 @@ async function applyActionLimits(
 		if (config.cooldownSeconds) {
 			const last = Math.max(-Infinity, ...firedAt.filter((f) => f.actionId === d.actionId).map((f) => f.at));
 			if (now - last < config.cooldownSeconds * 1000) {
-				return { ...d, fired: false, suppressed: true, reason: `already triggered ${Math.round((now - last) / 1000)} s ago (cooldown ${config.cooldownSeconds} s)` };
+				return { ...d, fired: false, suppressed: true, cooldown: true, reason: `already triggered ${Math.round((now - last) / 1000)} s ago (cooldown ${config.cooldownSeconds} s)` };
 			}
 		}
 		if (limit !== undefined && count >= limit) {
