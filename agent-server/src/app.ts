@@ -8,6 +8,7 @@ import { conversationRoutes } from './api/conversations';
 import { formatSchemaErrors, installErrorHandlers } from './api/errors';
 import { eventRoutes } from './api/events';
 import { installIdempotency } from './api/idempotency';
+import { installMetrics } from './api/metrics';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, workspaceRoutes } from './api/system';
 import type { AppContext, ConversationOptions } from './context';
@@ -22,6 +23,8 @@ import { bootstrap, type Workspace } from './store/workspaces';
 export const BODY_LIMIT = 256 * 1024;
 
 export interface BuildAppOptions {
+	/** Operator token for GET /metrics; without it the metrics are open (block them at the proxy). */
+	metricsToken?: string;
 	/** postgres://... for PostgreSQL; otherwise SQLite (see sqliteFile). */
 	databaseUrl?: string;
 	/** SQLite file, default ./data/agent-bridge.db. */
@@ -131,6 +134,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 
 	const typed = app.withTypeProvider<ZodTypeProvider>();
 	await typed.register(healthRoutes);
+	installMetrics(app, ctx, { token: options.metricsToken });
 	await typed.register(
 		async (v1) => {
 			installAuth(v1, store);

@@ -38,6 +38,7 @@ program
 			agentsDir: opts.agentsDir || undefined,
 			engine: createEngine({ model }),
 			apiKey: apiKey || undefined,
+			metricsToken: process.env.METRICS_TOKEN || undefined,
 			relay: relayOptionsFromEnv(process.env),
 			logger: { level: opts.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
 			conversations: process.env.MODEL_BUDGET ? { modelBudgetPerWorkspace: Number(process.env.MODEL_BUDGET) } : {},
