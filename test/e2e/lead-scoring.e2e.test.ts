@@ -51,7 +51,16 @@ async function runChain(budgetAndTimeline: string) {
 	// The agent fires lead_scoring and waits for the workflow to write lead_score before it answers.
 	const second = await chat(budgetAndTimeline, conversationId);
 	expect(second.actions.find((a) => a.actionId === 'lead_scoring')).toMatchObject({ fired: true });
-	const contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
+	// The reply waited for lead_score only; the tag comes from the workflow's next node, a moment later.
+	let contact: any;
+	await waitFor(
+		async () => {
+			contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
+			return contact.tags.some((t: string) => t.endsWith('_lead'));
+		},
+		30_000,
+		'the workflow to tag the lead',
+	);
 	return { conversationId, contactId, contact, scoredReply: second.reply.text };
 }
 
@@ -134,7 +143,16 @@ test('a nurture lead: scored below 7, tagged nurture_lead, and the agent sends r
 
 test('the trigger in n8n answers 401 to a tampered or stale event and starts nothing', async () => {
 	const subscription = (await server.api('GET', '/v1/subscriptions')).body.data.find((sub: any) => sub.filters.actionId === 'lead_scoring');
-	const before = (await n8n.executions(workflowId)).length;
+	let before = 0;
+	await waitFor(
+		async () => {
+			const executions = await n8n.executions(workflowId);
+			before = executions.length;
+			return executions.every((e) => e.finished);
+		},
+		30_000,
+		'earlier runs to finish',
+	);
 	const body = JSON.stringify({ id: 'evt_forged', type: 'agent.action.triggered', contact: { id: 'ct_x' } });
 	const now = Math.floor(Date.now() / 1000);
 	const forged = [

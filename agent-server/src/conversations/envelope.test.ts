@@ -12,7 +12,8 @@ import addFormats from 'ajv-formats';
 
 const docs = path.join(__dirname, '..', '..', '..', 'docs', 'events');
 const TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added'] as const;
-const ajv = new Ajv({ allErrors: true });
+// allowUnionTypes: custom field values are string | number | boolean | null.
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 addFormats(ajv);
 const validate = ajv.compile(JSON.parse(readFileSync(path.join(docs, 'envelope.schema.json'), 'utf8')));
 const example = (type: string) => JSON.parse(readFileSync(path.join(docs, 'examples', 'v1', `${type}.json`), 'utf8'));
