@@ -7,10 +7,12 @@ import { contactRoutes } from './api/contacts';
 import { conversationRoutes } from './api/conversations';
 import { formatSchemaErrors, installErrorHandlers } from './api/errors';
 import { eventRoutes } from './api/events';
+import { inspectRoutes } from './api/inspect';
 import { installIdempotency } from './api/idempotency';
 import { installMetrics } from './api/metrics';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, workspaceRoutes } from './api/system';
+import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
 import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
@@ -49,6 +51,8 @@ export interface BuildAppOptions {
 	logger?: FastifyServerOptions['logger'];
 	/** Waiting round trips, the model budget and the inactivity sweeper. */
 	conversations?: ConversationOptions;
+	/** The web chat widget's rate limits and polling. */
+	web?: WebChannelOptions;
 }
 
 declare module 'fastify' {
@@ -145,9 +149,14 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(contactRoutes, { ctx });
 			await v1.register(subscriptionRoutes, { ctx });
 			await v1.register(eventRoutes, { ctx });
+			await v1.register(inspectRoutes, { ctx });
+			await v1.register(widgetKeyRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);
+	// The browser side: public widget routes (publishable key, no API key), the widget script and the inspector.
+	await typed.register(widgetRoutes, { ctx, options: options.web, prefix: '/widget/v1' });
+	await typed.register(assetRoutes);
 
 	app.addHook('onReady', async () => {
 		relay.start();

@@ -178,8 +178,47 @@ const m003FieldWrites: Migration = {
 	},
 };
 
+// Web chat: publishable widget keys (with the origins allowed to use them) and widget sessions, each a hashed
+// token that lets one browser continue its own conversation.
+const m004WebChannel: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('widget_keys')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('public_key', text, (c) => c.notNull().unique())
+			.addColumn('name', text, (c) => c.notNull())
+			.addColumn('allowed_origins', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('deleted_at', text)
+			.execute();
+		await db.schema.createIndex('widget_keys_workspace').on('widget_keys').columns(['workspace_id']).execute();
+
+		await db.schema
+			.createTable('widget_sessions')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('widget_key_id', text, (c) => c.notNull())
+			.addColumn('agent_id', text, (c) => c.notNull())
+			.addColumn('contact_id', text, (c) => c.notNull())
+			.addColumn('conversation_id', text, (c) => c.notNull())
+			.addColumn('token_hash', text, (c) => c.notNull().unique())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('last_seen_at', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('conversations_workspace_updated').on('conversations').columns(['workspace_id', 'updated_at']).execute();
+		await db.schema.createIndex('events_conversation').on('events').columns(['conversation_id', 'id']).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('events_conversation').execute();
+		await db.schema.dropIndex('conversations_workspace_updated').execute();
+		await db.schema.dropTable('widget_sessions').execute();
+		await db.schema.dropTable('widget_keys').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
-		return { '001_initial': m001, '002_conversations': m002Conversations, '002_delivery': m002Delivery, '003_field_writes': m003FieldWrites };
+		return { '001_initial': m001, '002_conversations': m002Conversations, '002_delivery': m002Delivery, '003_field_writes': m003FieldWrites, '004_web_channel': m004WebChannel };
 	},
 };

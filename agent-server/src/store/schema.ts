@@ -132,6 +132,31 @@ export interface IdempotencyKeyRow {
 	created_at: string;
 }
 
+/** A publishable widget key: public by design (it sits in the page), limited to the widget routes and its origins. */
+export interface WidgetKeyRow {
+	id: string;
+	workspace_id: string;
+	public_key: string;
+	name: string;
+	/** JSON array of origins such as "https://example.com". */
+	allowed_origins: string;
+	created_at: string;
+	deleted_at: string | null;
+}
+
+/** One browser's conversation with one agent; the browser holds the token, only its hash is stored. */
+export interface WidgetSessionRow {
+	id: string;
+	workspace_id: string;
+	widget_key_id: string;
+	agent_id: string;
+	contact_id: string;
+	conversation_id: string;
+	token_hash: string;
+	created_at: string;
+	last_seen_at: string;
+}
+
 export interface Database {
 	workspaces: WorkspaceRow;
 	api_keys: ApiKeyRow;
@@ -143,6 +168,8 @@ export interface Database {
 	events: EventRow;
 	deliveries: DeliveryRow;
 	idempotency_keys: IdempotencyKeyRow;
+	widget_keys: WidgetKeyRow;
+	widget_sessions: WidgetSessionRow;
 }
 
 export type Db = Kysely<Database>;

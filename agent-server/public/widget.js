@@ -1,0 +1,254 @@
+/* Agent Bridge web chat widget.
+ * <script src="https://agents.example.com/widget.js" data-agent="lead-qualifier" data-key="pk_..." async></script>
+ * Optional: data-title (panel title), data-position ("left" or "right").
+ * Plain DOM inside a shadow root, so the host page's styles neither leak in nor get changed. */
+(function () {
+	'use strict';
+	var script = document.currentScript;
+	if (!script) return;
+	var agentId = script.getAttribute('data-agent');
+	var key = script.getAttribute('data-key');
+	if (!agentId || !key) {
+		console.error('Agent Bridge widget: data-agent and data-key are required');
+		return;
+	}
+	var server = new URL(script.src, location.href).origin;
+	var storageKey = 'agent-bridge:' + key + ':' + agentId;
+	var side = script.getAttribute('data-position') === 'left' ? 'left' : 'right';
+
+	var CSS =
+		':host{all:initial}' +
+		'*{box-sizing:border-box;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
+		'.bubble{position:fixed;bottom:20px;' + side + ':20px;width:56px;height:56px;border-radius:50%;border:0;background:#2f5bea;color:#fff;' +
+		'box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer;z-index:2147483000;display:flex;align-items:center;justify-content:center}' +
+		'.bubble:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #ffb020;outline-offset:2px}' +
+		'.bubble svg{width:26px;height:26px;fill:currentColor}' +
+		'.badge{position:absolute;top:-2px;right:-2px;min-width:18px;height:18px;border-radius:9px;background:#d92d20;color:#fff;font-size:11px;line-height:18px;text-align:center;padding:0 4px}' +
+		'.panel{position:fixed;bottom:88px;' + side + ':20px;width:min(360px,calc(100vw - 40px));height:min(520px,calc(100vh - 120px));background:#fff;color:#1d2433;' +
+		'border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000;font-size:14px}' +
+		'.panel[hidden]{display:none}' +
+		'header{background:#2f5bea;color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between}' +
+		'h2{font-size:15px;margin:0;font-weight:600}' +
+		'.close{background:transparent;border:0;color:#fff;font-size:20px;line-height:1;cursor:pointer;padding:2px 6px;border-radius:4px}' +
+		'.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f6f7fb}' +
+		'.msg{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word;line-height:1.4}' +
+		'.msg.contact{align-self:flex-end;background:#2f5bea;color:#fff;border-bottom-right-radius:4px}' +
+		'.msg.agent,.msg.human{align-self:flex-start;background:#fff;border:1px solid #e1e4ec;border-bottom-left-radius:4px}' +
+		'.msg.human::before{content:attr(data-who);display:block;font-size:11px;color:#5b6477;margin-bottom:2px}' +
+		'.status{font-size:12px;color:#5b6477;padding:0 12px 6px;min-height:18px;background:#f6f7fb}' +
+		'form{display:flex;gap:8px;padding:10px;border-top:1px solid #e1e4ec;background:#fff}' +
+		'textarea{flex:1;resize:none;border:1px solid #c6cbd6;border-radius:8px;padding:8px;font-size:14px;height:40px;max-height:120px;color:#1d2433}' +
+		'.send{background:#2f5bea;color:#fff;border:0;border-radius:8px;padding:0 14px;font-size:14px;cursor:pointer}' +
+		'.send:disabled{opacity:.6;cursor:default}' +
+		'.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}';
+
+	var host = document.createElement('div');
+	host.setAttribute('data-agent-bridge-widget', agentId);
+	var root = host.attachShadow({ mode: 'open' });
+	var style = document.createElement('style');
+	style.textContent = CSS;
+	root.appendChild(style);
+
+	function el(tag, attrs, text) {
+		var node = document.createElement(tag);
+		for (var name in attrs) node.setAttribute(name, attrs[name]);
+		if (text !== undefined) node.textContent = text;
+		return node;
+	}
+
+	var panelId = 'agent-bridge-panel';
+	var bubble = el('button', { type: 'button', class: 'bubble', 'aria-label': 'Open chat', 'aria-expanded': 'false', 'aria-controls': panelId });
+	bubble.innerHTML =
+		'<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+	var badge = el('span', { class: 'badge', hidden: '' });
+	bubble.appendChild(badge);
+
+	var title = script.getAttribute('data-title') || 'Chat';
+	var panel = el('section', { class: 'panel', id: panelId, role: 'dialog', 'aria-label': title, hidden: '' });
+	var header = el('header');
+	var heading = el('h2', {}, title);
+	var close = el('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, '\u00d7');
+	header.appendChild(heading);
+	header.appendChild(close);
+	var log = el('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+	var status = el('div', { class: 'status', 'aria-live': 'polite' });
+	var form = el('form');
+	var label = el('label', { class: 'sr', for: 'agent-bridge-input' }, 'Type your message');
+	var input = el('textarea', { id: 'agent-bridge-input', rows: '1', maxlength: '2000', placeholder: 'Type a message…', autocomplete: 'off' });
+	var send = el('button', { type: 'submit', class: 'send' }, 'Send');
+	form.appendChild(label);
+	form.appendChild(input);
+	form.appendChild(send);
+	panel.appendChild(header);
+	panel.appendChild(log);
+	panel.appendChild(status);
+	panel.appendChild(form);
+	root.appendChild(panel);
+	root.appendChild(bubble);
+
+	var state = { token: read(), cursor: '', seen: {}, unread: 0, sending: false, polling: false };
+
+	function read() {
+		try {
+			return sessionStorage.getItem(storageKey) || '';
+		} catch (e) {
+			return '';
+		}
+	}
+	function remember(token) {
+		state.token = token || '';
+		try {
+			if (token) sessionStorage.setItem(storageKey, token);
+			else sessionStorage.removeItem(storageKey);
+		} catch (e) {
+			/* storage may be blocked; the session then lasts for this page only */
+		}
+	}
+
+	function show(messages) {
+		for (var i = 0; i < messages.length; i++) {
+			var m = messages[i];
+			if (m.id > state.cursor) state.cursor = m.id;
+			if (state.seen[m.id]) continue;
+			state.seen[m.id] = true;
+			var node = el('div', { class: 'msg ' + m.role, 'data-id': m.id }, m.text);
+			if (m.role === 'human') node.setAttribute('data-who', 'Team member');
+			log.appendChild(node);
+			if (m.role !== 'contact' && panel.hidden) {
+				state.unread += 1;
+				badge.textContent = String(state.unread);
+				badge.hidden = false;
+			}
+		}
+		log.scrollTop = log.scrollHeight;
+	}
+
+	function api(method, path, body) {
+		var headers = { 'content-type': 'application/json' };
+		if (method === 'GET') {
+			delete headers['content-type'];
+			headers['x-widget-session'] = state.token;
+		}
+		return fetch(server + '/widget/v1' + path + (path.indexOf('?') < 0 ? '?' : '&') + 'key=' + encodeURIComponent(key), {
+			method: method,
+			headers: headers,
+			body: body ? JSON.stringify(body) : undefined,
+			credentials: 'omit',
+		}).then(function (res) {
+			return res.json().then(
+				function (data) {
+					return { status: res.status, data: data };
+				},
+				function () {
+					return { status: res.status, data: {} };
+				},
+			);
+		});
+	}
+
+	function sendMessage(text, retried) {
+		state.sending = true;
+		send.disabled = true;
+		status.textContent = 'Typing…';
+		var body = { agentId: agentId, text: text };
+		if (state.token) body.sessionToken = state.token;
+		return api('POST', '/messages', body)
+			.then(function (r) {
+				if (r.status === 404 && state.token && !retried) {
+					// The session is gone (key rotated, data cleared): start a new one.
+					remember('');
+					return sendMessage(text, true);
+				}
+				if (r.status >= 400) {
+					status.textContent = r.status === 429 ? 'You are sending messages too quickly. Please wait a moment.' : 'Sorry, the message could not be sent.';
+					return;
+				}
+				status.textContent = '';
+				remember(r.data.sessionToken);
+				show(r.data.messages || []);
+				poll();
+			})
+			.catch(function () {
+				status.textContent = 'Connection problem. Please try again.';
+			})
+			.then(function () {
+				state.sending = false;
+				send.disabled = false;
+			});
+	}
+
+	// One long poll at a time, for messages a workflow or a person sends later.
+	function poll(delay) {
+		if (state.polling || !state.token) return;
+		state.polling = true;
+		setTimeout(function () {
+			api('GET', '/messages?wait=25' + (state.cursor ? '&after=' + encodeURIComponent(state.cursor) : ''))
+				.then(function (r) {
+					state.polling = false;
+					if (r.status === 404) return remember('');
+					if (r.status >= 400) return poll(Math.min((delay || 1000) * 2, 30000));
+					show(r.data.messages || []);
+					poll();
+				})
+				.catch(function () {
+					state.polling = false;
+					poll(Math.min((delay || 1000) * 2, 30000));
+				});
+		}, delay || 0);
+	}
+
+	function open() {
+		panel.hidden = false;
+		bubble.setAttribute('aria-expanded', 'true');
+		bubble.setAttribute('aria-label', 'Close chat');
+		state.unread = 0;
+		badge.hidden = true;
+		input.focus();
+		log.scrollTop = log.scrollHeight;
+	}
+	function shut() {
+		panel.hidden = true;
+		bubble.setAttribute('aria-expanded', 'false');
+		bubble.setAttribute('aria-label', 'Open chat');
+		bubble.focus();
+	}
+
+	bubble.addEventListener('click', function () {
+		if (panel.hidden) open();
+		else shut();
+	});
+	close.addEventListener('click', shut);
+	panel.addEventListener('keydown', function (e) {
+		if (e.key === 'Escape') shut();
+	});
+	input.addEventListener('keydown', function (e) {
+		// Enter sends, Shift+Enter starts a new line.
+		if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+			e.preventDefault();
+			form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event('submit', { cancelable: true }));
+		}
+	});
+	form.addEventListener('submit', function (e) {
+		e.preventDefault();
+		var text = input.value.trim();
+		if (!text || state.sending) return;
+		input.value = '';
+		sendMessage(text);
+	});
+
+	if (!script.getAttribute('data-title')) {
+		api('GET', '/agents/' + encodeURIComponent(agentId)).then(function (r) {
+			if (r.status === 200 && r.data.name) {
+				heading.textContent = r.data.name;
+				panel.setAttribute('aria-label', r.data.name);
+			}
+		});
+	}
+
+	function mount() {
+		document.body.appendChild(host);
+		poll();
+	}
+	if (document.body) mount();
+	else document.addEventListener('DOMContentLoaded', mount);
+})();

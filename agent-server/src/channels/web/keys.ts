@@ -1,0 +1,41 @@
+// Workspace routes (behind the API key) that manage publishable widget keys.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { idParams } from '../../api/schemas';
+import type { AppContext } from '../../context';
+import { notFound } from '../../util/http-error';
+import { createWidgetKey, deleteWidgetKey, listWidgetKeys } from './store';
+
+/** "https://example.com" or "http://localhost:8080"; a trailing slash is dropped, a path is refused. */
+export const origin = z
+	.string()
+	.max(300)
+	.transform((s) => s.replace(/\/$/, ''))
+	.refine((s) => {
+		try {
+			const u = new URL(s);
+			return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === s;
+		} catch {
+			return false;
+		}
+	}, 'must be an origin such as https://example.com (scheme, host and optional port; no path, no wildcard)');
+
+const widgetKeyBody = z.strictObject({
+	allowedOrigins: z.array(origin).min(1).max(20),
+	name: z.string().min(1).max(100).optional(),
+});
+
+export const widgetKeyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+	app.post('/widget-keys', { schema: { body: widgetKeyBody } }, async (request, reply) => {
+		const allowedOrigins = [...new Set(request.body.allowedOrigins)];
+		const key = await createWidgetKey(ctx.store.db, request.workspaceId, { name: request.body.name, allowedOrigins });
+		return reply.status(201).send(key);
+	});
+
+	app.get('/widget-keys', async (request) => ({ data: await listWidgetKeys(ctx.store.db, request.workspaceId) }));
+
+	app.delete('/widget-keys/:id', { schema: { params: idParams } }, async (request, reply) => {
+		if (!(await deleteWidgetKey(ctx.store.db, request.workspaceId, request.params.id))) throw notFound('widget key', request.params.id);
+		return reply.status(204).send();
+	});
+};
