@@ -34,6 +34,14 @@ module.exports = {
 			testMatch: ['**/*.test.ts'],
 		},
 		{
+			// The web widget and the inspector in a real Chromium (playwright-core), against a local server.
+			displayName: 'browser',
+			testEnvironment: 'node',
+			transform,
+			roots: ['<rootDir>/test/browser'],
+			testMatch: ['**/*.test.ts'],
+		},
+		{
 			displayName: 'e2e',
 			testEnvironment: 'node',
 			transform,

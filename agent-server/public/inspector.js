@@ -131,7 +131,7 @@
 			if (!res.data.length) list.appendChild(text('li', 'No conversations yet.', { class: 'empty' }));
 			res.data.forEach(function (c) {
 				var button = el('button', { type: 'button', 'data-id': c.id, 'aria-current': String(c.id === state.selected) }, [
-					el('span', { class: 'meta' }, [c.agentId + ' · ' + c.channel + ' · ', text('span', c.status, { class: 'pill ' + c.status }), ' · ' + c.turns + ' turns']),
+					el('span', { class: 'meta' }, [c.agentId + ' · ' + c.channel + ' · ', text('span', c.status, { class: 'pill ' + c.status }), ' · ' + c.turns + (c.turns === 1 ? ' turn' : ' turns')]),
 					text('span', c.lastMessage ? c.lastMessage.role + ': ' + c.lastMessage.text : '(no messages)', { class: 'last' }),
 					text('span', c.id, { class: 'meta' }),
 				]);
@@ -375,6 +375,8 @@
 		var refresh = text('button', 'Refresh list', { type: 'button', class: 'secondary' });
 		var result = el('span', { role: 'status', class: 'muted' });
 		button.disabled = !tests.length;
+		select.hidden = !tests.length;
+		button.hidden = !tests.length;
 		button.addEventListener('click', function () {
 			button.disabled = true;
 			api('POST', '/conversations/' + encodeURIComponent(conversationId) + '/events/send', { subscriptionId: select.value })
