@@ -1,20 +1,22 @@
 // n8n's own AI Agent uses the Contact node as a tool: the model (a fake OpenAI-compatible server) asks for the
 // tool, n8n runs the Contact node against the agent server, and the tag lands on the contact.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
-import { RunningAgentServer, startAgentServer } from './support/agent-server';
-import { e2eDir, N8nApi, repoRoot, waitFor } from './support/n8n';
+import { waitFor } from './support/n8n';
+import { type Scenario, useScenario } from './support/scenario';
 
-const { n8n: n8nState } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
-const n8n = new N8nApi(n8nState);
-let server: RunningAgentServer;
 let model: FakeOpenAI;
 let contactId: string;
 let toolResult: string | undefined;
 
-beforeAll(async () => {
-	server = await startAgentServer();
+const s = useScenario({
+	workflows: ['ai-agent-contact-tool.json'],
+	// Its trigger is n8n's own webhook: nothing subscribes on the agent server.
+	subscriptions: 0,
+	prepare: contactAndModel,
+});
+
+/** A contact to tag and the fake model that asks the AI Agent to tag it; returns the model's credential id. */
+async function contactAndModel({ server, n8n }: Scenario) {
 	const created = await server.api('POST', '/v1/contacts', { firstName: 'Robin', email: 'robin@example.com' });
 	expect(created.status).toBe(201);
 	contactId = created.body.id;
@@ -58,17 +60,11 @@ beforeAll(async () => {
 		},
 	});
 
-	const bridge = await n8n.createCredential('Agent Bridge API', 'agentBridgeApi', { serverUrl: server.url, apiKey: server.apiKey });
 	const openAi = await n8n.createCredential('OpenAI', 'openAiApi', { apiKey: 'sk-test', url: model.url });
-	const text = readFileSync(path.join(repoRoot, 'docs', 'workflows', 'ai-agent-contact-tool.json'), 'utf8')
-		.replaceAll('OPENAI_CREDENTIAL_ID', openAi.id)
-		.replaceAll('CREDENTIAL_ID', bridge.id);
-	const workflow = await n8n.importWorkflow(JSON.parse(text));
-	await n8n.activate(workflow.id);
-}, 120_000);
+	return { OPENAI_CREDENTIAL_ID: openAi.id };
+}
 
 afterAll(async () => {
-	await server?.stop();
 	await model?.close();
 });
 
@@ -76,7 +72,7 @@ test('the AI Agent calls the Contact tool and the tag lands on the contact', asy
 	let answer: any;
 	await waitFor(
 		async () => {
-			const res = await fetch(`${n8nState.url}/webhook/agent-bridge-contact-tool`, {
+			const res = await fetch(`${s.instance.url}/webhook/agent-bridge-contact-tool`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
 				body: JSON.stringify({ message: `Please tag contact ${contactId} as a VIP customer.` }),
@@ -90,7 +86,7 @@ test('the AI Agent calls the Contact tool and the tag lands on the contact', asy
 	);
 	expect(answer).toMatchObject({ output: 'Robin is now tagged vip_customer.' });
 
-	const contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
+	const contact = await s.contact(contactId);
 	expect(contact.tags).toContain('vip_customer');
 	// The model saw the tool's real answer: the contact as the agent server returned it.
 	expect(toolResult).toContain(contactId);

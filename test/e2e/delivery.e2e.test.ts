@@ -1,11 +1,10 @@
 // n8n stopped while conversations fire actions, then started again: every event arrives and each workflow
 // runs once. Runs its own n8n, so stopping it disturbs no other test.
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { N8N_VERSION } from './global-setup';
 import { startAgentServer, type RunningAgentServer } from './support/agent-server';
-import { e2eDir, N8nApi, nodeOutput, restartN8n, startN8n, stopN8n, waitFor, type RunningN8n } from './support/n8n';
+import { N8nApi, nodeOutput, packedTarball, restartN8n, startN8n, stopN8n, waitFor, type RunningN8n } from './support/n8n';
+import { bridgeCredential, waitForSubscriptions } from './support/scenario';
 
 let n8n: RunningN8n;
 let api: N8nApi;
@@ -16,12 +15,10 @@ let workflowId: string;
 const RETRIES = ['0', ...Array.from({ length: 60 }, () => '2000')].join(',');
 
 beforeAll(async () => {
-	const tarball = readdirSync(e2eDir).find((f) => f.endsWith('.tgz'));
-	if (!tarball) throw new Error('the package tarball is missing: run through the e2e global setup');
-	n8n = await startN8n(N8N_VERSION, path.join(e2eDir, tarball), 'n8n-delivery');
+	n8n = await startN8n(N8N_VERSION, packedTarball(), 'n8n-delivery');
 	api = new N8nApi(n8n);
 	server = await startAgentServer({ RELAY_RETRY_SCHEDULE_MS: RETRIES });
-	const credential = await api.createCredential('Agent Bridge API', 'agentBridgeApi', { serverUrl: server.url, apiKey: server.apiKey });
+	const credential = await bridgeCredential(api, server);
 	const workflow = await api.importWorkflow({
 		name: 'Every lead-qualifier action',
 		nodes: [
@@ -40,7 +37,7 @@ beforeAll(async () => {
 	});
 	workflowId = workflow.id;
 	await api.activate(workflowId);
-	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 1, 30_000, 'the trigger to subscribe');
+	await waitForSubscriptions(server, 1);
 }, 240_000);
 
 afterAll(async () => {

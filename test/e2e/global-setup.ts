@@ -1,8 +1,6 @@
 // Starts one real n8n (pinned 2.x) for the end-to-end suite, with the packed package installed.
-import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { e2eDir, packPackage, repoRoot, startN8n } from './support/n8n';
+import { packPackage, repoRoot, startN8n, writeSharedN8n } from './support/n8n';
 
 export const N8N_VERSION = process.env.N8N_VERSION ?? '2.40.7';
 
@@ -11,6 +9,5 @@ export default async function globalSetup(): Promise<void> {
 	execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
 	execFileSync('npx', ['gulp', 'build:icons'], { cwd: repoRoot, stdio: 'ignore' });
 	const tarball = packPackage();
-	const n8n = await startN8n(N8N_VERSION, tarball);
-	writeFileSync(path.join(e2eDir, 'state.json'), JSON.stringify({ n8n }));
+	writeSharedN8n(await startN8n(N8N_VERSION, tarball));
 }

@@ -1,48 +1,17 @@
 // The seed's lead qualification chain, end to end: a contact chats with the lead-qualifier agent, the AI Agent
 // Trigger starts the Lead Scoring workflow in a real n8n, Score Lead and Contact write the score and a tag, and the
 // agent's next reply reads the score.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { e2eDir, N8nApi, nodeOutput, repoRoot, waitFor } from './support/n8n';
-import { RunningAgentServer, startAgentServer } from './support/agent-server';
+import { nodeOutput, waitFor } from './support/n8n';
+import { useScenario } from './support/scenario';
 
 const HOT_REPLY = 'Great news! Let me connect you with a specialist. When works best for a quick call?';
 const NURTURE_REPLY = "Thanks for your interest! I'll send you some resources that might help.";
 
-const { n8n: n8nState } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
-const n8n = new N8nApi(n8nState);
-let server: RunningAgentServer;
-let workflowId: string;
-let bookingWorkflowId: string;
-
-function workflowWithCredential(file: string, credentialId: string) {
-	const text = readFileSync(path.join(repoRoot, 'docs', 'workflows', file), 'utf8');
-	return JSON.parse(text.replaceAll('CREDENTIAL_ID', credentialId));
-}
-
-beforeAll(async () => {
-	server = await startAgentServer();
-	const credential = await n8n.createCredential('Agent Bridge API', 'agentBridgeApi', {
-		serverUrl: server.url,
-		apiKey: server.apiKey,
-	});
-	workflowId = (await n8n.importWorkflow(workflowWithCredential('lead-scoring.json', credential.id))).id;
-	bookingWorkflowId = (await n8n.importWorkflow(workflowWithCredential('appointment-booked.json', credential.id))).id;
-	await n8n.activate(workflowId);
-	await n8n.activate(bookingWorkflowId);
-	// n8n 2.x finishes activation in the background: wait until both triggers have subscribed.
-	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 2, 30_000, 'the triggers to subscribe');
-}, 120_000);
-
-afterAll(async () => {
-	await server?.stop();
-});
-
-async function chat(text: string, conversationId?: string) {
-	const res = await server.api('POST', '/v1/chat', { agentId: 'lead-qualifier', text, ...(conversationId ? { conversationId } : {}) });
-	expect(res.status).toBe(200);
-	return res.body as { conversation: { id: string }; contact: { id: string }; reply: { text: string }; actions: any[] };
-}
+const s = useScenario({ workflows: ['lead-scoring.json', 'appointment-booked.json'] });
+const { n8n } = s;
+const chat = (text: string, conversationId?: string) => s.chat('lead-qualifier', text, conversationId);
+const executionFor = (contactId: string) => s.executionFor(s.workflowIds[0], 'Score Lead', { contactId });
+const leadScoringSubscription = async () => (await s.subscriptions()).find((sub) => sub.filters.actionId === 'lead_scoring');
 
 async function runChain(budgetAndTimeline: string) {
 	const first = await chat("Hi, I'm Dana and I need a new website for my bakery");
@@ -55,27 +24,13 @@ async function runChain(budgetAndTimeline: string) {
 	let contact: any;
 	await waitFor(
 		async () => {
-			contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
+			contact = await s.contact(contactId);
 			return contact.tags.some((t: string) => t.endsWith('_lead'));
 		},
 		30_000,
 		'the workflow to tag the lead',
 	);
-	return { conversationId, contactId, contact, scoredReply: second.reply.text };
-}
-
-async function executionFor(contactId: string) {
-	let found: any;
-	await waitFor(
-		async () => {
-			const executions = await n8n.executions(workflowId);
-			found = executions.find((e) => nodeOutput(e, 'Score Lead')[0]?.[0]?.contactId === contactId);
-			return Boolean(found?.finished);
-		},
-		30_000,
-		'the n8n execution record',
-	);
-	return found;
+	return { conversationId, contactId, contact, scoredReply: second.reply!.text };
 }
 
 test('a hot lead: scored >= 7 in n8n, tagged hot_lead, the agent offers a specialist, and booking runs Appointment Booked', async () => {
@@ -106,7 +61,7 @@ test('a hot lead: scored >= 7 in n8n, tagged hot_lead, the agent offers a specia
 	let conversation: any;
 	await waitFor(
 		async () => {
-			conversation = (await server.api('GET', `/v1/conversations/${conversationId}`)).body;
+			conversation = await s.conversation(conversationId);
 			return conversation.messages.some((m: any) => m.source === 'workflow');
 		},
 		30_000,
@@ -122,7 +77,7 @@ test('a hot lead: scored >= 7 in n8n, tagged hot_lead, the agent offers a specia
 		expect.stringMatching(/^agent: Perfect, Dana!/),
 		"agent: You're booked, Dana! A specialist will call you at the time you chose; the invite is on its way.",
 	]);
-	expect((await server.api('GET', `/v1/contacts/${contactId}`)).body.tags).toContain('appointment_booked');
+	expect((await s.contact(contactId)).tags).toContain('appointment_booked');
 	const timeline = conversation.timeline.map((e: any) => e.kind);
 	expect(timeline).toEqual(expect.arrayContaining(['workflow.reply']));
 }, 120_000);
@@ -142,11 +97,11 @@ test('a nurture lead: scored below 7, tagged nurture_lead, and the agent sends r
 }, 120_000);
 
 test('the trigger in n8n answers 401 to a tampered or stale event and starts nothing', async () => {
-	const subscription = (await server.api('GET', '/v1/subscriptions')).body.data.find((sub: any) => sub.filters.actionId === 'lead_scoring');
+	const subscription = await leadScoringSubscription();
 	let before = 0;
 	await waitFor(
 		async () => {
-			const executions = await n8n.executions(workflowId);
+			const executions = await n8n.executions(s.workflowIds[0]);
 			before = executions.length;
 			return executions.every((e) => e.finished);
 		},
@@ -155,7 +110,7 @@ test('the trigger in n8n answers 401 to a tampered or stale event and starts not
 	);
 	const body = JSON.stringify({ id: 'evt_forged', type: 'agent.action.triggered', contact: { id: 'ct_x' } });
 	const now = Math.floor(Date.now() / 1000);
-	const forged = [
+	const forged: Array<Record<string, string>> = [
 		{ 'webhook-id': 'msg_forged1', 'webhook-timestamp': String(now), 'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
 		{ 'webhook-id': 'msg_forged2', 'webhook-timestamp': String(now - 3600), 'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
 		{ 'webhook-id': 'msg_forged3' },
@@ -165,16 +120,16 @@ test('the trigger in n8n answers 401 to a tampered or stale event and starts not
 		expect(res.status).toBe(401);
 	}
 	await new Promise((r) => setTimeout(r, 1000));
-	expect(await n8n.executions(workflowId)).toHaveLength(before);
+	expect(await n8n.executions(s.workflowIds[0])).toHaveLength(before);
 }, 60_000);
 
 test('re-activation subscribes again after the server lost the subscription', async () => {
-	const lost = (await server.api('GET', '/v1/subscriptions')).body.data.find((sub: any) => sub.filters.actionId === 'lead_scoring');
-	expect((await server.api('DELETE', `/v1/subscriptions/${lost.id}`)).status).toBe(204);
-	await n8n.deactivate(workflowId); // the node's delete tolerates the missing subscription
-	await n8n.activate(workflowId);
-	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 2, 30_000, 'the new subscription');
-	const fresh = (await server.api('GET', '/v1/subscriptions')).body.data.find((sub: any) => sub.filters.actionId === 'lead_scoring');
+	const lost = await leadScoringSubscription();
+	expect((await s.server.api('DELETE', `/v1/subscriptions/${lost.id}`)).status).toBe(204);
+	await n8n.deactivate(s.workflowIds[0]); // the node's delete tolerates the missing subscription
+	await n8n.activate(s.workflowIds[0]);
+	await s.waitForSubscriptions(2, 'the new subscription');
+	const fresh = await leadScoringSubscription();
 	expect(fresh.id).not.toBe(lost.id);
 
 	const { contact } = await runChain("Our budget is $40,000 and we'd like to launch within 2 weeks");
@@ -182,10 +137,9 @@ test('re-activation subscribes again after the server lost the subscription', as
 }, 120_000);
 
 test('deactivating the workflows removes their subscriptions from the agent server', async () => {
-	const before = (await server.api('GET', '/v1/subscriptions')).body.data;
+	const before = await s.subscriptions();
 	expect(before).toHaveLength(2);
 	for (const sub of before) expect(sub.url).toContain('/webhook/');
-	await n8n.deactivate(workflowId);
-	await n8n.deactivate(bookingWorkflowId);
-	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 0, 15_000, 'unsubscribe');
+	for (const id of s.workflowIds) await n8n.deactivate(id);
+	await s.waitForSubscriptions(0, 'unsubscribe', 15_000);
 }, 60_000);

@@ -1,7 +1,7 @@
 // The packed package, installed into n8n's nodes folder as a user does, shows every node on n8n 2.x and 1.x.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { e2eDir, repoRoot, startN8n, stopN8n } from './support/n8n';
+import { packedTarball, readSharedN8n, repoRoot, startN8n, stopN8n } from './support/n8n';
 
 const N8N_1X = '1.123.81';
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -29,8 +29,7 @@ test('the package declares the six nodes', () => {
 });
 
 test('the installed package has no runtime dependencies and ships only its build', () => {
-	const { n8n } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
-	const installed = path.join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', pkg.name);
+	const installed = path.join(readSharedN8n().userFolder, '.n8n', 'nodes', 'node_modules', pkg.name);
 	const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
 	expect(manifest.dependencies ?? {}).toEqual({});
 	expect(Object.keys(manifest.peerDependencies)).toEqual(['n8n-workflow']);
@@ -40,8 +39,7 @@ test('the installed package has no runtime dependencies and ships only its build
 });
 
 test('n8n 2.x lists every node of the package, and the action nodes as AI tools', async () => {
-	const { n8n } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
-	const types = await listedTypes(n8n);
+	const types = await listedTypes(readSharedN8n());
 	for (const type of expectedTypes) expect(types).toContain(type);
 	for (const tool of ['scoreLead', 'agentBridgeContact', 'replyToConversation']) {
 		expect(types).toContain(`${pkg.name}.${tool}Tool`);
@@ -51,8 +49,7 @@ test('n8n 2.x lists every node of the package, and the action nodes as AI tools'
 describe(`n8n ${N8N_1X}`, () => {
 	let n8n: { url: string; cookie: string; pid: number } | undefined;
 	beforeAll(async () => {
-		const tarball = path.join(e2eDir, readdirSync(e2eDir).find((f) => f.endsWith('.tgz'))!);
-		n8n = await startN8n(N8N_1X, tarball);
+		n8n = await startN8n(N8N_1X, packedTarball());
 	}, 600_000);
 	afterAll(() => {
 		if (n8n) stopN8n(n8n.pid);

@@ -1,86 +1,38 @@
 // Seed scenario 3, the calendar round trip: the appointment-scheduler agent asks for a preferred date and time, the
 // Check Availability workflow in a real n8n writes three free slots back, the agent offers them, the contact picks
 // one, and the Confirm Slot workflow books it (booked_slot, tag appointment_booked) before the agent confirms.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { e2eDir, N8nApi, nodeOutput, repoRoot, waitFor } from './support/n8n';
-import { RunningAgentServer, startAgentServer } from './support/agent-server';
+import { nodeOutput } from './support/n8n';
+import { useScenario } from './support/scenario';
 
 const SLOTS = ['Wed 12 Jun 2030 at 10:00', 'Wed 12 Jun 2030 at 11:00', 'Thu 13 Jun 2030 at 10:00'];
 
-const { n8n: n8nState } = JSON.parse(readFileSync(path.join(e2eDir, 'state.json'), 'utf8'));
-const n8n = new N8nApi(n8nState);
-let server: RunningAgentServer;
-let checkId: string;
-let confirmId: string;
-
-function workflowWithCredential(file: string, credentialId: string) {
-	const text = readFileSync(path.join(repoRoot, 'docs', 'workflows', file), 'utf8');
-	return JSON.parse(text.replaceAll('CREDENTIAL_ID', credentialId));
-}
-
-beforeAll(async () => {
-	server = await startAgentServer();
-	const credential = await n8n.createCredential('Agent Bridge API (calendar)', 'agentBridgeApi', {
-		serverUrl: server.url,
-		apiKey: server.apiKey,
-	});
-	checkId = (await n8n.importWorkflow(workflowWithCredential('check-availability.json', credential.id))).id;
-	confirmId = (await n8n.importWorkflow(workflowWithCredential('confirm-slot.json', credential.id))).id;
-	await n8n.activate(checkId);
-	await n8n.activate(confirmId);
-	// n8n 2.x finishes activation in the background: chat only once both triggers have subscribed.
-	await waitFor(async () => (await server.api('GET', '/v1/subscriptions')).body.data.length === 2, 30_000, 'the triggers to subscribe');
-}, 120_000);
-
-afterAll(async () => {
-	for (const id of [checkId, confirmId]) if (id) await n8n.deactivate(id).catch(() => undefined);
-	await server?.stop();
-});
-
-async function chat(text: string, conversationId?: string) {
-	const res = await server.api('POST', '/v1/chat', { agentId: 'appointment-scheduler', text, ...(conversationId ? { conversationId } : {}) });
-	expect(res.status).toBe(200);
-	return res.body as { conversation: { id: string; status: string }; contact: { id: string }; reply: { text: string }; actions: any[]; waited?: any };
-}
-
-async function finishedExecution(workflowId: string, contactId: string, node: string) {
-	let found: any;
-	await waitFor(
-		async () => {
-			found = (await n8n.executions(workflowId)).find((e) => nodeOutput(e, node)[0]?.[0]?.contactId === contactId);
-			return Boolean(found?.finished);
-		},
-		30_000,
-		`the n8n execution record of ${node}`,
-	);
-	return found;
-}
+const s = useScenario({ workflows: ['check-availability.json', 'confirm-slot.json'], credentialName: 'Agent Bridge API (calendar)' });
+const chat = (text: string, conversationId?: string) => s.chat('appointment-scheduler', text, conversationId);
 
 test('date and time → three slots offered → the contact picks 2 → booked, tagged and confirmed', async () => {
 	const first = await chat("Hi, I'm Maya and I'd like to book a consultation");
 	const conversationId = first.conversation.id;
 	const contactId = first.contact.id;
-	expect(first.reply.text).toContain('Which date would suit you?');
+	expect(first.reply!.text).toContain('Which date would suit you?');
 
 	const offered = await chat('June 12, 2030 around 10am would be ideal', conversationId);
 	expect(offered.actions.find((a) => a.actionId === 'check_availability')).toMatchObject({ fired: true });
 	expect(offered.waited).toMatchObject({ arrived: true });
-	expect(offered.reply.text).toBe(`Here's what I have: 1) ${SLOTS[0]}; 2) ${SLOTS[1]}; 3) ${SLOTS[2]}. Which one works for you — 1, 2 or 3?`);
+	expect(offered.reply!.text).toBe(`Here's what I have: 1) ${SLOTS[0]}; 2) ${SLOTS[1]}; 3) ${SLOTS[2]}. Which one works for you — 1, 2 or 3?`);
 
-	const check = await finishedExecution(checkId, contactId, 'Find Free Slots');
+	const check = await s.executionFor(s.workflowIds[0], 'Find Free Slots', { contactId });
 	expect(check.status).toBe('success');
 	expect(nodeOutput(check, 'Find Free Slots')[0][0]).toMatchObject({ requestedDate: '2030-06-12', requestedHour: 10, slots: SLOTS });
 
 	const booked = await chat('Option 2 please', conversationId);
 	expect(booked.actions.find((a) => a.actionId === 'book_slot')).toMatchObject({ fired: true });
-	expect(booked.reply.text).toBe(`You're booked for ${SLOTS[1]}. See you then — the invite is on its way!`);
+	expect(booked.reply!.text).toBe(`You're booked for ${SLOTS[1]}. See you then — the invite is on its way!`);
 
-	const confirm = await finishedExecution(confirmId, contactId, 'Pick Slot');
+	const confirm = await s.executionFor(s.workflowIds[1], 'Pick Slot', { contactId });
 	expect(confirm.status).toBe('success');
 	expect(nodeOutput(confirm, 'Pick Slot')[0][0]).toMatchObject({ choice: 2, bookedSlot: SLOTS[1] });
 
-	const contact = (await server.api('GET', `/v1/contacts/${contactId}`)).body;
+	const contact = await s.contact(contactId);
 	expect(contact.tags).toContain('appointment_booked');
 	expect(contact.customFields).toMatchObject({
 		preferred_date: 'June 12, 2030',
@@ -92,14 +44,14 @@ test('date and time → three slots offered → the contact picks 2 → booked, 
 		booked_slot: SLOTS[1],
 	});
 
-	const conversation = (await server.api('GET', `/v1/conversations/${conversationId}`)).body;
+	const conversation = await s.conversation(conversationId);
 	expect(conversation.messages.map((m: any) => `${m.role}: ${m.text}`)).toEqual([
 		"contact: Hi, I'm Maya and I'd like to book a consultation",
 		expect.stringMatching(/^agent: Hi Maya! .*Which date would suit you\?/),
 		'contact: June 12, 2030 around 10am would be ideal',
-		`agent: ${offered.reply.text}`,
+		`agent: ${offered.reply!.text}`,
 		'contact: Option 2 please',
-		`agent: ${booked.reply.text}`,
+		`agent: ${booked.reply!.text}`,
 	]);
 	const timeline = conversation.timeline.map((e: any) => e.kind);
 	expect(timeline.filter((k: string) => k === 'wait.fulfilled')).toHaveLength(2);
@@ -108,19 +60,19 @@ test('date and time → three slots offered → the contact picks 2 → booked, 
 test('a weekend request is moved to the next weekday, and a time answer is not taken for a slot number', async () => {
 	const first = await chat('Can I schedule a meeting on 15th June 2030?');
 	const conversationId = first.conversation.id;
-	expect(first.reply.text).toContain('what time of day works best');
+	expect(first.reply!.text).toContain('what time of day works best');
 
 	const offered = await chat('In the afternoon', conversationId);
 	// 15 June 2030 is a Saturday: Monday 17 June, nearest free hours to 14:00, then Tuesday.
-	expect(offered.reply.text).toBe(
+	expect(offered.reply!.text).toBe(
 		"Here's what I have: 1) Mon 17 Jun 2030 at 14:00; 2) Mon 17 Jun 2030 at 15:00; 3) Tue 18 Jun 2030 at 14:00. Which one works for you — 1, 2 or 3?",
 	);
 
 	const unclear = await chat('Hmm, 2pm I guess', conversationId);
 	expect(unclear.actions.find((a) => a.actionId === 'book_slot')).toMatchObject({ fired: false });
-	expect(unclear.reply.text).toBe('Which of the slots I offered works for you — 1, 2 or 3?');
+	expect(unclear.reply!.text).toBe('Which of the slots I offered works for you — 1, 2 or 3?');
 
 	const booked = await chat('Ok, number 2', conversationId);
-	expect(booked.reply.text).toBe("You're booked for Mon 17 Jun 2030 at 15:00. See you then — the invite is on its way!");
-	expect((await server.api('GET', `/v1/contacts/${first.contact.id}`)).body.tags).toContain('appointment_booked');
+	expect(booked.reply!.text).toBe("You're booked for Mon 17 Jun 2030 at 15:00. See you then — the invite is on its way!");
+	expect((await s.contact(first.contact.id)).tags).toContain('appointment_booked');
 }, 60_000);

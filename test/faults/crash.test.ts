@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { waitUntil } from '../../agent-server/src/testing/harness';
 import { assertInvariant, formatInvariant, type InvariantLine } from './support/invariant';
 import { startNodeReceiver, type NodeReceiver } from './support/node-receiver';
 import { startServerProcess, type ServerProcess } from './support/server-process';
@@ -34,15 +35,6 @@ describe('agent server killed mid-delivery', () => {
 		return s;
 	}
 
-	async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
-		const end = Date.now() + timeoutMs;
-		while (Date.now() < end) {
-			if (await check()) return;
-			await new Promise((r) => setTimeout(r, 50));
-		}
-		throw new Error(`timed out waiting for ${what}`);
-	}
-
 	/** Subscribes the receiver and commits three tag events; returns once they are in the outbox. */
 	async function commitThreeEvents(server: ServerProcess) {
 		const sub = await server.api('POST', '/v1/subscriptions', { url: receiver.url, events: ['contact.tag.added'] });
@@ -61,7 +53,7 @@ describe('agent server killed mid-delivery', () => {
 		expect(receiver.acknowledged.has(pausedId)).toBe(point === 'after-send');
 
 		const second = await start();
-		await waitUntil(async () => (await second.api('GET', '/v1/deliveries/summary')).body.delivered === 3, 'three delivered after restart');
+		await waitUntil(async () => (await second.api('GET', '/v1/deliveries/summary')).body.delivered === 3, 20_000, 'three delivered after restart');
 		expect(receiver.acknowledged.has(pausedId)).toBe(true);
 		expect(receiver.executions.get(pausedId)).toBe(1);
 		const counts = (await second.api('GET', '/v1/deliveries/summary')).body;

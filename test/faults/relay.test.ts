@@ -3,22 +3,13 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { signPayload } from '../../agent-server/src/delivery/signing';
 import type { RelayOptions } from '../../agent-server/src/delivery/relay';
-import { buildTestApp, type TestApp } from '../../agent-server/src/testing/harness';
+import { buildTestApp, waitUntil, type TestApp } from '../../agent-server/src/testing/harness';
 import { assertInvariant, formatInvariant, type InvariantLine } from './support/invariant';
 import { startNodeReceiver, type NodeReceiver } from './support/node-receiver';
 
 jest.setTimeout(30_000);
 
 const FAST: RelayOptions = { retryScheduleMs: [0, 50, 100, 150, 200], pollIntervalMs: 20, attemptTimeoutMs: 1_000 };
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
-	const end = Date.now() + timeoutMs;
-	while (Date.now() < end) {
-		if (await check()) return;
-		await new Promise((r) => setTimeout(r, 25));
-	}
-	throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('delivery faults (relay to n8n)', () => {
 	const lines: InvariantLine[] = [];
@@ -50,7 +41,7 @@ describe('delivery faults (relay to n8n)', () => {
 
 	const summary = async (app: TestApp) => (await app.call('GET', '/v1/deliveries/summary')).json();
 	const deliveries = async (app: TestApp) => (await app.call('GET', '/v1/deliveries')).json().data;
-	const settled = (app: TestApp, delivered: number) => waitUntil(async () => (await summary(app)).delivered === delivered, `${delivered} delivered`);
+	const settled = (app: TestApp, delivered: number) => waitUntil(async () => (await summary(app)).delivered === delivered, 15_000, `${delivered} delivered`);
 
 	async function check(scenario: string, app: TestApp, r: NodeReceiver) {
 		lines.push(assertInvariant(scenario, await summary(app), await deliveries(app), r));
@@ -60,7 +51,7 @@ describe('delivery faults (relay to n8n)', () => {
 		const { t, receiver } = await setup();
 		await receiver.down();
 		await fireThree(t);
-		await waitUntil(async () => (await summary(t)).failed === 3, 'all failed');
+		await waitUntil(async () => (await summary(t)).failed === 3, 15_000, 'all failed');
 		const failed = (await t.call('GET', '/v1/deliveries?status=failed')).json().data;
 		expect(failed.every((d: { lastError: string; attempts: number }) => d.lastError === 'ECONNREFUSED' && d.attempts === 5)).toBe(true);
 		await receiver.up();
@@ -103,7 +94,7 @@ describe('delivery faults (relay to n8n)', () => {
 		await fireThree(t);
 		await settled(t, 3);
 		// Let the late answers arrive so the count of dropped duplicates is final.
-		await waitUntil(async () => receiver.answers.length === receiver.requests.length, 'late answers');
+		await waitUntil(async () => receiver.answers.length === receiver.requests.length, 15_000, 'late answers');
 		const timedOut = (await deliveries(t)).filter((d: { attempts: number }) => d.attempts > 1);
 		expect(timedOut.length).toBeGreaterThan(0);
 		await check('hanging past the timeout', t, receiver);

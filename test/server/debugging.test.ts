@@ -2,47 +2,30 @@
 // and how it prevents it. Events go to a local receiver standing in for n8n.
 import { createOfflineEngine } from '../../agent-server/src/engine/offline';
 import { loadAgents } from '../../agent-server/src/engine/agent-config';
-import { buildTestApp, startReceiver, type ReceivedRequest, type TestApp } from '../../agent-server/src/testing/harness';
+import { useRelayApp, waitUntil, type ReceivedRequest } from '../../agent-server/src/testing/harness';
 
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-let t: TestApp;
-let receiver: Receiver | undefined;
+const s = useRelayApp();
 
 async function setup(respond?: (req: ReceivedRequest, index: number) => number) {
-	receiver = await startReceiver(respond);
-	t = await buildTestApp({
+	await s.start(respond, {
 		agents: loadAgents(),
 		engine: createOfflineEngine(),
-		relay: { pollIntervalMs: 20 },
 		conversations: { waitPollMs: 20, sweepIntervalMs: 0 },
 	});
 }
-afterEach(async () => {
-	await t?.close();
-	await receiver?.close();
-	receiver = undefined;
-});
 
 async function subscribe(events: string[], filters: Record<string, unknown> = { agentId: 'lead-qualifier' }, extra: Record<string, unknown> = {}) {
-	const res = await t.call('POST', '/v1/subscriptions', { url: receiver!.url, events, filters, ...extra });
+	const res = await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events, filters, ...extra });
 	expect(res.statusCode).toBe(201);
 }
 async function say(text: string, conversationId?: string) {
-	const res = await t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text, ...(conversationId ? { conversationId } : {}) });
+	const res = await s.t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text, ...(conversationId ? { conversationId } : {}) });
 	expect(res.statusCode).toBe(200);
 	return res.json();
 }
-const detail = async (id: string) => (await t.call('GET', `/v1/conversations/${id}`)).json();
+const detail = async (id: string) => (await s.t.call('GET', `/v1/conversations/${id}`)).json();
 const decision = (r: any, id: string) => r.actions.find((a: any) => a.actionId === id);
-const bodies = () => receiver!.received.map((r) => JSON.parse(r.body));
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 5000) {
-	const end = Date.now() + timeoutMs;
-	while (Date.now() < end) {
-		if (await check()) return;
-		await new Promise((r) => setTimeout(r, 20));
-	}
-	throw new Error('condition not met in time');
-}
+const bodies = () => s.receiver.received.map((r) => JSON.parse(r.body));
 
 describe('workflow never triggers', () => {
 	test('the answer and the timeline name the unmet condition, then the firing and its delivery to the workflow', async () => {
@@ -54,20 +37,20 @@ describe('workflow never triggers', () => {
 		expect(decision(first, 'appointment_booked')).toMatchObject({ fired: false, reason: 'waiting for field timeline' });
 		const notFired = (await detail(id)).timeline.find((e: any) => e.kind === 'action.not_fired' && e.detail.actionId === 'lead_scoring');
 		expect(notFired.detail.reason).toBe('waiting for field timeline');
-		expect(receiver!.received).toHaveLength(0);
+		expect(s.receiver.received).toHaveLength(0);
 
 		// The turn waits up to 15 s for the score: look at the delivery meanwhile, then write the score to let it finish.
-		const second = t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text: 'We want to launch within 1 month', conversationId: id });
-		await receiver!.waitFor(1);
+		const second = s.t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text: 'We want to launch within 1 month', conversationId: id });
+		await s.receiver.waitFor(1);
 		const fired = (await detail(id)).timeline.find((e: any) => e.kind === 'action.fired' && e.detail.actionId === 'lead_scoring');
 		expect(fired.detail.reason).toMatch(/budget/);
 		expect(fired.detail.reason).toMatch(/timeline/);
 		expect(bodies()[0]).toMatchObject({ type: 'agent.action.triggered', id: fired.detail.eventId, action: { id: 'lead_scoring' } });
-		await until(async () => (await detail(id)).timeline.some((e: any) => e.kind === 'delivery' && e.detail.status === 'delivered'));
+		await waitUntil(async () => (await detail(id)).timeline.some((e: any) => e.kind === 'delivery' && e.detail.status === 'delivered'));
 		const delivery = (await detail(id)).timeline.find((e: any) => e.kind === 'delivery');
 		expect(delivery.detail).toMatchObject({ eventId: fired.detail.eventId, statusCode: 200, attempt: 1 });
 		// Answer the wait so the pending turn finishes before the app closes.
-		await t.call('PATCH', `/v1/contacts/${first.contact.id}`, { customFields: { lead_score: 3 } });
+		await s.t.call('PATCH', `/v1/contacts/${first.contact.id}`, { customFields: { lead_score: 3 } });
 		expect((await second).statusCode).toBe(200);
 	});
 
@@ -77,10 +60,10 @@ describe('workflow never triggers', () => {
 		const c = await say('How much does an app cost?');
 		expect((await detail(c.conversation.id)).timeline.find((e: any) => e.kind === 'tag.added').detail).toMatchObject({ tag: 'interested_pricing', addedBy: 'agent' });
 		await new Promise((r) => setTimeout(r, 200));
-		expect(receiver!.received).toHaveLength(0); // filtered out: the trigger is narrower than the conversation
+		expect(s.receiver.received).toHaveLength(0); // filtered out: the trigger is narrower than the conversation
 		// Listening for a test event with the broader filter gets that very event.
 		await subscribe(['contact.tag.added'], { agentId: 'lead-qualifier', tags: ['interested_pricing'] }, { sendTestEvent: true });
-		await receiver!.waitFor(1);
+		await s.receiver.waitFor(1);
 		expect(bodies()[0]).toMatchObject({ type: 'contact.tag.added', tag: 'interested_pricing', contact: { id: c.contact.id } });
 	});
 });
@@ -94,15 +77,15 @@ describe('workflow triggers multiple times', () => {
 		await say('And the pricing for an app? Rates for SEO?', id);
 		const booking = await say('Can I book a call?', id);
 		expect(decision(booking, 'appointment_booked')).toMatchObject({ fired: false, reason: 'waiting for fields budget, timeline' });
-		expect((await t.call('POST', `/v1/conversations/${id}/end`, { outcome: 'interested' })).statusCode).toBe(200);
-		expect((await t.call('POST', `/v1/conversations/${id}/end`, { outcome: 'booked' })).statusCode).toBe(409);
-		await receiver!.waitFor(2);
+		expect((await s.t.call('POST', `/v1/conversations/${id}/end`, { outcome: 'interested' })).statusCode).toBe(200);
+		expect((await s.t.call('POST', `/v1/conversations/${id}/end`, { outcome: 'booked' })).statusCode).toBe(409);
+		await s.receiver.waitFor(2);
 		await new Promise((r) => setTimeout(r, 200));
 		expect(bodies().map((b) => b.type)).toEqual(['contact.tag.added', 'conversation.ended']);
 		expect(bodies()[0].tag).toBe('interested_pricing');
 		expect((await detail(id)).timeline.filter((e: any) => e.kind === 'tag.added')).toHaveLength(1);
 		// Every retry of one event carries the same webhook-id, which the trigger node uses to drop repeats.
-		expect(new Set(receiver!.received.map((r) => r.headers['webhook-id'])).size).toBe(2);
+		expect(new Set(s.receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(2);
 	});
 });
 
@@ -112,19 +95,19 @@ describe('data missing in workflow', () => {
 		await subscribe(['conversation.ended']);
 		const c = await say("Hi, I'm Dana and I need a website, budget $10,000");
 		const id = c.conversation.id;
-		await t.call('POST', `/v1/conversations/${id}/end`, {});
-		await receiver!.waitFor(1);
+		await s.t.call('POST', `/v1/conversations/${id}/end`, {});
+		await s.receiver.waitFor(1);
 		const event = bodies()[0];
 		expect(event.collected).toMatchObject({ service_needed: 'website', budget: expect.any(String) });
 		expect(event.contact.customFields).toMatchObject({ service_interest: 'website', budget_range: expect.anything() });
 		expect(event.contact.firstName).toBe('Dana');
 
 		// The agent's own list of field names and where each lands, as the nodes' dropdowns and docs read it.
-		const agent = (await t.call('GET', '/v1/agents/lead-qualifier')).json();
+		const agent = (await s.t.call('GET', '/v1/agents/lead-qualifier')).json();
 		expect(agent.fields).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'budget', mapsTo: 'custom_field.budget_range' })]));
 
 		// A workflow text using the agent's field name instead of the custom field's: removed, and named on the timeline.
-		const reply = await t.call('POST', `/v1/conversations/${id}/replies`, { text: 'Thanks {{contact.first_name}}, noted your budget of {{contact.custom_field.budget}}.' });
+		const reply = await s.t.call('POST', `/v1/conversations/${id}/replies`, { text: 'Thanks {{contact.first_name}}, noted your budget of {{contact.custom_field.budget}}.' });
 		expect(reply.json().message.text).toBe('Thanks Dana, noted your budget of.');
 		const entry = (await detail(id)).timeline.find((e: any) => e.kind === 'message' && e.detail.unfilledMergeFields);
 		expect(entry.detail.unfilledMergeFields).toEqual(['contact.custom_field.budget']);
@@ -138,7 +121,7 @@ describe('bot does not see workflow results', () => {
 			const event = JSON.parse(req.body);
 			if (event.type === 'agent.action.triggered') {
 				setTimeout(() => {
-					void t.call('PATCH', `/v1/contacts/${event.contact.id}`, { customFields: { lead_score: 8 } }, { 'x-agent-bridge-causation': event.id });
+					void s.t.call('PATCH', `/v1/contacts/${event.contact.id}`, { customFields: { lead_score: 8 } }, { 'x-agent-bridge-causation': event.id });
 				}, 300);
 			}
 			return 200;
@@ -158,7 +141,7 @@ describe('conversation feels disconnected', () => {
 		await subscribe(['contact.tag.added', 'conversation.ended']);
 		const c = await say("Hi, I'm Dana. How much does a website cost?");
 		const id = c.conversation.id;
-		await receiver!.waitFor(1);
+		await s.receiver.waitFor(1);
 		const tagEvent = bodies()[0];
 		expect(tagEvent.summary).toEqual(expect.any(String));
 		expect(tagEvent.summary.length).toBeGreaterThan(0);
@@ -166,9 +149,9 @@ describe('conversation feels disconnected', () => {
 		expect(tagEvent.sentiment).toEqual(expect.any(String));
 		expect(tagEvent.transcript.map((m: any) => m.role)).toEqual(['contact', 'agent']);
 
-		await t.call('POST', `/v1/conversations/${id}/replies`, { text: 'Here is our price list: https://example.com/prices' }, { 'x-agent-bridge-causation': tagEvent.id });
-		await t.call('POST', `/v1/conversations/${id}/end`, {});
-		await receiver!.waitFor(2);
+		await s.t.call('POST', `/v1/conversations/${id}/replies`, { text: 'Here is our price list: https://example.com/prices' }, { 'x-agent-bridge-causation': tagEvent.id });
+		await s.t.call('POST', `/v1/conversations/${id}/end`, {});
+		await s.receiver.waitFor(2);
 		const ended = bodies()[1];
 		expect(ended.type).toBe('conversation.ended');
 		expect(ended.ending.summary).toEqual(expect.any(String));

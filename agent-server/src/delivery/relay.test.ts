@@ -1,45 +1,25 @@
-import { buildTestApp, startReceiver, type TestApp } from '../testing/harness';
+import { useRelayApp, waitUntil } from '../testing/harness';
 import { verifyPayload } from './signing';
 
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000) {
-	const end = Date.now() + timeoutMs;
-	while (Date.now() < end) {
-		if (await check()) return;
-		await new Promise((r) => setTimeout(r, 20));
-	}
-	throw new Error('condition not met in time');
-}
-
 describe('delivery relay', () => {
-	let t: TestApp;
-	let receiver: Receiver;
+	const s = useRelayApp();
+	const setup = (respond?: Parameters<typeof s.start>[0], schedule = [0, 30, 30]) => s.start(respond, { relay: { retryScheduleMs: schedule } });
 
-	async function setup(respond?: Parameters<typeof startReceiver>[0], schedule = [0, 30, 30]) {
-		receiver = await startReceiver(respond);
-		t = await buildTestApp({ relay: { retryScheduleMs: schedule, pollIntervalMs: 20 } });
-	}
-	afterEach(async () => {
-		await t?.close();
-		await receiver?.close();
-	});
-
-	const deliveries = () => t.app.agentBridge.store.db.selectFrom('deliveries').selectAll().execute();
+	const deliveries = () => s.t.app.agentBridge.store.db.selectFrom('deliveries').selectAll().execute();
 
 	it('POSTs a signed envelope that verifies with the subscription secret', async () => {
 		await setup();
-		const sub = (await t.call('POST', '/v1/subscriptions', { url: receiver.url, events: ['agent.action.triggered'] })).json();
-		const chat = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
-		await receiver.waitFor(1);
-		const req = receiver.received[0];
+		const sub = (await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events: ['agent.action.triggered'] })).json();
+		const chat = (await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
+		await s.receiver.waitFor(1);
+		const req = s.receiver.received[0];
 		expect(req.method).toBe('POST');
 		expect(req.headers['content-type']).toBe('application/json');
 		expect(req.headers['webhook-id']).toMatch(/^dlv_/);
 		const body = verifyPayload(sub.secret, req.headers as Record<string, string>, req.body) as { id: string; type: string };
 		expect(body).toMatchObject({ id: chat.actions[0].eventId, type: 'agent.action.triggered', version: 1 });
 		await waitUntil(async () => (await deliveries())[0]?.status === 'delivered');
-		const conv = (await t.call('GET', `/v1/conversations/${chat.conversation.id}`)).json();
+		const conv = (await s.t.call('GET', `/v1/conversations/${chat.conversation.id}`)).json();
 		expect(conv.timeline.find((e: { kind: string }) => e.kind === 'delivery').detail).toMatchObject({
 			eventId: chat.actions[0].eventId,
 			status: 'delivered',
@@ -50,10 +30,10 @@ describe('delivery relay', () => {
 
 	it('retries after 503 and 404 with the same webhook-id, then succeeds', async () => {
 		await setup((_req, i) => [503, 404, 200][i] ?? 200);
-		await t.call('POST', '/v1/subscriptions', { url: receiver.url, events: ['agent.action.triggered'] });
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
-		await receiver.waitFor(3);
-		const ids = receiver.received.map((r) => r.headers['webhook-id']);
+		await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events: ['agent.action.triggered'] });
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+		await s.receiver.waitFor(3);
+		const ids = s.receiver.received.map((r) => r.headers['webhook-id']);
 		expect(new Set(ids).size).toBe(1);
 		await waitUntil(async () => (await deliveries())[0]?.status === 'delivered');
 		expect((await deliveries())[0]).toMatchObject({ attempts: 3, last_error: null });
@@ -61,52 +41,52 @@ describe('delivery relay', () => {
 
 	it('fails the delivery once the schedule is exhausted', async () => {
 		await setup(() => 500, [0, 20, 20]);
-		await t.call('POST', '/v1/subscriptions', { url: receiver.url, events: ['agent.action.triggered'] });
-		const chat = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
+		await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events: ['agent.action.triggered'] });
+		const chat = (await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
 		await waitUntil(async () => (await deliveries())[0]?.status === 'failed');
 		expect((await deliveries())[0]).toMatchObject({ attempts: 3, last_error: 'HTTP 500', last_status_code: 500 });
 		await new Promise((r) => setTimeout(r, 100));
-		expect(receiver.received).toHaveLength(3);
-		const conv = (await t.call('GET', `/v1/conversations/${chat.conversation.id}`)).json();
+		expect(s.receiver.received).toHaveLength(3);
+		const conv = (await s.t.call('GET', `/v1/conversations/${chat.conversation.id}`)).json();
 		const statuses = conv.timeline.filter((e: { kind: string }) => e.kind === 'delivery').map((e: { detail: { status: string } }) => e.detail.status);
 		expect(statuses).toEqual(['retrying', 'retrying', 'failed']);
 	});
 
 	it('does not follow redirects', async () => {
 		await setup((_req, i) => (i === 0 ? 302 : 200));
-		await t.call('POST', '/v1/subscriptions', { url: receiver.url, events: ['agent.action.triggered'] });
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
-		await receiver.waitFor(2);
-		expect(receiver.received.every((r) => r.url === '/webhook')).toBe(true);
+		await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events: ['agent.action.triggered'] });
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+		await s.receiver.waitFor(2);
+		expect(s.receiver.received.every((r) => r.url === '/webhook')).toBe(true);
 		await waitUntil(async () => (await deliveries())[0]?.status === 'delivered');
 		expect((await deliveries())[0].attempts).toBe(2);
 	});
 
 	it('respects event types and filters', async () => {
 		await setup();
-		const url = (name: string) => receiver.url.replace('/webhook', `/${name}`);
-		await t.call('POST', '/v1/subscriptions', { url: url('all'), events: ['agent.action.triggered'] });
-		await t.call('POST', '/v1/subscriptions', { url: url('booked'), events: ['agent.action.triggered'], filters: { actionId: 'booked' } });
-		await t.call('POST', '/v1/subscriptions', { url: url('other-agent'), events: ['agent.action.triggered'], filters: { agentId: 'other-agent' } });
-		await t.call('POST', '/v1/subscriptions', { url: url('scoring'), events: ['agent.action.triggered'], filters: { agentId: 'test-agent', actionId: 'lead_scoring' } });
-		await t.call('POST', '/v1/subscriptions', { url: url('tags'), events: ['contact.tag.added'] });
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
-		await receiver.waitFor(2);
+		const url = (name: string) => s.receiver.url.replace('/webhook', `/${name}`);
+		await s.t.call('POST', '/v1/subscriptions', { url: url('all'), events: ['agent.action.triggered'] });
+		await s.t.call('POST', '/v1/subscriptions', { url: url('booked'), events: ['agent.action.triggered'], filters: { actionId: 'booked' } });
+		await s.t.call('POST', '/v1/subscriptions', { url: url('other-agent'), events: ['agent.action.triggered'], filters: { agentId: 'other-agent' } });
+		await s.t.call('POST', '/v1/subscriptions', { url: url('scoring'), events: ['agent.action.triggered'], filters: { agentId: 'test-agent', actionId: 'lead_scoring' } });
+		await s.t.call('POST', '/v1/subscriptions', { url: url('tags'), events: ['contact.tag.added'] });
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+		await s.receiver.waitFor(2);
 		await new Promise((r) => setTimeout(r, 150));
-		expect(receiver.received.map((r) => r.url).sort()).toEqual(['/all', '/scoring']);
+		expect(s.receiver.received.map((r) => r.url).sort()).toEqual(['/all', '/scoring']);
 	});
 
 	it('sends nothing new to a deleted subscription', async () => {
 		await setup(() => 503, [0, 60_000]);
-		const sub = (await t.call('POST', '/v1/subscriptions', { url: receiver.url, events: ['agent.action.triggered'] })).json();
-		const chat = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
-		await receiver.waitFor(1);
-		expect((await t.call('DELETE', `/v1/subscriptions/${sub.id}`)).statusCode).toBe(204);
+		const sub = (await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events: ['agent.action.triggered'] })).json();
+		const chat = (await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
+		await s.receiver.waitFor(1);
+		expect((await s.t.call('DELETE', `/v1/subscriptions/${sub.id}`)).statusCode).toBe(204);
 		// The pending retry is closed, and new events find no subscription.
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:booked', conversationId: chat.conversation.id });
-		await t.app.agentBridge.relay.runOnce();
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:booked', conversationId: chat.conversation.id });
+		await s.t.app.agentBridge.relay.runOnce();
 		await new Promise((r) => setTimeout(r, 150));
-		expect(receiver.received).toHaveLength(1);
+		expect(s.receiver.received).toHaveLength(1);
 		const rows = await deliveries();
 		expect(rows).toHaveLength(1);
 		expect(rows[0]).toMatchObject({ status: 'failed', last_error: 'subscription deleted' });
@@ -116,7 +96,6 @@ describe('delivery relay', () => {
 		let inFlight = 0;
 		let peak = 0;
 		const release: (() => void)[] = [];
-		receiver = await startReceiver();
 		// A slow receiver: count concurrent requests.
 		const http = await import('node:http');
 		const slow = http.createServer((req, res) => {
@@ -130,10 +109,10 @@ describe('delivery relay', () => {
 		});
 		await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
 		const port = (slow.address() as { port: number }).port;
-		t = await buildTestApp({ relay: { maxInFlightPerUrl: 2, pollIntervalMs: 20 } });
-		await t.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:${port}/x`, events: ['contact.tag.added'] });
-		const chat = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi' })).json();
-		await t.call('POST', `/v1/contacts/${chat.contact.id}/tags`, { tags: ['a', 'b', 'c', 'd', 'e'] });
+		await s.start(undefined, { relay: { maxInFlightPerUrl: 2 } });
+		await s.t.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:${port}/x`, events: ['contact.tag.added'] });
+		const chat = (await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi' })).json();
+		await s.t.call('POST', `/v1/contacts/${chat.contact.id}/tags`, { tags: ['a', 'b', 'c', 'd', 'e'] });
 		let delivered = 0;
 		while (delivered < 5) {
 			await new Promise((r) => setTimeout(r, 50));

@@ -1,16 +1,5 @@
-import { buildTestApp, startReceiver, type TestApp } from '../testing/harness';
+import { useRelayApp, waitUntil } from '../testing/harness';
 import { retryAfterMs } from './retry-after';
-
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000) {
-	const end = Date.now() + timeoutMs;
-	while (Date.now() < end) {
-		if (await check()) return;
-		await new Promise((r) => setTimeout(r, 20));
-	}
-	throw new Error('condition not met in time');
-}
 
 describe('Retry-After', () => {
 	it('reads delay-seconds and HTTP dates, ignores anything else', () => {
@@ -22,25 +11,18 @@ describe('Retry-After', () => {
 });
 
 describe('delivery health, listing and replay', () => {
-	let t: TestApp;
-	let receiver: Receiver;
+	const s = useRelayApp();
 	let status = 500;
-	afterEach(async () => {
-		await t?.close();
-		await receiver?.close();
-	});
 
 	async function setup(relay: Record<string, unknown> = {}) {
 		status = 500;
-		receiver = await startReceiver(() => status);
-		t = await buildTestApp({ relay: { retryScheduleMs: [0, 20], pollIntervalMs: 20, ...relay } });
-		const sub = (await t.call('POST', '/v1/subscriptions', { url: receiver.url, events: ['agent.action.triggered'] })).json();
+		await s.start(() => status, { relay: { retryScheduleMs: [0, 20], ...relay } });
+		const sub = (await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events: ['agent.action.triggered'] })).json();
 		return sub as { id: string };
 	}
-	const summary = async () => (await t.call('GET', '/v1/deliveries/summary')).json();
+	const summary = async () => (await s.t.call('GET', '/v1/deliveries/summary')).json();
 
 	it('waits as long as Retry-After asks (capped by the schedule)', async () => {
-		receiver = await startReceiver();
 		const http = await import('node:http');
 		const times: number[] = [];
 		const server = http.createServer((req, res) => {
@@ -50,9 +32,9 @@ describe('delivery health, listing and replay', () => {
 			else res.writeHead(200).end();
 		});
 		await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-		t = await buildTestApp({ relay: { retryScheduleMs: [0, 10, 5000], pollIntervalMs: 20 } });
-		await t.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, events: ['agent.action.triggered'] });
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+		await s.start(undefined, { relay: { retryScheduleMs: [0, 10, 5000] } });
+		await s.t.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, events: ['agent.action.triggered'] });
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
 		await waitUntil(async () => (await summary()).delivered === 1);
 		expect(times[1] - times[0]).toBeGreaterThanOrEqual(950);
 		await new Promise<void>((r) => server.close(() => r()));
@@ -60,51 +42,51 @@ describe('delivery health, listing and replay', () => {
 
 	it('lists failed deliveries, replays one with the same webhook-id, and counts every delivery once', async () => {
 		await setup();
-		const chat = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
+		const chat = (await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' })).json();
 		await waitUntil(async () => (await summary()).failed === 1);
-		const failed = (await t.call('GET', '/v1/deliveries?status=failed')).json().data;
+		const failed = (await s.t.call('GET', '/v1/deliveries?status=failed')).json().data;
 		expect(failed).toEqual([expect.objectContaining({ eventId: chat.actions[0].eventId, eventType: 'agent.action.triggered', attempts: 2, lastError: 'HTTP 500' })]);
-		expect((await t.call('GET', '/v1/deliveries?status=pending')).json().data).toEqual([]);
+		expect((await s.t.call('GET', '/v1/deliveries?status=pending')).json().data).toEqual([]);
 
 		status = 200;
-		const replay = (await t.call('POST', `/v1/deliveries/${failed[0].id}/replay`)).json();
+		const replay = (await s.t.call('POST', `/v1/deliveries/${failed[0].id}/replay`)).json();
 		expect(replay).toEqual({ replayed: 1, reopened: [failed[0].id], resent: [] });
 		await waitUntil(async () => (await summary()).delivered === 1);
 		expect(await summary()).toEqual({ events: 1, deliveries: 1, pending: 0, delivered: 1, failed: 0 });
-		expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([failed[0].id]));
+		expect(new Set(s.receiver.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([failed[0].id]));
 
 		// A delivered one sent again on purpose goes out under a new webhook-id.
-		const again = (await t.call('POST', `/v1/deliveries/${failed[0].id}/replay`)).json();
+		const again = (await s.t.call('POST', `/v1/deliveries/${failed[0].id}/replay`)).json();
 		expect(again.resent).toHaveLength(1);
 		await waitUntil(async () => (await summary()).delivered === 2);
-		expect(receiver.received.at(-1)?.headers['webhook-id']).toBe(again.resent[0]);
-		expect((await t.call('POST', '/v1/deliveries/dlv_nope/replay')).statusCode).toBe(404);
+		expect(s.receiver.received.at(-1)?.headers['webhook-id']).toBe(again.resent[0]);
+		expect((await s.t.call('POST', '/v1/deliveries/dlv_nope/replay')).statusCode).toBe(404);
 	});
 
 	it('replays a subscription\'s failed deliveries, or everything since a time', async () => {
 		const sub = await setup();
 		const before = new Date().toISOString();
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:booked' });
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:booked' });
 		await waitUntil(async () => (await summary()).failed === 2);
 		status = 200;
-		expect((await t.call('POST', '/v1/deliveries/replay', {})).statusCode).toBe(400);
-		expect((await t.call('POST', '/v1/deliveries/replay', { since: new Date(Date.now() + 60_000).toISOString() })).json().replayed).toBe(0);
-		expect((await t.call('POST', '/v1/deliveries/replay', { subscriptionId: sub.id, since: before })).json().replayed).toBe(2);
+		expect((await s.t.call('POST', '/v1/deliveries/replay', {})).statusCode).toBe(400);
+		expect((await s.t.call('POST', '/v1/deliveries/replay', { since: new Date(Date.now() + 60_000).toISOString() })).json().replayed).toBe(0);
+		expect((await s.t.call('POST', '/v1/deliveries/replay', { subscriptionId: sub.id, since: before })).json().replayed).toBe(2);
 		await waitUntil(async () => (await summary()).delivered === 2);
-		expect((await t.call('POST', '/v1/deliveries/replay', { subscriptionId: 'sub_nope' })).statusCode).toBe(404);
+		expect((await s.t.call('POST', '/v1/deliveries/replay', { subscriptionId: 'sub_nope' })).statusCode).toBe(404);
 	});
 
 	it('marks a destination failing after a long streak, reports it, and clears it on success', async () => {
 		const sub = await setup({ markFailingAfterMs: 0, retryScheduleMs: [0, 20, 20] });
-		await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
 		await waitUntil(async () => (await summary()).failed === 1);
-		const health = (await t.call('GET', '/v1/subscriptions/health')).json().data;
+		const health = (await s.t.call('GET', '/v1/subscriptions/health')).json().data;
 		expect(health).toEqual([
 			expect.objectContaining({ subscriptionId: sub.id, status: 'failing', consecutiveFailures: 3, lastFailure: 'HTTP 500', failed: 1, pending: 0 }),
 		]);
 		status = 200;
-		await t.call('POST', '/v1/deliveries/replay', { subscriptionId: sub.id });
-		await waitUntil(async () => (await t.call('GET', '/v1/subscriptions/health')).json().data[0].status === 'healthy');
+		await s.t.call('POST', '/v1/deliveries/replay', { subscriptionId: sub.id });
+		await waitUntil(async () => (await s.t.call('GET', '/v1/subscriptions/health')).json().data[0].status === 'healthy');
 	});
 });

@@ -1,5 +1,5 @@
 // Test helpers: an app on a temporary SQLite file with a known API key, a scriptable stub engine, a small agent
-// registry, and a local HTTP receiver for webhook deliveries.
+// registry, a local HTTP receiver for webhook deliveries, and an app-plus-receiver pair for relay tests.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -147,5 +147,52 @@ export async function startReceiver(respond: (req: ReceivedRequest, index: numbe
 			});
 		},
 		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+	};
+}
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/** Polls `check` until it holds; rejects after timeoutMs, naming `what` when given. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs = 5000, what?: string): Promise<void> {
+	const end = Date.now() + timeoutMs;
+	while (Date.now() < end) {
+		if (await check()) return;
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	throw new Error(what ? `timed out waiting for ${what}` : 'condition not met in time');
+}
+
+export interface RelayApp {
+	/** The app of the running test (after start). */
+	readonly t: TestApp;
+	/** The receiver of the running test (after start). */
+	readonly receiver: Receiver;
+	/** Starts a receiver and an app whose relay polls every 20 ms, so deliveries show up within a test. */
+	start(respond?: Parameters<typeof startReceiver>[0], options?: BuildAppOptions): Promise<void>;
+}
+
+/** Registers closing the app and the receiver after each test; the test starts them with `start`. */
+export function useRelayApp(): RelayApp {
+	let t: TestApp | undefined;
+	let receiver: Receiver | undefined;
+	afterEach(async () => {
+		await t?.close();
+		await receiver?.close();
+		t = undefined;
+		receiver = undefined;
+	});
+	return {
+		get t() {
+			if (!t) throw new Error('useRelayApp: start() first');
+			return t;
+		},
+		get receiver() {
+			if (!receiver) throw new Error('useRelayApp: start() first');
+			return receiver;
+		},
+		async start(respond, options = {}) {
+			receiver = await startReceiver(respond);
+			t = await buildTestApp({ ...options, relay: { pollIntervalMs: 20, ...options.relay } });
+		},
 	};
 }

@@ -1,7 +1,7 @@
 // Runs a real n8n for the end-to-end suite: installs it (cached), installs the packed node package into its
 // nodes folder the way a user does, starts it and bootstraps an owner and a public-API key.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -16,6 +16,18 @@ export interface RunningN8n {
 	cookie: string; // the owner's browser session, for the editor's own endpoints
 	pid: number;
 	userFolder: string;
+}
+
+// The global setup starts one n8n for every test file and leaves its details here.
+const statePath = () => path.join(e2eDir, 'state.json');
+
+export function writeSharedN8n(n8n: RunningN8n): void {
+	writeFileSync(statePath(), JSON.stringify({ n8n }));
+}
+
+/** The n8n the global setup started. */
+export function readSharedN8n(): RunningN8n {
+	return (JSON.parse(readFileSync(statePath(), 'utf8')) as { n8n: RunningN8n }).n8n;
 }
 
 export function freePort(): Promise<number> {
@@ -48,6 +60,13 @@ export function packPackage(): string {
 	execFileSync('npm', ['pack', '--pack-destination', e2eDir], { cwd: repoRoot, stdio: 'ignore' });
 	const tgz = readdirSync(e2eDir).find((f) => f.endsWith('.tgz'));
 	if (!tgz) throw new Error('npm pack produced no tarball');
+	return path.join(e2eDir, tgz);
+}
+
+/** The tarball the global setup packed, for a test that starts an n8n of its own. */
+export function packedTarball(): string {
+	const tgz = readdirSync(e2eDir).find((f) => f.endsWith('.tgz'));
+	if (!tgz) throw new Error('the package tarball is missing: run through the e2e global setup');
 	return path.join(e2eDir, tgz);
 }
 
