@@ -141,6 +141,19 @@ describe('widget messages', () => {
 		expect(history.json().messages).toHaveLength(3);
 	});
 
+	test('closing the server ends a held poll instead of waiting for it', async () => {
+		await start();
+		const key = await newKey();
+		const first = (await widget('POST', `/widget/v1/messages?key=${key}`, { agentId: 'test-agent', text: 'hello' })).json();
+		const cursor = first.messages[first.messages.length - 1].id;
+		const poll = widget('GET', `/widget/v1/messages?key=${key}&after=${cursor}&wait=25`, undefined, { 'x-widget-session': first.sessionToken });
+		await new Promise((r) => setTimeout(r, 100));
+		const started = Date.now();
+		await t.app.close();
+		expect((await poll).json().messages).toEqual([]);
+		expect(Date.now() - started).toBeLessThan(5000);
+	});
+
 	test('after the conversation ended, the next message starts a new one for the same contact', async () => {
 		await start();
 		const key = await newKey();
