@@ -10,11 +10,13 @@ import { eventRoutes } from './api/events';
 import { inspectRoutes } from './api/inspect';
 import { installIdempotency } from './api/idempotency';
 import { installMetrics } from './api/metrics';
+import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, workspaceRoutes } from './api/system';
 import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
 import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
+import { createDestinationPolicy } from './delivery/destinations';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
 import { createEngine } from './engine/index';
 import { loadAgents, type AgentRegistry } from './engine/agent-config';
@@ -53,6 +55,12 @@ export interface BuildAppOptions {
 	conversations?: ConversationOptions;
 	/** The web chat widget's rate limits and polling. */
 	web?: WebChannelOptions;
+	/** Requests per minute per workspace on /v1 (default 600; 0 turns it off). */
+	rateLimitPerMinute?: number;
+	/** Rate limit window (tests); default one minute. */
+	rateLimitWindowMs?: number;
+	/** Webhook hosts the operator allows (names, `*.domain`, IPs, CIDR ranges); unset: any but link-local and metadata. */
+	webhookAllowedHosts?: string[];
 }
 
 declare module 'fastify' {
@@ -92,6 +100,8 @@ export const LOG_REDACT = [
 export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
 	const agents = options.agents ?? loadAgents(options.agentsDir, { bundled: options.bundledAgents !== false });
 	const engine = options.engine ?? createEngine();
+	// Before the store opens: a bad allow list fails without leaving anything open.
+	const destinations = createDestinationPolicy(options.webhookAllowedHosts);
 	const store: Store = await openStore({ databaseUrl: options.databaseUrl, sqliteFile: options.sqliteFile, pgSchema: options.pgSchema });
 
 	let app: FastifyInstance;
@@ -123,7 +133,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		defaultJson(request, body as string, done);
 	});
 
-	const relay = createRelay(store, app.log, options.relay);
+	const relay = createRelay(store, app.log, { destinations, ...options.relay });
 	const ctx: AppContext = {
 		store,
 		engine,
@@ -142,12 +152,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	await typed.register(
 		async (v1) => {
 			installAuth(v1, store);
+			await installApiRateLimit(v1, { perMinute: options.rateLimitPerMinute, windowMs: options.rateLimitWindowMs });
 			installIdempotency(v1, store, ['POST /v1/chat']);
 			await v1.register(workspaceRoutes, { ctx });
 			await v1.register(agentRoutes, { ctx });
 			await v1.register(conversationRoutes, { ctx });
 			await v1.register(contactRoutes, { ctx });
-			await v1.register(subscriptionRoutes, { ctx });
+			await v1.register(subscriptionRoutes, { ctx, destinations });
 			await v1.register(eventRoutes, { ctx });
 			await v1.register(inspectRoutes, { ctx });
 			await v1.register(widgetKeyRoutes, { ctx });

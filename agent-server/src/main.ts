@@ -2,6 +2,8 @@
 // Command line: `agent-bridge serve` starts the agent server; configuration comes from options or the environment.
 import { Command } from 'commander';
 import { buildApp, LOG_REDACT } from './app';
+import { rateLimitFromEnv } from './api/rate-limit';
+import { allowedHostsFromEnv } from './delivery/destinations';
 import { relayOptionsFromEnv } from './delivery/relay-env';
 import { createEngine } from './engine/index';
 import { openStore } from './store/database';
@@ -40,6 +42,8 @@ program
 			apiKey: apiKey || undefined,
 			metricsToken: process.env.METRICS_TOKEN || undefined,
 			relay: relayOptionsFromEnv(process.env),
+			rateLimitPerMinute: rateLimitFromEnv(process.env.RATE_LIMIT_PER_MINUTE),
+			webhookAllowedHosts: allowedHostsFromEnv(process.env.WEBHOOK_ALLOWED_HOSTS),
 			logger: { level: opts.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
 			conversations: process.env.MODEL_BUDGET ? { modelBudgetPerWorkspace: Number(process.env.MODEL_BUDGET) } : {},
 		});

@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
 import { z } from 'zod';
+import { createDestinationPolicy, type DestinationPolicy } from '../delivery/destinations';
 import { exampleEnvelope } from '../events/examples';
 import { insertDelivery, insertEventRow, recentEvents, subscriptionHealth } from '../store/outbox';
 import {
@@ -16,20 +16,13 @@ import {
 import { HttpError, notFound } from '../util/http-error';
 import { idParams, subscriptionBody } from './schemas';
 
-// Cloud metadata endpoints and link-local addresses are never valid webhook destinations.
-const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', '169.254.169.254', '100.100.100.200', 'fd00:ec2::254']);
-
-export function refusedDestination(url: string): string | undefined {
-	const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-	if (METADATA_HOSTS.has(host)) return 'cloud metadata addresses are not allowed';
-	if (isIP(host) === 4 && host.startsWith('169.254.')) return 'link-local addresses are not allowed';
-	if (isIP(host) === 6 && /^fe[89ab][0-9a-f]:/.test(host)) return 'link-local addresses are not allowed';
-	return undefined;
-}
-
-export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; destinations?: DestinationPolicy }> = async (
+	app,
+	{ ctx, destinations = createDestinationPolicy() },
+) => {
 	app.post('/subscriptions', { schema: { body: subscriptionBody } }, async (request, reply) => {
-		const refused = refusedDestination(request.body.url);
+		// Link-local and metadata hosts are always refused; with WEBHOOK_ALLOWED_HOSTS only the operator's hosts pass.
+		const refused = await destinations.checkUrl(request.body.url);
 		if (refused) throw new HttpError(400, `body/url: ${refused}`);
 		const filters = Object.fromEntries(Object.entries(request.body.filters ?? {}).filter(([, v]) => v !== undefined));
 		const events = [...new Set(request.body.events)];

@@ -4,7 +4,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { addTimeline } from '../store/conversations';
 import type { Store } from '../store/database';
 import { claimDueDeliveries, finishAttempt, recordSubscriptionHealth, releaseLease, type ClaimedDelivery } from '../store/outbox';
+import { createDestinationPolicy, RefusedDestinationError, type DestinationPolicy } from './destinations';
 import { retryAfterMs } from './retry-after';
+import { sendWebhook } from './send';
 import { signPayload } from './signing';
 
 /** Delay before each attempt: the first is immediate, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -29,6 +31,8 @@ export interface RelayOptions {
 	 * the result is recorded), so a test can kill the process at that point.
 	 */
 	faultPause?: FaultPausePoint;
+	/** Which destinations may be contacted; checked again on the resolved address of every attempt. */
+	destinations?: DestinationPolicy;
 }
 
 export type FaultPausePoint = 'before-send' | 'after-send';
@@ -52,6 +56,7 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 	const perUrl = options.maxInFlightPerUrl ?? 4;
 	const batch = options.batchSize ?? 50;
 	const markFailingAfterMs = options.markFailingAfterMs ?? 3_600_000;
+	const destinations = options.destinations ?? createDestinationPolicy();
 	// The lease outlives the attempt timeout (plus bookkeeping) so a live attempt is never claimed twice.
 	const leaseMs = timeoutMs + Math.min(30_000, timeoutMs);
 	// Never wait longer than the schedule's longest step, whatever Retry-After asks for.
@@ -103,21 +108,23 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		let statusCode: number | null = null;
 		let error: string | null = null;
 		let retryAfter: number | undefined;
+		const timeout = AbortSignal.timeout(timeoutMs);
 		try {
-			const res = await fetch(d.url, {
-				method: 'POST',
-				headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'agent-bridge-relay/1' },
-				body: d.envelope,
-				redirect: 'manual',
-				signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), shutdown.signal]),
-			});
-			statusCode = res.status;
-			await res.body?.cancel().catch(() => undefined);
-			if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
-			retryAfter = retryAfterMs(res.headers.get('retry-after'), Date.now());
+			const res = await sendWebhook(
+				destinations,
+				d.url,
+				{ ...headers, 'content-type': 'application/json', 'user-agent': 'agent-bridge-relay/1' },
+				d.envelope,
+				AbortSignal.any([timeout, shutdown.signal]),
+			);
+			statusCode = res.statusCode;
+			if (res.statusCode < 200 || res.statusCode >= 300) error = `HTTP ${res.statusCode}`;
+			retryAfter = retryAfterMs(res.retryAfter, Date.now());
 		} catch (err) {
-			const e = err as Error & { cause?: { code?: string } };
-			error = e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (e.cause?.code ?? e.message);
+			const e = err as NodeJS.ErrnoException;
+			if (timeout.aborted) error = `timed out after ${timeoutMs} ms`;
+			else if (e instanceof RefusedDestinationError) error = `destination refused: ${e.message}`;
+			else error = e.code ?? e.message;
 		}
 
 		if (shutdown.signal.aborted) {

@@ -1,0 +1,69 @@
+// One webhook POST over node:http(s). The host name is resolved by our own lookup, which checks every address
+// against the destination policy before the socket connects to it: the address checked is the address used,
+// so a name that resolves to a metadata or link-local address (or is re-pointed there later) is never contacted.
+// Redirects are never followed (node:http does not follow them).
+import type { LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { RefusedDestinationError, type DestinationPolicy } from './destinations';
+
+export interface SendResult {
+	statusCode: number;
+	retryAfter: string | null;
+}
+
+function checkedLookup(policy: DestinationPolicy, host: string): LookupFunction {
+	return (hostname, options, callback) => {
+		policy.resolve(hostname).then(
+			(addresses) => {
+				const family = options.family === 4 || options.family === 6 ? options.family : 0;
+				const usable = addresses.filter((a) => family === 0 || a.family === family);
+				for (const a of usable) {
+					const why = policy.checkAddress(host, a.address);
+					// Any refused address refuses the name: a mix of public and metadata addresses is not trusted.
+					if (why) return callback(new RefusedDestinationError(why), '', 0);
+				}
+				if (usable.length === 0) {
+					const err = Object.assign(new Error(`${hostname} could not be resolved`), { code: 'ENOTFOUND' });
+					return callback(err, '', 0);
+				}
+				if (options.all) return (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, usable);
+				callback(null, usable[0].address, usable[0].family);
+			},
+			(err: NodeJS.ErrnoException) => callback(err, '', 0),
+		);
+	};
+}
+
+export function sendWebhook(
+	policy: DestinationPolicy,
+	url: string,
+	headers: Record<string, string>,
+	body: string,
+	signal: AbortSignal,
+): Promise<SendResult> {
+	const target = new URL(url);
+	const refused = policy.checkHost(target.hostname);
+	if (refused) return Promise.reject(new RefusedDestinationError(refused));
+	const client = target.protocol === 'https:' ? https : http;
+	return new Promise((resolve, reject) => {
+		const req = client.request(
+			target,
+			{
+				method: 'POST',
+				headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+				lookup: checkedLookup(policy, target.hostname),
+				signal,
+			},
+			(res) => {
+				// Only the status matters; drain the body so the socket can be reused.
+				res.resume();
+				const retryAfter = res.headers['retry-after'];
+				resolve({ statusCode: res.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null });
+			},
+		);
+		req.on('error', reject);
+		req.end(body);
+	});
+}
