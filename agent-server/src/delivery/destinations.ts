@@ -121,13 +121,13 @@ export function createDestinationPolicy(allowedHosts: string[] = [], resolve: Re
 			try {
 				addresses = await resolve(host);
 			} catch {
-				return `${host} could not be resolved, so it cannot be checked against the allowed webhook hosts`;
+				return `${host} is not in the allowed webhook hosts (WEBHOOK_ALLOWED_HOSTS) and could not be resolved to check its addresses`;
 			}
 			for (const a of addresses) {
 				const why = policy.checkAddress(host, a.address);
 				if (why) return why;
 			}
-			return addresses.length > 0 ? undefined : `${host} could not be resolved`;
+			return addresses.length > 0 ? undefined : `${host} is not in the allowed webhook hosts (WEBHOOK_ALLOWED_HOSTS) and could not be resolved to check its addresses`;
 		},
 	};
 	return policy;
