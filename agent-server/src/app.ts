@@ -13,6 +13,7 @@ import { installMetrics } from './api/metrics';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, workspaceRoutes } from './api/system';
+import { createAgentResolver } from './agents/registry';
 import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
 import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
@@ -39,7 +40,7 @@ export interface BuildAppOptions {
 	agentsDir?: string;
 	/** Load the bundled example agents (default true). */
 	bundledAgents?: boolean;
-	/** A ready registry instead of agentsDir (tests). */
+	/** A ready registry of file agents instead of agentsDir (tests). */
 	agents?: AgentRegistry;
 	/** Conversation engine; default the offline rules engine. */
 	engine?: Engine;
@@ -134,10 +135,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	});
 
 	const relay = createRelay(store, app.log, { destinations, ...options.relay });
+	const agentResolver = createAgentResolver(agents, store.db);
 	const ctx: AppContext = {
 		store,
 		engine,
-		agents,
+		fileAgents: agents,
+		agentsFor: (workspaceId, db) => agentResolver.forWorkspace(workspaceId, db),
+		agentsChanged: (workspaceId) => agentResolver.changed(workspaceId),
 		maxCausationDepth: options.maxCausationDepth ?? 5,
 		deliveriesQueued: () => relay.wake(),
 		conversations: options.conversations ?? {},

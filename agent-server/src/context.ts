@@ -1,12 +1,22 @@
 // What the route modules and services share; built once per app instance (no module-level state).
+import type { WorkspaceAgents } from './agents/registry';
 import type { AgentRegistry } from './engine/agent-config';
 import type { Engine } from './engine/types';
 import type { Store } from './store/database';
+import type { Queryable } from './store/schema';
 
 export interface AppContext {
 	store: Store;
 	engine: Engine;
-	agents: AgentRegistry;
+	/** Agents from files (bundled and AGENTS_DIR): shared, read-only templates every workspace can use. */
+	fileAgents: AgentRegistry;
+	/**
+	 * The agents one workspace can use: the file agents plus its own. Every lookup goes through here so that another
+	 * workspace's agent is never found. Pass the transaction when called inside one.
+	 */
+	agentsFor(workspaceId: string, db?: Queryable): Promise<WorkspaceAgents>;
+	/** Called after a workspace's agents were written, so its next lookup sees the change. */
+	agentsChanged(workspaceId: string): void;
 	/** Events deeper than this are not sent (loop guard). */
 	maxCausationDepth: number;
 	/** Called after a commit that queued deliveries, so the relay sends them now instead of at its next poll. */

@@ -52,7 +52,7 @@ program
 				engine: model ? 'model' : 'offline',
 				...(model ? { modelBaseUrl: model.baseURL, model: model.model } : {}),
 				database: opts.databaseUrl ? 'postgres' : opts.sqliteFile,
-				agents: app.agentBridge.agents.list().map((a) => a.id),
+				agents: app.agentBridge.fileAgents.list().map((a) => a.id),
 			},
 			'agent server configured',
 		);

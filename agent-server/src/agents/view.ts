@@ -1,8 +1,11 @@
 // The public shape of an agent (GET /v1/agents) derived from its configuration.
 import type { AgentConfig } from '../engine/agent-config';
+import type { AgentSource } from './registry';
 
 export interface AgentView {
 	id: string;
+	/** "file": shared by every workspace, changed in version control; "api": this workspace's own. */
+	source: AgentSource;
 	name: string;
 	description: string;
 	channels: string[];
@@ -13,9 +16,10 @@ export interface AgentView {
 	outcomes: string[];
 }
 
-export function agentView(agent: AgentConfig): AgentView {
+export function agentView(agent: AgentConfig, source: AgentSource): AgentView {
 	return {
 		id: agent.id,
+		source,
 		name: agent.name,
 		description: agent.description ?? '',
 		channels: [...agent.channels],

@@ -1,16 +1,29 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { agentView } from '../agents/view';
+import { createAgent, deleteAgent, getAgent, listAgents, replaceAgent } from '../agents/service';
 import type { AppContext } from '../context';
-import { notFound } from '../util/http-error';
 import { id } from './schemas';
 
-export const agentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-	app.get('/agents', async () => ({ data: ctx.agents.list().map(agentView) }));
+const agentParams = z.object({ agentId: id });
+// Any JSON object here; the agent schema itself runs in the service so that errors read as they do for files.
+const agentBody = z.record(z.string(), z.unknown());
 
-	app.get('/agents/:agentId', { schema: { params: z.object({ agentId: id }) } }, async (request) => {
-		const agent = ctx.agents.get(request.params.agentId);
-		if (!agent) throw notFound('agent', request.params.agentId);
-		return agentView(agent);
+export const agentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+	app.get('/agents', async (request) => ({ data: await listAgents(ctx, request.workspaceId) }));
+
+	app.get('/agents/:agentId', { schema: { params: agentParams } }, async (request) => getAgent(ctx, request.workspaceId, request.params.agentId));
+
+	app.post('/agents', { schema: { body: agentBody } }, async (request, reply) => {
+		const agent = await createAgent(ctx, request.workspaceId, request.body);
+		return reply.status(201).send(agent);
+	});
+
+	app.put('/agents/:agentId', { schema: { params: agentParams, body: agentBody } }, async (request) =>
+		replaceAgent(ctx, request.workspaceId, request.params.agentId, request.body),
+	);
+
+	app.delete('/agents/:agentId', { schema: { params: agentParams } }, async (request, reply) => {
+		await deleteAgent(ctx, request.workspaceId, request.params.agentId);
+		return reply.status(204).send();
 	});
 };

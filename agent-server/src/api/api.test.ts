@@ -86,6 +86,7 @@ describe('HTTP API', () => {
 			const one = await t.call('GET', '/v1/agents/test-agent');
 			expect(one.json()).toEqual({
 				id: 'test-agent',
+				source: 'file',
 				name: 'Test Agent',
 				description: 'An agent for tests',
 				channels: ['web', 'api'],

@@ -1,5 +1,6 @@
 // Contact changes made over the API (usually by workflows): fields, tags (with contact.tag.added events) and scoring.
 import type { AppContext } from '../context';
+import type { AgentConfig } from '../engine/agent-config';
 import type { ContactSnapshot, CustomFieldValue, ScoreResult, TranscriptEntry } from '../engine/types';
 import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
 import {
@@ -116,11 +117,12 @@ export async function addTags(ctx: AppContext, workspaceId: string, id: string, 
 	const causation = await resolveCausation(db, workspaceId, causationHeader);
 	const addedBy = causationHeader ? 'workflow' : 'api';
 	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
+	const agent = conversation ? (await ctx.agentsFor(workspaceId)).get(conversation.agentId) : undefined;
 	let queued = 0;
 	const updated = await db.transaction().execute(async (trx) => {
 		const next = await setTags(trx, workspaceId, contact, [...contact.tags, ...added]);
 		for (const tag of added) {
-			const envelope = buildEnvelope('contact.tag.added', envelopeContext(ctx, workspaceId, causation, conversation, next, transcript), {
+			const envelope = buildEnvelope('contact.tag.added', envelopeContext(agent, workspaceId, causation, conversation, next, transcript), {
 				tag,
 				addedBy,
 			});
@@ -160,14 +162,13 @@ export async function removeTag(ctx: AppContext, workspaceId: string, id: string
 }
 
 function envelopeContext(
-	ctx: AppContext,
+	agent: AgentConfig | undefined,
 	workspaceId: string,
 	causation: { depth: number; parentEventId: string | null },
 	conversation: Conversation | undefined,
 	contact: Contact,
 	transcript: ReturnType<typeof toTranscript>,
 ) {
-	const agent = conversation ? ctx.agents.get(conversation.agentId) : undefined;
 	return {
 		workspaceId,
 		causation,

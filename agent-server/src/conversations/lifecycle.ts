@@ -36,7 +36,7 @@ export async function envelopeContextFor(
 	if (!conversation) throw notFound('conversation', conversationId);
 	const contact = await getContact(db, workspaceId, conversation.contactId);
 	if (!contact) throw notFound('contact', conversation.contactId);
-	const agent = ctx.agents.get(conversation.agentId);
+	const agent = (await ctx.agentsFor(workspaceId, db)).get(conversation.agentId);
 	return {
 		conversation,
 		contact,
@@ -136,7 +136,7 @@ export async function endConversation(
 ): Promise<{ ending: Ending; queued: number } | null> {
 	const { conversation, contact } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
 	if (conversation.status === 'ended') return null;
-	const agent = ctx.agents.get(conversation.agentId);
+	const agent = (await ctx.agentsFor(workspaceId, db)).get(conversation.agentId);
 	if (request.outcome !== undefined && agent && !agent.outcomes.includes(request.outcome)) {
 		throw new HttpError(400, `body/outcome: must be one of ${agent.outcomes.join(', ')}`);
 	}

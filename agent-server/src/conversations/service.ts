@@ -54,15 +54,15 @@ export interface ChatResult {
 
 const DEFAULT_FALLBACK = "Sorry, I'm having a little trouble right now. Could you say that again in a moment?";
 
-export function agentOrThrow(ctx: AppContext, agentId: string): AgentConfig {
-	const agent = ctx.agents.get(agentId);
+export async function agentOrThrow(ctx: AppContext, workspaceId: string, agentId: string): Promise<AgentConfig> {
+	const agent = (await ctx.agentsFor(workspaceId)).get(agentId);
 	if (!agent) throw notFound('agent', agentId);
 	return agent;
 }
 
 export async function chat(ctx: AppContext, workspaceId: string, input: ChatInput, causationHeader?: string): Promise<ChatResult> {
 	const { db } = ctx.store;
-	const agent = agentOrThrow(ctx, input.agentId);
+	const agent = await agentOrThrow(ctx, workspaceId, input.agentId);
 
 	let conversation: Conversation | undefined;
 	let contact: Contact | undefined;
@@ -523,7 +523,7 @@ export async function replyToConversation(
 		return { skipped: true, reason: skip };
 	}
 	const contact = await getContact(db, workspaceId, conversation.contactId);
-	const agent = ctx.agents.get(conversation.agentId);
+	const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
 	const rendered = await messageText(ctx, agent, conversation.agentId, contact, conversation.collected, toTranscript(messages), input);
 	const source = causationHeader ? 'workflow' : 'api';
 	return db.transaction().execute(async (trx) => {
@@ -569,7 +569,7 @@ export async function startConversation(
 	causationHeader?: string,
 ): Promise<{ conversation: { id: string; status: string; channel: string }; message: Message }> {
 	const { db } = ctx.store;
-	const agent = agentOrThrow(ctx, input.agentId);
+	const agent = await agentOrThrow(ctx, workspaceId, input.agentId);
 	const contact = await getContact(db, workspaceId, input.contactId);
 	if (!contact) throw notFound('contact', input.contactId);
 	const channel = input.channel ?? 'api';

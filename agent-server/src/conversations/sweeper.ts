@@ -1,22 +1,30 @@
 // Ends conversations idle past their agent's inactivity timeout and gives quiet handoffs back to the bot.
 // Started with the server and stopped on close; one per app instance.
 import type { AppContext } from '../context';
+import type { AgentConfig } from '../engine/agent-config';
+import { shortestIdleMinutes } from '../store/agents';
 import { idleConversations } from '../store/conversations';
 import { endConversation, quietPeriodOver, release } from './lifecycle';
 
 const BATCH = 200;
 
+/** The shortest time after which the sweeper may act on one of this agent's conversations; null: never. */
+export function idleMinutes(agent: AgentConfig): number | null {
+	const minutes = [agent.ending?.inactivityMinutes, agent.handoff?.quietMinutes].filter((m): m is number => m !== undefined);
+	return minutes.length ? Math.min(...minutes) : null;
+}
+
 /** One pass; returns how many conversations it ended or released. `now` is injectable for tests. */
 export async function sweepConversations(ctx: AppContext, now = Date.now()): Promise<{ ended: number; released: number }> {
-	const agents = ctx.agents.list();
-	const minutes = agents.flatMap((a) => [a.ending?.inactivityMinutes, a.handoff?.quietMinutes]).filter((m): m is number => m !== undefined);
+	// File agents plus every workspace's own (their shortest timeout is kept on their rows).
+	const minutes = [...ctx.fileAgents.list().map(idleMinutes), (await shortestIdleMinutes(ctx.store.db)) ?? null].filter((m): m is number => m !== null);
 	if (!minutes.length) return { ended: 0, released: 0 };
 	const before = new Date(now - Math.min(...minutes) * 60_000).toISOString();
 	let ended = 0;
 	let released = 0;
 	for (const conversation of await idleConversations(ctx.store.db, before, BATCH)) {
-		const agent = ctx.agents.get(conversation.agentId);
 		const { workspaceId } = conversation;
+		const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
 		if (conversation.status === 'human' && quietPeriodOver(agent, conversation, now)) {
 			await release(ctx.store.db, workspaceId, conversation.id, 'quiet period over', 'sweeper');
 			released++;

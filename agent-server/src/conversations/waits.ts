@@ -100,8 +100,9 @@ export function holdingReply(agent: AgentConfig, actionId: string, contact: Cont
 export async function deliverLateResults(ctx: AppContext, workspaceId: string, contactId: string): Promise<Message[]> {
 	const { db } = ctx.store;
 	const sent: Message[] = [];
+	const agents = await ctx.agentsFor(workspaceId);
 	for (const conversation of await conversationsWithWaits(db, workspaceId, contactId)) {
-		const agent = ctx.agents.get(conversation.agentId);
+		const agent = agents.get(conversation.agentId);
 		const contact = await getContact(db, workspaceId, contactId);
 		// The bot says nothing while a human handles the conversation; the result stays owed.
 		if (!agent || !contact || conversation.status === 'human') continue;

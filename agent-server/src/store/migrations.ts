@@ -217,8 +217,35 @@ const m004WebChannel: Migration = {
 	},
 };
 
+// Agents a workspace manages over the API, next to the shared agents from files. idle_minutes is the shortest of
+// the agent's inactivity and quiet-handoff timeouts, so the sweeper finds its cutoff without parsing every config.
+const m005WorkspaceAgents: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('workspace_agents')
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('id', text, (c) => c.notNull())
+			.addColumn('config', text, (c) => c.notNull())
+			.addColumn('idle_minutes', 'double precision')
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('updated_at', text, (c) => c.notNull())
+			.addPrimaryKeyConstraint('workspace_agents_pk', ['workspace_id', 'id'])
+			.execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropTable('workspace_agents').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
-		return { '001_initial': m001, '002_conversations': m002Conversations, '002_delivery': m002Delivery, '003_field_writes': m003FieldWrites, '004_web_channel': m004WebChannel };
+		return {
+			'001_initial': m001,
+			'002_conversations': m002Conversations,
+			'002_delivery': m002Delivery,
+			'003_field_writes': m003FieldWrites,
+			'004_web_channel': m004WebChannel,
+			'005_workspace_agents': m005WorkspaceAgents,
+		};
 	},
 };

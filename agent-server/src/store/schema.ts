@@ -157,6 +157,17 @@ export interface WidgetSessionRow {
 	last_seen_at: string;
 }
 
+/** An agent a workspace created over the API; `config` is the JSON as submitted, validated again when loaded. */
+export interface WorkspaceAgentRow {
+	workspace_id: string;
+	id: string;
+	config: string;
+	/** The shortest of ending.inactivityMinutes and handoff.quietMinutes, for the sweeper's cutoff. */
+	idle_minutes: number | null;
+	created_at: string;
+	updated_at: string;
+}
+
 export interface Database {
 	workspaces: WorkspaceRow;
 	api_keys: ApiKeyRow;
@@ -170,6 +181,7 @@ export interface Database {
 	idempotency_keys: IdempotencyKeyRow;
 	widget_keys: WidgetKeyRow;
 	widget_sessions: WidgetSessionRow;
+	workspace_agents: WorkspaceAgentRow;
 }
 
 export type Db = Kysely<Database>;

@@ -74,7 +74,7 @@ export interface TestApp {
 	apiKey: string;
 	dir: string;
 	/** Authorized inject helper. */
-	call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+	call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
 	close(): Promise<void>;
 }
 

@@ -78,8 +78,8 @@ async function lastMessageId(ctx: AppContext, session: WidgetSession): Promise<s
 	return row?.id;
 }
 
-function webAgent(ctx: AppContext, agentId: string) {
-	const agent = ctx.agents.get(agentId);
+async function webAgent(ctx: AppContext, workspaceId: string, agentId: string) {
+	const agent = (await ctx.agentsFor(workspaceId)).get(agentId);
 	if (!agent || !agent.channels.includes('web')) throw new HttpError(404, `agent ${agentId} is not available on the web channel`);
 	return agent;
 }
@@ -157,7 +157,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 	});
 
 	app.get('/agents/:agentId', { schema: { params: agentParams, querystring: agentQuery } }, async (request) => {
-		const agent = webAgent(ctx, request.params.agentId);
+		const agent = await webAgent(ctx, keyOf(request).workspaceId, request.params.agentId);
 		return { id: agent.id, name: agent.name };
 	});
 
@@ -171,7 +171,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 		async (request) => {
 			const widgetKey = keyOf(request);
 			const workspaceId = widgetKey.workspaceId;
-			const agent = webAgent(ctx, request.body.agentId);
+			const agent = await webAgent(ctx, workspaceId, request.body.agentId);
 			let session = request.body.sessionToken ? await sessionOf(ctx, request, request.body.sessionToken) : undefined;
 			if (session && session.agentId !== agent.id) throw new HttpError(400, `this session talks to agent ${session.agentId}, not ${agent.id}`);
 

@@ -1,0 +1,81 @@
+// Which agents a workspace can use: the shared agents from files plus the workspace's own (managed over the API).
+// One resolver per app instance; a small per-workspace cache saves re-reading and re-validating configs every turn.
+import { validateAgentConfig, type AgentConfig, type AgentRegistry } from '../engine/agent-config';
+import { listStoredAgents, type StoredAgent } from '../store/agents';
+import type { Queryable } from '../store/schema';
+
+export type AgentSource = 'file' | 'api';
+
+export interface WorkspaceAgents extends AgentRegistry {
+	/** Where an agent the workspace can use comes from; undefined for an unknown id. */
+	source(id: string): AgentSource | undefined;
+}
+
+export interface AgentResolver {
+	/** Pass the transaction when called inside one: on SQLite a read through the shared handle would wait for it. */
+	forWorkspace(workspaceId: string, db?: Queryable): Promise<WorkspaceAgents>;
+	/** After a workspace's agents were written, its next lookup reads them again. */
+	changed(workspaceId: string): void;
+}
+
+export interface AgentResolverOptions {
+	/** How long a workspace's agents are reused before being read again: other instances' writes show after this. */
+	ttlMs?: number;
+	/** Workspaces kept in the cache; the least recently loaded is dropped first. */
+	maxWorkspaces?: number;
+}
+
+/** File agents first, then the workspace's own; a workspace agent wins over a file agent added later with its id. */
+export function mergeAgents(files: AgentRegistry, stored: StoredAgent[]): WorkspaceAgents {
+	const own = new Map<string, AgentConfig>();
+	for (const row of stored) {
+		// Stored configs were valid when written; one a newer schema rejects is left out rather than half applied.
+		const result = validateAgentConfig(row.config);
+		if (result.ok) own.set(row.id, result.agent);
+	}
+	return {
+		get: (id) => own.get(id) ?? files.get(id),
+		list: () => [...files.list().filter((a) => !own.has(a.id)), ...own.values()],
+		source: (id) => (own.has(id) ? 'api' : files.get(id) ? 'file' : undefined),
+	};
+}
+
+interface Entry {
+	loadedAt: number;
+	loading: Promise<WorkspaceAgents>;
+	value?: WorkspaceAgents;
+}
+
+export function createAgentResolver(files: AgentRegistry, db: Queryable, options: AgentResolverOptions = {}): AgentResolver {
+	const ttlMs = options.ttlMs ?? 5_000;
+	const maxWorkspaces = options.maxWorkspaces ?? 1_000;
+	const cache = new Map<string, Entry>();
+
+	return {
+		forWorkspace(workspaceId, via) {
+			const entry = cache.get(workspaceId);
+			const fresh = entry !== undefined && Date.now() - entry.loadedAt < ttlMs;
+			if (fresh && entry.value) return Promise.resolve(entry.value);
+			// A caller inside a transaction must not wait for a load queued behind that transaction.
+			if (via) return listStoredAgents(via, workspaceId).then((rows) => mergeAgents(files, rows));
+			if (fresh) return entry.loading;
+
+			const next: Entry = { loadedAt: Date.now(), loading: listStoredAgents(db, workspaceId).then((rows) => mergeAgents(files, rows)) };
+			cache.delete(workspaceId);
+			cache.set(workspaceId, next);
+			if (cache.size > maxWorkspaces) cache.delete(cache.keys().next().value as string);
+			next.loading.then(
+				(value) => {
+					next.value = value;
+				},
+				() => {
+					if (cache.get(workspaceId) === next) cache.delete(workspaceId);
+				},
+			);
+			return next.loading;
+		},
+		changed(workspaceId) {
+			cache.delete(workspaceId);
+		},
+	};
+}
