@@ -6,7 +6,7 @@ import { id } from './schemas';
 
 const agentParams = z.object({ agentId: id });
 // Any JSON object here; the agent schema itself runs in the service so that errors read as they do for files.
-const agentBody = z.record(z.string(), z.unknown());
+const agentBody = z.record(z.string(), z.unknown(), { error: 'must be a JSON object (the agent config)' });
 
 export const agentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
 	app.get('/agents', async (request) => ({ data: await listAgents(ctx, request.workspaceId) }));
