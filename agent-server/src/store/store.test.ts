@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { deleteStoredAgent, getStoredAgent, insertStoredAgent, listStoredAgents, shortestIdleMinutes, updateStoredAgent } from './agents';
 import { getContact, insertContact, updateContact } from './contacts';
 import { addTimeline, insertConversation, insertMessage, listMessages, listTimeline } from './conversations';
 import { dropPgSchema, migrate, openStore, type Store } from './database';
@@ -139,6 +140,25 @@ for (const [name, makeTarget, enabled] of targets) {
 			const rows = await store.db.selectFrom('deliveries').select(['status']).where('subscription_id', '=', sub.id).execute();
 			expect(rows.filter((r) => r.status === 'delivered')).toHaveLength(1);
 			expect(rows.filter((r) => r.status === 'failed')).toHaveLength(9);
+		});
+
+		it('keeps workspace agents unique per workspace, with the shortest idle timeout across all', async () => {
+			const config = { id: 'desk', name: 'Desk' };
+			expect(await insertStoredAgent(store.db, ws, { id: 'desk', config, idleMinutes: 2.5 })).toMatchObject({ id: 'desk', config });
+			expect(await insertStoredAgent(store.db, ws, { id: 'desk', config: { ...config, name: 'Again' }, idleMinutes: null })).toBeUndefined();
+			expect(await insertStoredAgent(store.db, 'ws_other', { id: 'desk', config, idleMinutes: 0.5 })).toBeDefined();
+			expect(await shortestIdleMinutes(store.db)).toBe(0.5);
+
+			const updated = await updateStoredAgent(store.db, ws, { id: 'desk', config: { ...config, name: 'Desk 2' }, idleMinutes: null });
+			expect(updated?.config).toEqual({ ...config, name: 'Desk 2' });
+			expect(await updateStoredAgent(store.db, ws, { id: 'nobody', config, idleMinutes: null })).toBeUndefined();
+			expect((await listStoredAgents(store.db, ws)).map((a) => a.config.name)).toEqual(['Desk 2']);
+			expect((await getStoredAgent(store.db, 'ws_other', 'desk'))?.config.name).toBe('Desk');
+
+			expect(await deleteStoredAgent(store.db, 'ws_other', 'desk')).toBe(true);
+			expect(await deleteStoredAgent(store.db, 'ws_other', 'desk')).toBe(false);
+			expect(await shortestIdleMinutes(store.db)).toBeUndefined();
+			expect(await getStoredAgent(store.db, ws, 'desk')).toBeDefined();
 		});
 	});
 }
