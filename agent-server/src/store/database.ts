@@ -64,7 +64,7 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 	}
 
 	try {
-		await migrate(db);
+		await migrate(db, dialect === 'postgres' ? options.pgSchema : undefined);
 	} catch (err) {
 		await db.destroy();
 		throw err;
@@ -77,8 +77,12 @@ function sqliteFileFromUrl(url: string): string {
 	return url.replace(/^(sqlite|file):(\/\/)?/i, '');
 }
 
-export async function migrate(db: Db): Promise<void> {
-	const migrator = new Migrator({ db, provider: migrationProvider });
+/**
+ * `schema`: the PostgreSQL schema the migration bookkeeping lives in. Without it the migrator looks for its tables
+ * in any schema, so a second schema in the same database would be taken as already migrated.
+ */
+export async function migrate(db: Db, schema?: string): Promise<void> {
+	const migrator = new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
 	const { error, results } = await migrator.migrateToLatest();
 	if (error) {
 		const failed = results?.find((r) => r.status === 'Error');
