@@ -422,20 +422,13 @@ async function applyActionLimits(
 	});
 }
 
-export interface ConversationDetail {
-	id: string;
-	agentId: string;
-	contactId: string;
-	channel: string;
-	status: string;
-	collected: Record<string, string>;
-	intent: string | null;
-	sentiment: string | null;
-	summary: string | null;
+/** What the API shows of a conversation: its state (less the engine's bookkeeping), messages and timeline. */
+export interface ConversationDetail
+	extends Pick<
+		Conversation,
+		'id' | 'agentId' | 'contactId' | 'channel' | 'status' | 'collected' | 'intent' | 'sentiment' | 'summary' | 'modelCalls' | 'ending' | 'waits'
+	> {
 	turns: number;
-	modelCalls: number;
-	ending: Conversation['ending'];
-	waits: Conversation['waits'];
 	messages: Message[];
 	timeline: TimelineEntry[];
 }
