@@ -5,7 +5,7 @@ import { render } from '../engine/templates';
 import { blockedDisclosures } from '../engine/conduct';
 import { applyUpdates } from '../engine/fields';
 import { offlineOutcome } from '../engine/offline';
-import type { ActionDecision, ContactSnapshot, Engine, TranscriptEntry, TurnInput, TurnOutcome } from '../engine/types';
+import type { ActionDecision, TranscriptEntry, TurnInput, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
 import { buildEnvelope, causationChain, publishEvent, resolveCausation } from '../events/publish';
 import { addAgentTags, endConversation, envelopeContextFor, handOff, insertHumanReply, quietPeriodOver, release } from './lifecycle';
@@ -467,35 +467,50 @@ export interface ReplyInput {
 
 export type ReplyResult = { message: Message } | { skipped: true; reason: string };
 
-// Engines may offer to turn instructions into a message in the agent's persona; without it the instructions
-// are sent as written.
-type Composer = { composeMessage?: (input: { agent: AgentConfig; contact: ContactSnapshot | null; instructions: string; transcript: TranscriptEntry[] }) => Promise<string> };
+interface ComposedText {
+	text: string;
+	unknown: string[];
+	modelCalls: number;
+	/** Why the instructions were sent as written instead of by the model (budget), for the timeline. */
+	fallback?: string;
+}
 
+/**
+ * The message a workflow sends: its literal text, or its instructions turned into a message in the agent's persona
+ * (one model call, counted like a turn's); merge fields are filled in either way. Past the model budget the
+ * instructions are sent as written; a model failure sends nothing and answers 503, so the workflow can retry.
+ */
 async function messageText(
 	ctx: AppContext,
+	workspaceId: string,
 	agent: AgentConfig | undefined,
 	agentId: string,
+	conversation: Conversation | undefined,
 	contact: Contact | undefined,
-	collected: Record<string, string>,
 	transcript: TranscriptEntry[],
 	input: { text?: string; instructions?: string },
-): Promise<{ text: string; unknown: string[] }> {
+): Promise<ComposedText> {
 	let template = input.text ?? '';
-	const composer = ctx.engine as Engine & Composer;
+	let modelCalls = 0;
+	let fallback: string | undefined;
 	if (input.instructions !== undefined) {
-		template =
-			agent && composer.composeMessage
-				? await composer.composeMessage({ agent, contact: contact ? snapshot(contact) : null, instructions: input.instructions, transcript })
-				: input.instructions;
+		template = input.instructions;
+		fallback = agent ? ((await budgetExhausted(ctx, workspaceId, agent, conversation)) ?? undefined) : 'the agent no longer exists';
+		if (agent && !fallback) {
+			const composed = await ctx.engine.composeMessage({ agent, contact: contact ? snapshot(contact) : null, instructions: input.instructions, transcript });
+			if (composed.failure) throw new HttpError(503, `the agent could not turn the instructions into a message (${composed.failure}); try again, or send text`);
+			template = composed.text;
+			modelCalls = composed.modelCalls;
+		}
 	}
 	const rendered = render(template, {
 		contact: contact ? snapshot(contact) : null,
 		agent: agent ? { id: agent.id, name: agent.name } : { id: agentId },
 		variables: agent?.variables ?? {},
-		collected,
+		collected: conversation?.collected ?? {},
 	});
 	if (rendered.text.trim() === '') throw new HttpError(400, 'body/text is empty once merge fields are filled in');
-	return rendered;
+	return { ...rendered, modelCalls, ...(fallback ? { fallback } : {}) };
 }
 
 /** A workflow (or an API client) speaks as the agent; merge fields are filled from the stored contact. */
@@ -517,11 +532,12 @@ export async function replyToConversation(
 	}
 	const contact = await getContact(db, workspaceId, conversation.contactId);
 	const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
-	const rendered = await messageText(ctx, agent, conversation.agentId, contact, conversation.collected, toTranscript(messages), input);
+	const rendered = await messageText(ctx, workspaceId, agent, conversation.agentId, conversation, contact, toTranscript(messages), input);
 	const source = causationHeader ? 'workflow' : 'api';
 	return db.transaction().execute(async (trx) => {
 		const message = await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source, text: rendered.text });
 		await touchConversation(trx, workspaceId, conversationId);
+		await addModelCalls(trx, workspaceId, conversationId, rendered.modelCalls);
 		await addTimeline(trx, workspaceId, conversationId, source === 'workflow' ? 'workflow.reply' : 'message', {
 			messageId: message.id,
 			role: 'agent',
@@ -529,6 +545,8 @@ export async function replyToConversation(
 			text: message.text,
 			...(causationHeader ? { causationEventId: causationHeader } : {}),
 			...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
+			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
+			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
 		});
 		return { message };
 	});
@@ -566,10 +584,11 @@ export async function startConversation(
 	const contact = await getContact(db, workspaceId, input.contactId);
 	if (!contact) throw notFound('contact', input.contactId);
 	const channel = input.channel ?? 'api';
-	const rendered = await messageText(ctx, agent, agent.id, contact, {}, [], input);
+	const rendered = await messageText(ctx, workspaceId, agent, agent.id, undefined, contact, [], input);
 	const source = causationHeader ? 'workflow' : 'api';
 	return db.transaction().execute(async (trx) => {
 		const conversation = await insertConversation(trx, workspaceId, { agentId: agent.id, contactId: contact.id, channel });
+		await addModelCalls(trx, workspaceId, conversation.id, rendered.modelCalls);
 		await addTimeline(trx, workspaceId, conversation.id, 'conversation.started', {
 			by: source,
 			...(causationHeader ? { causationEventId: causationHeader } : {}),
@@ -581,6 +600,8 @@ export async function startConversation(
 			source,
 			text: message.text,
 			...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
+			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
+			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
 		});
 		return { conversation: { id: conversation.id, status: conversation.status, channel }, message };
 	});

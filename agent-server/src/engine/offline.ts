@@ -235,5 +235,7 @@ export function createOfflineEngine(): Engine {
 		kind: 'offline',
 		runTurn: runOfflineTurn,
 		scoreLead: async (input) => scoreLeadOffline(input),
+		// Without a language model the instructions are the message: written as one, with merge fields.
+		composeMessage: async (input) => ({ text: input.instructions, modelCalls: 0 }),
 	};
 }

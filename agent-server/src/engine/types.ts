@@ -78,8 +78,26 @@ export interface ScoreResult {
 	confidence: number; // 0..1
 }
 
+export interface ComposeInput {
+	agent: import('./agent-config').AgentConfig;
+	contact: ContactSnapshot | null;
+	/** What a workflow wants said, e.g. "ask whether they are still interested; mention the booking link". */
+	instructions: string;
+	transcript: TranscriptEntry[];
+}
+
+export interface ComposeResult {
+	/** The message template (merge fields are filled in afterwards). */
+	text: string;
+	modelCalls: number;
+	/** Why the model could not write it (no key in it); the caller does not send anything then. */
+	failure?: string;
+}
+
 export interface Engine {
 	kind: 'offline' | 'model';
 	runTurn(input: TurnInput): Promise<TurnOutcome>;
 	scoreLead(input: ScoreInput): Promise<ScoreResult>;
+	/** Turns a workflow's instructions into a message in the agent's persona. */
+	composeMessage(input: ComposeInput): Promise<ComposeResult>;
 }

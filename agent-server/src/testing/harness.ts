@@ -65,6 +65,9 @@ export function stubEngine(overrides: Partial<Engine> = {}): Engine & { turns: T
 		async scoreLead() {
 			return { score: 8, rationale: 'budget and timeline given', confidence: 0.75 };
 		},
+		async composeMessage(input) {
+			return { text: `(composed) ${input.instructions}`, modelCalls: 0 };
+		},
 		...overrides,
 	};
 }
