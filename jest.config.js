@@ -26,6 +26,17 @@ module.exports = {
 			testMatch: ['**/*.test.ts'],
 		},
 		{
+			// The same server suite on PostgreSQL: every test app gets a fresh schema in the test database. The store
+			// and multi-instance tests already run on both databases themselves.
+			displayName: 'server-pg',
+			testEnvironment: 'node',
+			transform,
+			roots: existing('<rootDir>/agent-server/src', '<rootDir>/test/server'),
+			testMatch: ['**/*.test.ts'],
+			testPathIgnorePatterns: ['/store/', '/delivery/instances\\.test\\.ts$'],
+			setupFiles: ['<rootDir>/test/support/postgres-env.js'],
+		},
+		{
 			// Delivery under faults (receiver down, timeouts, crashes, locks, bursts): loopback only, bounded waits.
 			displayName: 'faults',
 			testEnvironment: 'node',

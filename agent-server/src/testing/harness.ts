@@ -1,5 +1,6 @@
 // Test helpers: an app on a temporary SQLite file with a known API key, a scriptable stub engine, a small agent
 // registry, a local HTTP receiver for webhook deliveries, and an app-plus-receiver pair for relay tests.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type BuildAppOptions } from '../app';
 import { AgentConfig, type AgentRegistry } from '../engine/agent-config';
+import { dropPgSchema } from '../store/database';
 import type { Engine, TurnInput, TurnOutcome } from '../engine/types';
 
 export const TEST_API_KEY = 'ab_test_key_0123456789';
@@ -81,11 +83,23 @@ export interface TestApp {
 	close(): Promise<void>;
 }
 
+/**
+ * The database a test app runs on: a fresh SQLite file, or with AGENT_BRIDGE_TEST_DATABASE=postgres a fresh schema in
+ * the test PostgreSQL (the whole server suite runs on both).
+ */
+function testDatabase(dir: string): { options: BuildAppOptions; drop(): Promise<void> } {
+	if (process.env.AGENT_BRIDGE_TEST_DATABASE !== 'postgres') return { options: { sqliteFile: path.join(dir, 'test.db') }, drop: async () => {} };
+	const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+	const pgSchema = `t_${randomBytes(6).toString('hex')}`;
+	return { options: { databaseUrl, pgSchema }, drop: () => dropPgSchema(databaseUrl, pgSchema) };
+}
+
 export async function buildTestApp(options: BuildAppOptions = {}): Promise<TestApp> {
 	const dir = mkdtempSync(path.join(tmpdir(), 'agent-bridge-test-'));
 	const apiKey = options.apiKey ?? TEST_API_KEY;
+	const database = options.sqliteFile || options.databaseUrl ? { options: {}, drop: async () => {} } : testDatabase(dir);
 	const app = await buildApp({
-		sqliteFile: path.join(dir, 'test.db'),
+		...database.options,
 		agents: testRegistry(),
 		engine: stubEngine(),
 		relay: { enabled: false },
@@ -106,6 +120,7 @@ export async function buildTestApp(options: BuildAppOptions = {}): Promise<TestA
 			}),
 		async close() {
 			await app.close();
+			await database.drop();
 			rmSync(dir, { recursive: true, force: true });
 		},
 	};
