@@ -13,6 +13,7 @@ import { installMetrics } from './api/metrics';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, workspaceRoutes } from './api/system';
+import { bindAgentFolders, type BoundFileAgents } from './agents/file-agents';
 import { createAgentResolver } from './agents/registry';
 import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
 import type { AppContext, ConversationOptions } from './context';
@@ -20,7 +21,7 @@ import { createSweeper } from './conversations/sweeper';
 import { createDestinationPolicy } from './delivery/destinations';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
 import { createEngine } from './engine/index';
-import { loadAgents, type AgentRegistry } from './engine/agent-config';
+import { loadAgentFolders, type AgentFolders, type AgentRegistry } from './engine/agent-config';
 import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
@@ -36,7 +37,7 @@ export interface BuildAppOptions {
 	sqliteFile?: string;
 	/** PostgreSQL schema to work in (created if missing). */
 	pgSchema?: string;
-	/** A directory of agent files, loaded on top of the bundled agents. */
+	/** A directory of agent files, loaded on top of the bundled agents; `workspaces/<id or name>/` per workspace. */
 	agentsDir?: string;
 	/** Load the bundled example agents (default true). */
 	bundledAgents?: boolean;
@@ -99,15 +100,21 @@ export const LOG_REDACT = [
 ];
 
 export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
-	const agents = options.agents ?? loadAgents(options.agentsDir, { bundled: options.bundledAgents !== false });
+	// Files are read before the store opens: an invalid file fails without leaving anything open.
+	const folders: AgentFolders = options.agents
+		? { shared: options.agents, workspaces: [] }
+		: loadAgentFolders(options.agentsDir, { bundled: options.bundledAgents !== false });
 	const engine = options.engine ?? createEngine();
 	// Before the store opens: a bad allow list fails without leaving anything open.
 	const destinations = createDestinationPolicy(options.webhookAllowedHosts);
 	const store: Store = await openStore({ databaseUrl: options.databaseUrl, sqliteFile: options.sqliteFile, pgSchema: options.pgSchema });
 
 	let app: FastifyInstance;
+	let files: BoundFileAgents;
 	try {
 		const boot = await bootstrap(store.db, options.apiKey);
+		// After bootstrap, so a fresh database's first workspace can already have its folder.
+		files = await bindAgentFolders(store.db, folders);
 		app = Fastify({
 			logger: options.logger ?? false,
 			bodyLimit: BODY_LIMIT,
@@ -117,6 +124,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		});
 		if (boot.generatedKey) (options.onGeneratedKey ?? printGeneratedKey)(boot.generatedKey, boot.workspace);
 		if (boot.addedGivenKey) app.log.info({ workspaceId: boot.workspace.id }, 'configured API key added to the first workspace');
+		for (const { folder, agents } of files.unmatched) {
+			app.log.warn({ folder, agents }, 'agent folder names no workspace (by id or name); its agents are not used until a restart after that workspace exists');
+		}
 	} catch (err) {
 		await store.close();
 		throw err;
@@ -135,11 +145,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	});
 
 	const relay = createRelay(store, app.log, { destinations, ...options.relay });
-	const agentResolver = createAgentResolver(agents, store.db);
+	const agentResolver = createAgentResolver(files.agents, store.db);
 	const ctx: AppContext = {
 		store,
 		engine,
-		fileAgents: agents,
+		fileAgents: files.agents,
 		agentsFor: (workspaceId, db) => agentResolver.forWorkspace(workspaceId, db),
 		agentsChanged: (workspaceId) => agentResolver.changed(workspaceId),
 		maxCausationDepth: options.maxCausationDepth ?? 5,

@@ -1,6 +1,6 @@
 // What the route modules and services share; built once per app instance (no module-level state).
+import type { FileAgents } from './agents/file-agents';
 import type { WorkspaceAgents } from './agents/registry';
-import type { AgentRegistry } from './engine/agent-config';
 import type { Engine } from './engine/types';
 import type { Store } from './store/database';
 import type { Queryable } from './store/schema';
@@ -8,10 +8,10 @@ import type { Queryable } from './store/schema';
 export interface AppContext {
 	store: Store;
 	engine: Engine;
-	/** Agents from files (bundled and AGENTS_DIR): shared, read-only templates every workspace can use. */
-	fileAgents: AgentRegistry;
+	/** Agents from files, read-only over the API: shared (bundled, top of AGENTS_DIR) and per workspace folder. */
+	fileAgents: FileAgents;
 	/**
-	 * The agents one workspace can use: the file agents plus its own. Every lookup goes through here so that another
+	 * The agents one workspace can use: the shared file agents plus its own files and API agents. Every lookup goes through here so that another
 	 * workspace's agent is never found. Pass the transaction when called inside one.
 	 */
 	agentsFor(workspaceId: string, db?: Queryable): Promise<WorkspaceAgents>;

@@ -7,7 +7,8 @@ import { allowedHostsFromEnv } from './delivery/destinations';
 import { relayOptionsFromEnv } from './delivery/relay-env';
 import { createEngine } from './engine/index';
 import { openStore } from './store/database';
-import { addApiKey, createWorkspace, generateApiKey } from './store/workspaces';
+import { validateAgentsDir } from './agents/validate';
+import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
 
 const program = new Command();
 program.name('agent-bridge').description('Agent Bridge agent server');
@@ -52,7 +53,7 @@ program
 				engine: model ? 'model' : 'offline',
 				...(model ? { modelBaseUrl: model.baseURL, model: model.model } : {}),
 				database: opts.databaseUrl ? 'postgres' : opts.sqliteFile,
-				agents: app.agentBridge.fileAgents.list().map((a) => a.id),
+				agents: app.agentBridge.fileAgents.shared.list().map((a) => a.id),
 			},
 			'agent server configured',
 		);
@@ -79,6 +80,9 @@ program
 		try {
 			const key = generateApiKey();
 			const workspace = await store.db.transaction().execute(async (trx) => {
+				// A folder AGENTS_DIR/workspaces/<name>/ must name one workspace.
+				const [taken] = await workspacesNamed(trx, opts.name);
+				if (taken) throw new Error(`a workspace named "${opts.name}" already exists (${taken.id}); workspace names are unique`);
 				const ws = await createWorkspace(trx, opts.name);
 				await addApiKey(trx, ws.id, key, 'created');
 				return ws;
@@ -87,6 +91,19 @@ program
 		} finally {
 			await store.close();
 		}
+	});
+
+const agents = program.command('agents').description('agent files');
+agents
+	.command('validate')
+	.description('check every agent file of a folder (shared and workspaces/*/) as the server would at start; no database')
+	.argument('[dir]', 'the agents folder (env AGENTS_DIR)', process.env.AGENTS_DIR)
+	.action((dir: string | undefined) => {
+		if (!dir) throw new Error('agents validate: give the agents folder, or set AGENTS_DIR');
+		const report = validateAgentsDir(dir);
+		for (const line of report.problems) process.stderr.write(`${line}\n`);
+		if (report.problems.length) process.exitCode = 1;
+		else process.stdout.write(`${report.summary}\n`);
 	});
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -1,6 +1,8 @@
-// Which agents a workspace can use: the shared agents from files plus the workspace's own (managed over the API).
+// Which agents a workspace can use: the shared agents from files, its own agent files and its own agents managed over
+// the API.
 // One resolver per app instance; a small per-workspace cache saves re-reading and re-validating configs every turn.
 import { validateAgentConfig, type AgentConfig, type AgentRegistry } from '../engine/agent-config';
+import type { FileAgents } from './file-agents';
 import { listStoredAgents, type StoredAgent } from '../store/agents';
 import type { Queryable } from '../store/schema';
 
@@ -25,18 +27,23 @@ export interface AgentResolverOptions {
 	maxWorkspaces?: number;
 }
 
-/** File agents first, then the workspace's own; a workspace agent wins over a file agent added later with its id. */
-export function mergeAgents(files: AgentRegistry, stored: StoredAgent[]): WorkspaceAgents {
+/**
+ * Shared file agents first, then the workspace's own files, then its API agents. The workspace's files win over a
+ * shared file with the same id; an API agent wins over a shared file added later with its id, but not over the
+ * workspace's own file (version control decides; start-up and POST refuse that clash anyway).
+ */
+export function mergeAgents(shared: AgentRegistry, stored: StoredAgent[], ownFiles: AgentRegistry = { list: () => [], get: () => undefined }): WorkspaceAgents {
 	const own = new Map<string, AgentConfig>();
 	for (const row of stored) {
 		// Stored configs were valid when written; one a newer schema rejects is left out rather than half applied.
 		const result = validateAgentConfig(row.config);
-		if (result.ok) own.set(row.id, result.agent);
+		if (result.ok && !ownFiles.get(row.id)) own.set(row.id, result.agent);
 	}
+	const shadowed = (id: string) => own.has(id) || ownFiles.get(id) !== undefined;
 	return {
-		get: (id) => own.get(id) ?? files.get(id),
-		list: () => [...files.list().filter((a) => !own.has(a.id)), ...own.values()],
-		source: (id) => (own.has(id) ? 'api' : files.get(id) ? 'file' : undefined),
+		get: (id) => ownFiles.get(id) ?? own.get(id) ?? shared.get(id),
+		list: () => [...shared.list().filter((a) => !shadowed(a.id)), ...ownFiles.list(), ...own.values()],
+		source: (id) => (ownFiles.get(id) ? 'file' : own.has(id) ? 'api' : shared.get(id) ? 'file' : undefined),
 	};
 }
 
@@ -46,7 +53,7 @@ interface Entry {
 	value?: WorkspaceAgents;
 }
 
-export function createAgentResolver(files: AgentRegistry, db: Queryable, options: AgentResolverOptions = {}): AgentResolver {
+export function createAgentResolver(files: FileAgents, db: Queryable, options: AgentResolverOptions = {}): AgentResolver {
 	const ttlMs = options.ttlMs ?? 5_000;
 	const maxWorkspaces = options.maxWorkspaces ?? 1_000;
 	const cache = new Map<string, Entry>();
@@ -57,10 +64,10 @@ export function createAgentResolver(files: AgentRegistry, db: Queryable, options
 			const fresh = entry !== undefined && Date.now() - entry.loadedAt < ttlMs;
 			if (fresh && entry.value) return Promise.resolve(entry.value);
 			// A caller inside a transaction must not wait for a load queued behind that transaction.
-			if (via) return listStoredAgents(via, workspaceId).then((rows) => mergeAgents(files, rows));
+			if (via) return listStoredAgents(via, workspaceId).then((rows) => mergeAgents(files.shared, rows, files.ownedBy(workspaceId)));
 			if (fresh) return entry.loading;
 
-			const next: Entry = { loadedAt: Date.now(), loading: listStoredAgents(db, workspaceId).then((rows) => mergeAgents(files, rows)) };
+			const next: Entry = { loadedAt: Date.now(), loading: listStoredAgents(db, workspaceId).then((rows) => mergeAgents(files.shared, rows, files.ownedBy(workspaceId))) };
 			cache.delete(workspaceId);
 			cache.set(workspaceId, next);
 			if (cache.size > maxWorkspaces) cache.delete(cache.keys().next().value as string);

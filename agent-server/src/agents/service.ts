@@ -1,5 +1,5 @@
 // Workspace agents over the API: create, replace, delete and read, with the same validation as agent files.
-// File agents are shared by every workspace and change only in version control.
+// File agents (shared, or in the workspace's own folder) change only in version control.
 import type { AppContext } from '../context';
 import { idleMinutes } from '../conversations/sweeper';
 import { validateAgentConfig, type AgentConfig } from '../engine/agent-config';
@@ -24,11 +24,15 @@ function detail(agent: AgentConfig, stored: StoredAgent): AgentDetail {
 	return { ...agentView(agent, 'api'), config: stored.config, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
 }
 
-/** The workspace's own agent; a file agent's id is a 409 that says where to change it, anything else a 404. */
+/**
+ * The workspace's own API agent; the id of a file agent it can use is a 409 that says where to change it, anything
+ * else a 404. The workspace's own files come first: they win over an API agent of the same id.
+ */
 async function ownAgentOrThrow(ctx: AppContext, workspaceId: string, agentId: string): Promise<StoredAgent> {
+	if (ctx.fileAgents.ownedBy(workspaceId).get(agentId)) throw new HttpError(409, fileAgentMessage(agentId));
 	const stored = await getStoredAgent(ctx.store.db, workspaceId, agentId);
 	if (stored) return stored;
-	if (ctx.fileAgents.get(agentId)) throw new HttpError(409, fileAgentMessage(agentId));
+	if (ctx.fileAgents.shared.get(agentId)) throw new HttpError(409, fileAgentMessage(agentId));
 	throw notFound('agent', agentId);
 }
 
@@ -48,7 +52,7 @@ export async function getAgent(ctx: AppContext, workspaceId: string, agentId: st
 
 export async function createAgent(ctx: AppContext, workspaceId: string, config: ConfigBody): Promise<AgentDetail> {
 	const agent = validated(config);
-	if (ctx.fileAgents.get(agent.id)) throw new HttpError(409, `${fileAgentMessage(agent.id)}; pick another id for this workspace's agent`);
+	if (ctx.fileAgents.shared.get(agent.id) || ctx.fileAgents.ownedBy(workspaceId).get(agent.id)) throw new HttpError(409, `${fileAgentMessage(agent.id)}; pick another id for this workspace's agent`);
 	const stored = await insertStoredAgent(ctx.store.db, workspaceId, { id: agent.id, config, idleMinutes: idleMinutes(agent) });
 	if (!stored) throw new HttpError(409, `agent ${agent.id} already exists in this workspace; replace it with PUT /v1/agents/${agent.id}`);
 	ctx.agentsChanged(workspaceId);

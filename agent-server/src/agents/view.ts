@@ -4,7 +4,7 @@ import type { AgentSource } from './registry';
 
 export interface AgentView {
 	id: string;
-	/** "file": shared by every workspace, changed in version control; "api": this workspace's own. */
+	/** "file": from a file (shared, or this workspace's folder), changed in version control; "api": this workspace's own. */
 	source: AgentSource;
 	name: string;
 	description: string;

@@ -17,7 +17,7 @@ export function idleMinutes(agent: AgentConfig): number | null {
 /** One pass; returns how many conversations it ended or released. `now` is injectable for tests. */
 export async function sweepConversations(ctx: AppContext, now = Date.now()): Promise<{ ended: number; released: number }> {
 	// File agents plus every workspace's own (their shortest timeout is kept on their rows).
-	const minutes = [...ctx.fileAgents.list().map(idleMinutes), (await shortestIdleMinutes(ctx.store.db)) ?? null].filter((m): m is number => m !== null);
+	const minutes = [...ctx.fileAgents.all().map(idleMinutes), (await shortestIdleMinutes(ctx.store.db)) ?? null].filter((m): m is number => m !== null);
 	if (!minutes.length) return { ended: 0, released: 0 };
 	const before = new Date(now - Math.min(...minutes) * 60_000).toISOString();
 	let ended = 0;

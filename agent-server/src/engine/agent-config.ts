@@ -349,26 +349,36 @@ export const BUNDLED_AGENTS_DIR = path.join(__dirname, '..', '..', 'agents');
 
 function agentFiles(dir: string): string[] {
 	return readdirSync(dir)
-		.filter((f) => /\.(ya?ml|json)$/i.test(f))
+		.filter((f) => /\.(ya?ml|json)$/i.test(f) && statSync(path.join(dir, f)).isFile())
 		.sort()
 		.map((f) => path.join(dir, f));
 }
 
-/**
- * Loads the bundled examples plus every `*.yaml|*.yml|*.json` file of `dir`.
- * Throws on an invalid file, a missing directory or a duplicate agent id.
- */
-export function loadAgents(dir?: string, options: { bundled?: boolean } = {}): AgentRegistry {
-	const files: { file: string; shown: string }[] = [];
-	if (options.bundled !== false) {
-		for (const file of agentFiles(BUNDLED_AGENTS_DIR)) files.push({ file, shown: `agents/${path.basename(file)}` });
-	}
-	if (dir !== undefined) {
-		if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: agent directory not found`);
-		for (const file of agentFiles(dir)) files.push({ file, shown: path.join(dir, path.basename(file)) });
-	}
+/** A set of file agents that remembers where each one came from, for messages that name the file. */
+export interface FileRegistry extends AgentRegistry {
+	fileOf(id: string): string | undefined;
+}
+
+/** `AGENTS_DIR/workspaces/<name>/`: agents of one workspace, named by its id or its (unique) name. */
+export interface WorkspaceFolder {
+	name: string;
+	/** The folder as shown in messages. */
+	shown: string;
+	agents: FileRegistry;
+}
+
+export interface AgentFolders {
+	/** The bundled agents and the top level of the folder: shared by every workspace. */
+	shared: AgentRegistry;
+	workspaces: WorkspaceFolder[];
+}
+
+/** The subfolder of `AGENTS_DIR` whose folders hold one workspace's agents each. */
+export const WORKSPACES_FOLDER = 'workspaces';
+
+/** Reads and validates a set of files; ids must be unique within the set. Problems go to `errors`, one line each. */
+function readRegistry(files: { file: string; shown: string }[], errors: string[]): FileRegistry {
 	const byId = new Map<string, { agent: AgentConfig; shown: string }>();
-	const errors: string[] = [];
 	for (const { file, shown } of files) {
 		try {
 			const agent = parseAgentConfig(readFileSync(file, 'utf8'), shown);
@@ -376,13 +386,53 @@ export function loadAgents(dir?: string, options: { bundled?: boolean } = {}): A
 			if (previous) errors.push(`${shown}: id: duplicate agent id "${agent.id}" (also in ${previous.shown})`);
 			else byId.set(agent.id, { agent, shown });
 		} catch (e) {
-			errors.push((e as Error).message);
+			errors.push(...(e as Error).message.split('\n'));
 		}
 	}
-	if (errors.length) throw new Error(errors.join('\n'));
 	const agents = [...byId.values()].map((v) => v.agent);
 	return {
 		list: () => [...agents],
 		get: (id) => byId.get(id)?.agent,
+		fileOf: (id) => byId.get(id)?.shown,
 	};
+}
+
+const shownFiles = (dir: string, shownDir: string) => agentFiles(dir).map((file) => ({ file, shown: path.join(shownDir, path.basename(file)) }));
+
+/**
+ * Reads the bundled examples plus `dir`: its top-level `*.yaml|*.yml|*.json` files (shared) and `workspaces/<name>/`
+ * (one workspace's each). Collects every problem, one line each naming the file and the path, instead of stopping.
+ */
+export function readAgentFolders(dir?: string, options: { bundled?: boolean } = {}): { folders: AgentFolders; errors: string[] } {
+	const errors: string[] = [];
+	const shared: { file: string; shown: string }[] = [];
+	if (options.bundled !== false) shared.push(...shownFiles(BUNDLED_AGENTS_DIR, 'agents'));
+	const workspaces: WorkspaceFolder[] = [];
+	if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) errors.push(`${dir}: agent directory not found`);
+	else if (dir !== undefined) {
+		shared.push(...shownFiles(dir, dir));
+		const root = path.join(dir, WORKSPACES_FOLDER);
+		if (existsSync(root) && statSync(root).isDirectory()) {
+			// A file right under workspaces/ belongs to no workspace: most likely a misplaced file, so say so.
+			for (const { shown } of shownFiles(root, root)) errors.push(`${shown}: put it in ${root}/<workspace id or name>/, or at the top level to share it`);
+			for (const name of readdirSync(root).sort()) {
+				const folder = path.join(root, name);
+				if (!statSync(folder).isDirectory()) continue;
+				workspaces.push({ name, shown: folder, agents: readRegistry(shownFiles(folder, folder), errors) });
+			}
+		}
+	}
+	return { folders: { shared: readRegistry(shared, errors), workspaces }, errors };
+}
+
+/** Like readAgentFolders, but throws one error listing every problem (the server refuses to start). */
+export function loadAgentFolders(dir?: string, options: { bundled?: boolean } = {}): AgentFolders {
+	const { folders, errors } = readAgentFolders(dir, options);
+	if (errors.length) throw new Error(errors.join('\n'));
+	return folders;
+}
+
+/** The shared agents: bundled plus the top level of `dir` (whose workspace folders are validated too). */
+export function loadAgents(dir?: string, options: { bundled?: boolean } = {}): AgentRegistry {
+	return loadAgentFolders(dir, options).shared;
 }

@@ -50,6 +50,15 @@ export async function getWorkspace(db: Queryable, id: string): Promise<Workspace
 	return db.selectFrom('workspaces').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
 }
 
+export async function listWorkspaces(db: Queryable): Promise<Workspace[]> {
+	return db.selectFrom('workspaces').select(['id', 'name']).orderBy('id').execute();
+}
+
+/** Workspaces with exactly this name (names must be unique for agent folders to name one; see docs/agents.md). */
+export async function workspacesNamed(db: Queryable, name: string): Promise<Workspace[]> {
+	return db.selectFrom('workspaces').select(['id', 'name']).where('name', '=', name).orderBy('id').execute();
+}
+
 export interface BootstrapResult {
 	workspace: Workspace;
 	/** Set only when a key was generated here: the caller shows it once. */
