@@ -405,24 +405,23 @@ const shownFiles = (dir: string, shownDir: string) => agentFiles(dir).map((file)
  */
 export function readAgentFolders(dir?: string, options: { bundled?: boolean } = {}): { folders: AgentFolders; errors: string[] } {
 	const errors: string[] = [];
-	const shared: { file: string; shown: string }[] = [];
-	if (options.bundled !== false) shared.push(...shownFiles(BUNDLED_AGENTS_DIR, 'agents'));
+	const sharedFiles = options.bundled !== false ? shownFiles(BUNDLED_AGENTS_DIR, 'agents') : [];
+	const dirFound = dir !== undefined && existsSync(dir) && statSync(dir).isDirectory();
+	if (dir !== undefined && !dirFound) errors.push(`${dir}: agent directory not found`);
+	if (dir === undefined || !dirFound) return { folders: { shared: readRegistry(sharedFiles, errors), workspaces: [] }, errors };
+
+	const shared = readRegistry([...sharedFiles, ...shownFiles(dir, dir)], errors);
 	const workspaces: WorkspaceFolder[] = [];
-	if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) errors.push(`${dir}: agent directory not found`);
-	else if (dir !== undefined) {
-		shared.push(...shownFiles(dir, dir));
-		const root = path.join(dir, WORKSPACES_FOLDER);
-		if (existsSync(root) && statSync(root).isDirectory()) {
-			// A file right under workspaces/ belongs to no workspace: most likely a misplaced file, so say so.
-			for (const { shown } of shownFiles(root, root)) errors.push(`${shown}: put it in ${root}/<workspace id or name>/, or at the top level to share it`);
-			for (const name of readdirSync(root).sort()) {
-				const folder = path.join(root, name);
-				if (!statSync(folder).isDirectory()) continue;
-				workspaces.push({ name, shown: folder, agents: readRegistry(shownFiles(folder, folder), errors) });
-			}
+	const root = path.join(dir, WORKSPACES_FOLDER);
+	if (existsSync(root) && statSync(root).isDirectory()) {
+		// A file right under workspaces/ belongs to no workspace: most likely a misplaced file, so say so.
+		for (const { shown } of shownFiles(root, root)) errors.push(`${shown}: put it in ${root}/<workspace id or name>/, or at the top level to share it`);
+		for (const name of readdirSync(root).sort()) {
+			const folder = path.join(root, name);
+			if (statSync(folder).isDirectory()) workspaces.push({ name, shown: folder, agents: readRegistry(shownFiles(folder, folder), errors) });
 		}
 	}
-	return { folders: { shared: readRegistry(shared, errors), workspaces }, errors };
+	return { folders: { shared, workspaces }, errors };
 }
 
 /** Like readAgentFolders, but throws one error listing every problem (the server refuses to start). */

@@ -78,6 +78,8 @@ export interface TestApp {
 	app: FastifyInstance;
 	apiKey: string;
 	dir: string;
+	/** The database the app runs on, for a second app on the same data (start-up checks, other instances). */
+	database: Pick<BuildAppOptions, 'sqliteFile' | 'databaseUrl' | 'pgSchema'>;
 	/** Authorized inject helper. */
 	call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
 	close(): Promise<void>;
@@ -97,7 +99,8 @@ function testDatabase(dir: string): { options: BuildAppOptions; drop(): Promise<
 export async function buildTestApp(options: BuildAppOptions = {}): Promise<TestApp> {
 	const dir = mkdtempSync(path.join(tmpdir(), 'agent-bridge-test-'));
 	const apiKey = options.apiKey ?? TEST_API_KEY;
-	const database = options.sqliteFile || options.databaseUrl ? { options: {}, drop: async () => {} } : testDatabase(dir);
+	const given = { sqliteFile: options.sqliteFile, databaseUrl: options.databaseUrl, pgSchema: options.pgSchema };
+	const database = options.sqliteFile || options.databaseUrl ? { options: given, drop: async () => {} } : testDatabase(dir);
 	const app = await buildApp({
 		...database.options,
 		agents: testRegistry(),
@@ -111,6 +114,7 @@ export async function buildTestApp(options: BuildAppOptions = {}): Promise<TestA
 		app,
 		apiKey,
 		dir,
+		database: database.options,
 		call: (method, url, body, headers = {}) =>
 			app.inject({
 				method,
