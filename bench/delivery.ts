@@ -53,7 +53,7 @@ async function main() {
 	const receiver = await startReceiver();
 
 	// Fill the outbox with the relay off: one contact.tag.added event (and delivery) per tag.
-	const filler = await buildApp({ sqliteFile, apiKey: API_KEY, relay: { enabled: false } });
+	const filler = await buildApp({ sqliteFile, apiKey: API_KEY, relay: { enabled: false }, rateLimitPerMinute: 0 });
 	const call = (method: 'POST' | 'GET', url: string, payload?: object) =>
 		filler.inject({ method, url, payload, headers: { authorization: `Bearer ${API_KEY}` } });
 	const subscription = (await call('POST', '/v1/subscriptions', { url: receiver.url, events: ['contact.tag.added'] })).json();
@@ -84,7 +84,7 @@ async function main() {
 	// Subject: a server started on the filled database delivers everything through its relay.
 	const rss = process.memoryUsage().rss;
 	const t0 = process.hrtime.bigint();
-	const relayApp = await buildApp({ sqliteFile, apiKey: API_KEY, relay: { maxInFlightPerUrl: IN_FLIGHT } });
+	const relayApp = await buildApp({ sqliteFile, apiKey: API_KEY, relay: { maxInFlightPerUrl: IN_FLIGHT }, rateLimitPerMinute: 0 });
 	await relayApp.ready();
 	await receiver.waitFor(EVENTS * 2);
 	const subject = measurement('outbox relay delivery', Number(process.hrtime.bigint() - t0) / 1e9, rss);
