@@ -33,7 +33,7 @@ module.exports = {
 			transform,
 			roots: existing('<rootDir>/agent-server/src', '<rootDir>/test/server'),
 			testMatch: ['**/*.test.ts'],
-			testPathIgnorePatterns: ['/store/', '/delivery/instances\\.test\\.ts$'],
+			testPathIgnorePatterns: ['/store/', '/delivery/instances\\.test\\.ts$', '/test/server/bench\\.test\\.ts$'],
 			setupFiles: ['<rootDir>/test/support/postgres-env.js'],
 		},
 		{

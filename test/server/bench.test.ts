@@ -1,0 +1,18 @@
+// The benchmark scripts keep working as the server changes: each runs on a tiny load and reports its ratio.
+// (No timing is asserted here; the figures live in docs/benchmarks.md.)
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = path.resolve(__dirname, '..', '..');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+
+test.each([
+	['chat-turns.ts', ['30', '3']],
+	['delivery.ts', ['50']],
+])('bench/%s runs and reports a ratio against its reference', async (script, args) => {
+	const { stdout } = await run(tsx, [path.join(root, 'bench', script), ...args], { cwd: root, timeout: 60_000 });
+	expect(stdout).toMatch(/\| .*\(reference\)|\| bare Fastify|\| plain signed/);
+	expect(stdout).toMatch(/^ratio: \d+\.\d{3} of the reference's throughput$/m);
+}, 90_000);
