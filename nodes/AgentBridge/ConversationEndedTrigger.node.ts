@@ -28,13 +28,13 @@ function filters(context: IHookFunctions): IDataObject {
 	};
 }
 
-/** Outcome and end reason at the top level, for an If or Switch on them. */
+/** Outcome and end reason at the top level, for an If or Switch on them (the envelope's `ending`). */
 function flatten(envelope: IDataObject): IDataObject {
 	const ending = (envelope.ending ?? {}) as IDataObject;
 	return {
-		outcome: ending.outcome ?? envelope.outcome ?? null,
-		endReason: ending.reason ?? ending.endReason ?? envelope.endReason ?? null,
-		endedAt: ending.at ?? ending.endedAt ?? envelope.createdAt,
+		outcome: ending.outcome ?? null,
+		endReason: ending.reason ?? null,
+		endedAt: ending.endedAt ?? null,
 	};
 }
 
@@ -107,12 +107,17 @@ export class ConversationEndedTrigger implements INodeType {
 					{
 						name: 'Closed',
 						value: 'closed',
-						description: 'Closed through the API or by a human agent',
+						description: 'Closed through the API',
 					},
 					{
 						name: 'Closing Intent',
 						value: 'closing_intent',
 						description: 'The contact said goodbye (one of the closing intents)',
+					},
+					{
+						name: 'Handoff',
+						value: 'handoff',
+						description: 'Ended while a human agent handled the conversation',
 					},
 					{
 						name: 'Inactivity',

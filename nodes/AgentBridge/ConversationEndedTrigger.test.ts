@@ -20,6 +20,15 @@ describe('Conversation Ended Trigger', () => {
 			'endReason',
 		]);
 		expect(trigger.methods.loadOptions).toHaveProperty('getOutcomes');
+		const endReason = description.properties.find((p) => p.name === 'endReason');
+		expect(endReason?.options?.map((o) => (o as { value: string }).value)).toEqual([
+			'',
+			'closed',
+			'closing_intent',
+			'handoff',
+			'inactivity',
+			'max_turns',
+		]);
 	});
 
 	it('subscribes to conversation.ended with agent, channel, outcome and end reason', async () => {
@@ -35,13 +44,21 @@ describe('Conversation Ended Trigger', () => {
 	});
 
 	it('outputs outcome, end reason and end time at the top level', async () => {
+		// The server's `ending` (docs/events.md).
 		const envelope = {
 			id: 'evt_2',
 			type: 'conversation.ended',
 			createdAt: '2026-11-24T12:30:00.000Z',
 			conversation: { id: 'conv_1', channel: 'web', status: 'ended' },
 			contact: { id: 'ct_1' },
-			ending: { outcome: 'interested', reason: 'inactivity', at: '2026-11-24T12:29:59.000Z' },
+			ending: {
+				reason: 'inactivity',
+				detail: 'no message for 30 minutes',
+				outcome: 'interested',
+				summary: 'Needs a website.',
+				turns: 2,
+				endedAt: '2026-11-24T12:29:59.000Z',
+			},
 		};
 		const result = await webhook.call(signedRequest(envelope).context);
 		expect(result.workflowData?.[0][0].json).toMatchObject({
@@ -54,8 +71,8 @@ describe('Conversation Ended Trigger', () => {
 		});
 	});
 
-	it('gives null outcome and end reason when the event has none', async () => {
+	it('gives null outcome, end reason and end time when the event has no ending', async () => {
 		const result = await webhook.call(signedRequest({ id: 'evt_3', createdAt: 'now' }).context);
-		expect(result.workflowData?.[0][0].json).toMatchObject({ outcome: null, endReason: null, endedAt: 'now' });
+		expect(result.workflowData?.[0][0].json).toMatchObject({ outcome: null, endReason: null, endedAt: null });
 	});
 });
