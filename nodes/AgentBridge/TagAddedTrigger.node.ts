@@ -8,7 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { getAgents, getTags } from './GenericFunctions';
+import { getAgents, getTags, parseTags } from './GenericFunctions';
 import { agentFilter, triggerNotice } from './TriggerDescription';
 import {
 	createSubscription,
@@ -20,20 +20,18 @@ import {
 const EVENT = 'contact.tag.added';
 
 function filters(context: IHookFunctions): IDataObject {
-	const tags = context.getNodeParameter('tags', []) as string[] | string;
 	return {
 		// An expression may give a comma-separated string instead of a list.
-		tags: Array.isArray(tags) ? tags : String(tags ?? '').split(','),
+		tags: parseTags(context.getNodeParameter('tags', [])),
 		agentId: context.getNodeParameter('agentId', '') as string,
 		addedBy: context.getNodeParameter('addedBy', '') as string,
 	};
 }
 
-/** The tag and who added it at the top level. */
+/** The tag and who added it, first among the fields. */
 function flatten(envelope: IDataObject): IDataObject {
-	const tag = envelope.tag;
 	return {
-		tag: typeof tag === 'object' && tag !== null ? (tag as IDataObject).name : tag,
+		tag: envelope.tag ?? null,
 		addedBy: envelope.addedBy ?? null,
 	};
 }
@@ -99,7 +97,7 @@ export class TagAddedTrigger implements INodeType {
 					{
 						name: 'Workflow',
 						value: 'workflow',
-						description: 'A workflow, through the Contact node',
+						description: 'A workflow, through the Contact or Score Lead node',
 					},
 					{
 						name: 'API',

@@ -58,10 +58,20 @@ describe('Tag Added Trigger', () => {
 		});
 	});
 
-	it('reads a tag given as an object by its name', async () => {
+	it('puts the tag and who added it first in the output', async () => {
 		const result = await webhook.call(
-			signedRequest({ id: 'evt_5', tag: { name: 'hot_lead' }, addedBy: 'workflow' }).context,
+			signedRequest({ id: 'evt_5', type: 'contact.tag.added', tag: 'hot_lead', addedBy: 'workflow' }).context,
 		);
-		expect(result.workflowData?.[0][0].json).toMatchObject({ tag: 'hot_lead', addedBy: 'workflow' });
+		const keys = Object.keys(result.workflowData?.[0][0].json ?? {});
+		expect(keys.slice(0, 8)).toEqual([
+			'eventId',
+			'eventType',
+			'contactId',
+			'conversationId',
+			'agentId',
+			'channel',
+			'tag',
+			'addedBy',
+		]);
 	});
 });
