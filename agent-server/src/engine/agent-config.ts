@@ -13,7 +13,6 @@ const agentId = z
 	.regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_" (e.g. lead-qualifier)');
 
 // Where a collected field is written on the contact; `contact.name` splits a full name into first and last name.
-export const CONTACT_TARGETS = ['first_name', 'last_name', 'name', 'email', 'phone'] as const;
 const mapsTo = z
 	.string()
 	.regex(
@@ -311,7 +310,6 @@ export type AgentAction = AgentConfig['actions'][number];
 export type ReplyRule = AgentConfig['replies']['rules'][number];
 export type FieldExtraction = AgentField['extract'];
 export type DisclosureLevel = NonNullable<AgentConfig['disclosure']>['fields'][number]['level'];
-export const AgentConfigSchema = AgentConfig;
 
 function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] {
 	return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);

@@ -83,8 +83,3 @@ export function render(template: string, ctx: TemplateContext): RenderResult {
 	});
 	return { text: removed ? tidy(filled) : filled, unknown };
 }
-
-/** Lists the merge fields a template uses. */
-export function mergeFieldsOf(template: string): string[] {
-	return [...template.matchAll(MERGE_FIELD)].map((m) => m[1]);
-}
