@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
-import type { DeliveryRow, Queryable } from './schema';
+import type { DeliveryRow, EventRow, Queryable } from './schema';
 import { listSubscriptions, subscriptionMatches } from './subscriptions';
 
 export interface EventEnvelope {
@@ -75,6 +75,11 @@ export async function insertDelivery(db: Queryable, workspaceId: string, eventId
 	return id;
 }
 
+function eventFromRow(row: EventRow): StoredEvent {
+	const envelope = parseJson<EventEnvelope>(row.envelope, {} as EventEnvelope);
+	return { id: row.id, type: row.type, depth: envelope.causation?.depth ?? 0, conversationId: row.conversation_id, envelope };
+}
+
 /** The newest events of the given types (newest first), for "send a test event". */
 export async function recentEvents(db: Queryable, workspaceId: string, types: string[], limit = 200): Promise<StoredEvent[]> {
 	const rows = await db
@@ -85,17 +90,12 @@ export async function recentEvents(db: Queryable, workspaceId: string, types: st
 		.orderBy('id', 'desc')
 		.limit(limit)
 		.execute();
-	return rows.map((row) => {
-		const envelope = parseJson<EventEnvelope>(row.envelope, {} as EventEnvelope);
-		return { id: row.id, type: row.type, depth: envelope.causation?.depth ?? 0, conversationId: row.conversation_id, envelope };
-	});
+	return rows.map(eventFromRow);
 }
 
 export async function getEvent(db: Queryable, workspaceId: string, id: string): Promise<StoredEvent | undefined> {
 	const row = await db.selectFrom('events').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
-	if (!row) return undefined;
-	const envelope = parseJson<EventEnvelope>(row.envelope, {} as EventEnvelope);
-	return { id: row.id, type: row.type, depth: envelope.causation?.depth ?? 0, conversationId: row.conversation_id, envelope };
+	return row ? eventFromRow(row) : undefined;
 }
 
 export interface ClaimedDelivery {
