@@ -12,8 +12,6 @@ const nonBlank = (max: number) =>
 		.max(max)
 		.refine((s) => s.trim().length > 0, 'must not be blank');
 
-export const causationHeaders = z.object({ 'x-agent-bridge-causation': z.string().min(1).max(200).optional() });
-
 export const chatBody = z.strictObject({
 	agentId: id,
 	text: nonBlank(4000),
@@ -29,7 +27,6 @@ export const chatBody = z.strictObject({
 		.optional(),
 	channel: z.string().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'use letters, digits, "-" and "_"').optional(),
 });
-
 
 const customFieldName = z
 	.string()

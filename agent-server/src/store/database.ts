@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { Pool } from 'pg';
 import { migrationProvider } from './migrations';
 import type { Database, Db } from './schema';
@@ -100,5 +100,3 @@ export async function dropPgSchema(databaseUrl: string, schema: string): Promise
 		await pool.end();
 	}
 }
-
-export { sql };
