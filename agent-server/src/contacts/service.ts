@@ -1,6 +1,5 @@
 // Contact changes made over the API (usually by workflows): fields, tags (with contact.tag.added events) and scoring.
 import type { AppContext } from '../context';
-import type { AgentConfig } from '../engine/agent-config';
 import type { ContactSnapshot, CustomFieldValue, ScoreResult, TranscriptEntry } from '../engine/types';
 import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
 import {
@@ -22,6 +21,7 @@ import {
 	toTranscript,
 	type Conversation,
 } from '../store/conversations';
+import { envelopeContext } from '../conversations/lifecycle';
 import { deliverLateResults } from '../conversations/waits';
 import { getEvent } from '../store/outbox';
 import type { Queryable } from '../store/schema';
@@ -122,7 +122,7 @@ export async function addTags(ctx: AppContext, workspaceId: string, id: string, 
 	const updated = await db.transaction().execute(async (trx) => {
 		const next = await setTags(trx, workspaceId, contact, [...contact.tags, ...added]);
 		for (const tag of added) {
-			const envelope = buildEnvelope('contact.tag.added', envelopeContext(agent, workspaceId, causation, conversation, next, transcript), {
+			const envelope = buildEnvelope('contact.tag.added', envelopeContext(workspaceId, causation, next, conversation, agent, transcript), {
 				tag,
 				addedBy,
 			});
@@ -159,29 +159,6 @@ export async function removeTag(ctx: AppContext, workspaceId: string, id: string
 		}
 		return next;
 	});
-}
-
-function envelopeContext(
-	agent: AgentConfig | undefined,
-	workspaceId: string,
-	causation: { depth: number; parentEventId: string | null },
-	conversation: Conversation | undefined,
-	contact: Contact,
-	transcript: ReturnType<typeof toTranscript>,
-) {
-	return {
-		workspaceId,
-		causation,
-		agent: conversation ? { id: conversation.agentId, name: agent?.name ?? conversation.agentId } : null,
-		conversation: conversation ? { id: conversation.id, channel: conversation.channel, status: conversation.status } : null,
-		contact: snapshot(contact),
-		collected: conversation?.collected ?? {},
-		summary: conversation?.summary ?? null,
-		intent: conversation?.intent ?? null,
-		sentiment: conversation?.sentiment ?? null,
-		transcript,
-		variables: (agent?.variables ?? {}) as Record<string, unknown>,
-	};
 }
 
 export interface ScoreRequest {

@@ -74,5 +74,8 @@ describe('events of a real conversation', () => {
 		expect(ended.transcript).toHaveLength(4);
 		expect(ended.collected).toMatchObject({ service_needed: 'website', budget: '$25,000' });
 		expect(ended.contact.tags).toEqual(['interested_pricing']);
+		expect(ended.conversation.status).toBe('ended');
+		// The tag's own event already shows the contact with it.
+		expect(envelopes.find((e) => e.type === 'contact.tag.added').contact.tags).toEqual(['interested_pricing']);
 	});
 });

@@ -2,7 +2,7 @@
 // replies, and the end (sent once). Each function works inside the caller's transaction.
 import type { AgentConfig } from '../engine/agent-config';
 import { classifyOutcome } from '../engine/conduct';
-import type { EndReason } from '../engine/types';
+import type { EndReason, TranscriptEntry } from '../engine/types';
 import type { AppContext } from '../context';
 import { buildEnvelope, publishEvent, type Causation, type EnvelopeContext } from '../events/publish';
 import { getContact, setTags, snapshot, type Contact } from '../store/contacts';
@@ -24,6 +24,30 @@ import { nowIso } from '../util/ids';
 
 const NO_CAUSE: Causation = { depth: 0, parentEventId: null };
 
+/** The event context of a contact and, when the change belongs to one, its conversation and that conversation's agent. */
+export function envelopeContext(
+	workspaceId: string,
+	causation: Causation,
+	contact: Contact,
+	conversation: Conversation | undefined,
+	agent: AgentConfig | undefined,
+	transcript: TranscriptEntry[],
+): EnvelopeContext {
+	return {
+		workspaceId,
+		causation,
+		agent: conversation ? { id: conversation.agentId, name: agent?.name ?? conversation.agentId } : null,
+		conversation: conversation ? { id: conversation.id, channel: conversation.channel, status: conversation.status } : null,
+		contact: snapshot(contact),
+		collected: conversation?.collected ?? {},
+		summary: conversation?.summary ?? null,
+		intent: conversation?.intent ?? null,
+		sentiment: conversation?.sentiment ?? null,
+		transcript,
+		variables: (agent?.variables ?? {}) as Record<string, unknown>,
+	};
+}
+
 /** The event context of a conversation as stored now (inside a transaction: including its uncommitted writes). */
 export async function envelopeContextFor(
 	db: Queryable,
@@ -31,29 +55,14 @@ export async function envelopeContextFor(
 	workspaceId: string,
 	conversationId: string,
 	causation: Causation = NO_CAUSE,
-): Promise<{ context: EnvelopeContext; conversation: Conversation; contact: Contact }> {
+): Promise<{ context: EnvelopeContext; conversation: Conversation; contact: Contact; agent: AgentConfig | undefined }> {
 	const conversation = await getConversation(db, workspaceId, conversationId);
 	if (!conversation) throw notFound('conversation', conversationId);
 	const contact = await getContact(db, workspaceId, conversation.contactId);
 	if (!contact) throw notFound('contact', conversation.contactId);
 	const agent = (await ctx.agentsFor(workspaceId, db)).get(conversation.agentId);
-	return {
-		conversation,
-		contact,
-		context: {
-			workspaceId,
-			causation,
-			agent: { id: conversation.agentId, name: agent?.name ?? conversation.agentId },
-			conversation: { id: conversation.id, channel: conversation.channel, status: conversation.status },
-			contact: snapshot(contact),
-			collected: conversation.collected,
-			summary: conversation.summary,
-			intent: conversation.intent,
-			sentiment: conversation.sentiment,
-			transcript: toTranscript(await listMessages(db, workspaceId, conversation.id)),
-			variables: (agent?.variables ?? {}) as Record<string, unknown>,
-		},
-	};
+	const transcript = toTranscript(await listMessages(db, workspaceId, conversation.id));
+	return { conversation, contact, agent, context: envelopeContext(workspaceId, causation, contact, conversation, agent, transcript) };
 }
 
 /** Adds the tags the contact lacks, each with a `contact.tag.added` event; returns the number of deliveries queued. */
@@ -66,11 +75,11 @@ export async function addAgentTags(
 	causation: Causation,
 	why: string,
 ): Promise<number> {
-	const { contact } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
-	const added = [...new Set(tags)].filter((t) => !contact.tags.includes(t));
+	const before = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	const added = [...new Set(tags)].filter((t) => !before.contact.tags.includes(t));
 	if (!added.length) return 0;
-	await setTags(db, workspaceId, contact, [...contact.tags, ...added]);
-	const { context } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	const tagged = await setTags(db, workspaceId, before.contact, [...before.contact.tags, ...added]);
+	const context: EnvelopeContext = { ...before.context, contact: snapshot(tagged) };
 	let queued = 0;
 	for (const tag of added) {
 		const envelope = buildEnvelope('contact.tag.added', context, { tag, addedBy: 'agent' });
@@ -134,9 +143,8 @@ export async function endConversation(
 	request: EndRequest,
 	causation: Causation = NO_CAUSE,
 ): Promise<{ ending: Ending; queued: number } | null> {
-	const { conversation, contact } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	const { conversation, contact, agent, context } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
 	if (conversation.status === 'ended') return null;
-	const agent = (await ctx.agentsFor(workspaceId, db)).get(conversation.agentId);
 	if (request.outcome !== undefined && agent && !agent.outcomes.includes(request.outcome)) {
 		throw new HttpError(400, `body/outcome: must be one of ${agent.outcomes.join(', ')}`);
 	}
@@ -161,8 +169,7 @@ export async function endConversation(
 		by: request.by,
 	};
 	if (!(await markEnded(db, workspaceId, conversationId, ending))) return null;
-	const { context } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
-	const envelope = buildEnvelope('conversation.ended', context, {
+	const envelope = buildEnvelope('conversation.ended', { ...context, conversation: { ...context.conversation!, status: 'ended' } }, {
 		ending: { reason, detail: request.detail, outcome: ending.outcome, summary: ending.summary, turns: conversation.turnCount, endedAt: ending.endedAt },
 	});
 	const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth });
