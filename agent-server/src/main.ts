@@ -6,7 +6,7 @@ import { rateLimitFromEnv } from './api/rate-limit';
 import { allowedHostsFromEnv } from './delivery/destinations';
 import { relayOptionsFromEnv } from './delivery/relay-env';
 import { createEngine } from './engine/index';
-import { openStore } from './store/database';
+import { DEFAULT_SQLITE_FILE, openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
 
@@ -19,7 +19,7 @@ program
 	.option('--port <port>', 'port to listen on (env PORT)', process.env.PORT ?? '3000')
 	.option('--host <host>', 'address to bind (env HOST)', process.env.HOST ?? '127.0.0.1')
 	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)', process.env.DATABASE_URL)
-	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? 'data/agent-bridge.db')
+	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? DEFAULT_SQLITE_FILE)
 	.option('--agents-dir <dir>', 'directory of agent files (env AGENTS_DIR)', process.env.AGENTS_DIR)
 	.option('--api-key <key>', 'first API key instead of a generated one (env AGENT_BRIDGE_API_KEY)')
 	.option('--log-level <level>', 'pino log level (env LOG_LEVEL)', process.env.LOG_LEVEL ?? 'info')
@@ -74,7 +74,7 @@ program
 	.description('create a workspace and print its first API key (agencies: one workspace per client)')
 	.requiredOption('--name <name>', 'workspace name')
 	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)', process.env.DATABASE_URL)
-	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? 'data/agent-bridge.db')
+	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? DEFAULT_SQLITE_FILE)
 	.action(async (opts: { name: string; databaseUrl?: string; sqliteFile: string }) => {
 		const store = await openStore({ databaseUrl: opts.databaseUrl || undefined, sqliteFile: opts.sqliteFile });
 		try {

@@ -13,13 +13,12 @@ import {
 	startConversation,
 } from '../conversations/service';
 import { causationOf } from './causation';
-import { chatBody, idParams, replyOptionsBody, startConversationBody } from './schemas';
+import { chatBody, idParams, nonBlank, replyOptionsBody, startConversationBody } from './schemas';
 
-const text = (max: number) => z.string().min(1).max(max).refine((s) => s.trim().length > 0, 'must not be blank');
 // Every field is optional, so no body at all is fine too.
 const endBody = z.strictObject({ outcome: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be an outcome name such as booked').optional() }).nullish();
-const handoffBody = z.strictObject({ reason: text(500).optional(), message: text(4000).optional() }).nullish();
-const humanReplyBody = z.strictObject({ text: text(4000), author: text(200).optional() });
+const handoffBody = z.strictObject({ reason: nonBlank(500).optional(), message: nonBlank(4000).optional() }).nullish();
+const humanReplyBody = z.strictObject({ text: nonBlank(4000), author: nonBlank(200).optional() });
 
 export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
 	app.post('/chat', { schema: { body: chatBody } }, async (request) => {

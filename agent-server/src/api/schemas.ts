@@ -5,7 +5,7 @@ import { EVENT_TYPES } from '../store/subscriptions';
 export const id = z.string().min(1).max(200);
 export const idParams = z.object({ id });
 
-const nonBlank = (max: number) =>
+export const nonBlank = (max: number) =>
 	z
 		.string()
 		.min(1)
