@@ -37,18 +37,28 @@ export const inspectRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
 		if (q.status) query = query.where('status', '=', q.status);
 		if (q.channel) query = query.where('channel', '=', q.channel);
 		const rows = await query.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(q.limit ?? 20).execute();
-		const data = [];
-		for (const row of rows) {
+		// Each listed conversation's latest message, in one query (the inspector refreshes this list every few seconds).
+		const ids = rows.map((row) => row.id);
+		const latest = ids.length
+			? await db
+					.selectFrom('messages')
+					.select(['conversation_id', 'role', 'text', 'created_at'])
+					.where('workspace_id', '=', request.workspaceId)
+					.where('id', 'in', (eb) =>
+						eb
+							.selectFrom('messages')
+							.select((m) => m.fn.max('id').as('id'))
+							.where('workspace_id', '=', request.workspaceId)
+							.where('conversation_id', 'in', ids)
+							.groupBy('conversation_id'),
+					)
+					.execute()
+			: [];
+		const lastOf = new Map(latest.map((m) => [m.conversation_id, m]));
+		const data = rows.map((row) => {
 			const c = conversationFromRow(row);
-			const last = await db
-				.selectFrom('messages')
-				.select(['role', 'text', 'created_at'])
-				.where('workspace_id', '=', request.workspaceId)
-				.where('conversation_id', '=', c.id)
-				.orderBy('id', 'desc')
-				.limit(1)
-				.executeTakeFirst();
-			data.push({
+			const last = lastOf.get(c.id);
+			return {
 				id: c.id,
 				agentId: c.agentId,
 				contactId: c.contactId,
@@ -58,8 +68,8 @@ export const inspectRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
 				createdAt: c.createdAt,
 				updatedAt: c.updatedAt,
 				lastMessage: last ? { role: last.role, text: last.text, createdAt: last.created_at } : null,
-			});
-		}
+			};
+		});
 		return { data };
 	});
 
