@@ -2,7 +2,7 @@
 // transaction (messages, contact updates, conversation state, timeline, outbox events and deliveries).
 import type { AgentConfig } from '../engine/agent-config';
 import { render } from '../engine/templates';
-import { blockedDisclosures } from '../engine/conduct';
+import { disclosureHandoffReason, guardDisclosure } from '../engine/conduct';
 import { applyUpdates } from '../engine/fields';
 import { offlineOutcome } from '../engine/offline';
 import type { ActionDecision, TranscriptEntry, TurnInput, TurnOutcome } from '../engine/types';
@@ -153,13 +153,8 @@ export async function chat(ctx: AppContext, workspaceId: string, input: ChatInpu
 		variables: agent.variables,
 		collected: { ...collectedBefore, ...outcome.collected },
 	});
-	const blocked = blockedDisclosures(agent, updatedContact, outcome.reply, rendered.text);
-	const handoff = blocked.length
-		? `disclosure blocked: ${blocked.map((b) => `${b.field} (${b.level})`).join(', ')}`
-		: outcome.handoff;
-	const replyText = blocked.length
-		? render(agent.disclosure!.blockedMessage, { contact: updatedContact, agent, variables: agent.variables }).text
-		: rendered.text;
+	const { text: replyText, blocked } = guardDisclosure(agent, updatedContact, outcome.reply, rendered.text);
+	const handoff = blocked.length ? disclosureHandoffReason(blocked) : outcome.handoff;
 	const awaited = handoff || outcome.end ? [] : decisions.filter((d) => d.fired && agent.actions.find((a) => a.id === d.actionId)?.expects);
 
 	let queued = 0;

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../engine/agent-config';
 import { contactValue, knownFields } from '../engine/fields';
-import { blockedDisclosures, type BlockedDisclosure } from '../engine/conduct';
+import { disclosureHandoffReason, guardDisclosure, type BlockedDisclosure } from '../engine/conduct';
 import { composeReply } from '../engine/offline';
 import { render } from '../engine/templates';
 import type { ActionDecision } from '../engine/types';
@@ -76,15 +76,13 @@ export async function composeWithResult(
 	const transcript = toTranscript(await listMessages(db, workspaceId, conversationId));
 	const known = knownFields(agent, snapshot(contact), collected);
 	const text = composeReply({ agent, contact: snapshot(contact), known, actions, transcript, turn: conversation?.turnCount ?? 1 });
-	const blocked = blockedDisclosures(agent, snapshot(contact), '', text);
-	if (!blocked.length) return { text, blocked };
-	return { text: render(agent.disclosure!.blockedMessage, { contact: snapshot(contact), agent, variables: agent.variables }).text, blocked };
+	return guardDisclosure(agent, snapshot(contact), '', text);
 }
 
 /** Records a blocked disclosure and hands the conversation to a human, inside the caller's transaction. */
 export async function handOffForDisclosure(trx: Queryable, workspaceId: string, conversationId: string, blocked: BlockedDisclosure[]): Promise<void> {
 	await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: blocked });
-	await handOff(trx, workspaceId, conversationId, `disclosure blocked: ${blocked.map((b) => `${b.field} (${b.level})`).join(', ')}`, 'agent');
+	await handOff(trx, workspaceId, conversationId, disclosureHandoffReason(blocked), 'agent');
 }
 
 export function holdingReply(agent: AgentConfig, actionId: string, contact: Contact): string {

@@ -4,6 +4,7 @@ import type { AgentConfig, DisclosureLevel } from './agent-config';
 import { findKeyword } from './extract';
 import { contactValue } from './fields';
 import { ruleMatches } from './offline';
+import { render } from './templates';
 import type { ContactSnapshot, EndReason } from './types';
 
 /** Why this message hands the conversation to a human, or null. */
@@ -113,6 +114,23 @@ export function blockedDisclosures(agent: AgentConfig, contact: ContactSnapshot,
 		if (named || shown) blocked.push({ field: rule.field, level: rule.level });
 	}
 	return blocked;
+}
+
+/** The reply as it may be said: as rendered, or the agent's blocked message when it would reveal a withheld field. */
+export function guardDisclosure(
+	agent: AgentConfig,
+	contact: ContactSnapshot,
+	template: string,
+	rendered: string,
+): { text: string; blocked: BlockedDisclosure[] } {
+	const blocked = blockedDisclosures(agent, contact, template, rendered);
+	if (!blocked.length) return { text: rendered, blocked };
+	return { text: render(agent.disclosure!.blockedMessage, { contact, agent, variables: agent.variables }).text, blocked };
+}
+
+/** Why a human takes over after a blocked disclosure (handoff reason and timeline). */
+export function disclosureHandoffReason(blocked: BlockedDisclosure[]): string {
+	return `disclosure blocked: ${blocked.map((b) => `${b.field} (${b.level})`).join(', ')}`;
 }
 
 /** The first withheld field the contact asks for in this message (by the field's `asks` phrases), or null. */
