@@ -18,6 +18,7 @@ import { createAgentResolver } from './agents/registry';
 import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
 import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
+import { createTurnQueue } from './conversations/turn-queue';
 import { createDestinationPolicy } from './delivery/destinations';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
 import { createEngine } from './engine/index';
@@ -155,6 +156,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		maxCausationDepth: options.maxCausationDepth ?? 5,
 		deliveriesQueued: () => relay.wake(),
 		conversations: options.conversations ?? {},
+		turns: createTurnQueue(store, options.conversations),
 	};
 	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
 	app.decorate('agentBridge', { ...ctx, relay });

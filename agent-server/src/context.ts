@@ -1,6 +1,7 @@
 // What the route modules and services share; built once per app instance (no module-level state).
 import type { FileAgents } from './agents/file-agents';
 import type { WorkspaceAgents } from './agents/registry';
+import type { TurnQueue, TurnQueueOptions } from './conversations/turn-queue';
 import type { Engine } from './engine/types';
 import type { Store } from './store/database';
 import type { Queryable } from './store/schema';
@@ -23,9 +24,11 @@ export interface AppContext {
 	deliveriesQueued(): void;
 	/** Conversation behaviour; absent values take the defaults. */
 	conversations?: ConversationOptions;
+	/** One turn at a time per conversation, across instances. */
+	turns: TurnQueue;
 }
 
-export interface ConversationOptions {
+export interface ConversationOptions extends TurnQueueOptions {
 	/** How often an awaited workflow result is looked for (default 200 ms). */
 	waitPollMs?: number;
 	/** Model calls a workspace may make in total; past it the agents answer with their fallback reply. */

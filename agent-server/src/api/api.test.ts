@@ -119,6 +119,7 @@ describe('HTTP API', () => {
 			expect(body).toEqual({
 				conversation: { id: expect.stringMatching(/^conv_/), status: 'active', channel: 'api' },
 				contact: { id: expect.stringMatching(/^ct_/) },
+				message: { id: expect.stringMatching(/^msg_/) },
 				reply: { id: expect.stringMatching(/^msg_/), text: 'You said: hi budget:$5000 fire:lead_scoring' },
 				actions: [
 					{ actionId: 'lead_scoring', name: 'Lead Scoring', fired: true, reason: 'asked for lead_scoring', eventId: expect.stringMatching(/^evt_/) },

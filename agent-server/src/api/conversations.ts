@@ -1,17 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
 import { z } from 'zod';
-import {
-	budgetView,
-	chat,
-	endOverApi,
-	getConversationDetail,
-	handOffOverApi,
-	humanReply,
-	releaseOverApi,
-	replyToConversation,
-	startConversation,
-} from '../conversations/service';
+import { budgetView, endOverApi, getConversationDetail, handOffOverApi, humanReply, releaseOverApi } from '../conversations/service';
+import { chat } from '../conversations/turn';
+import { replyToConversation, startConversation } from '../conversations/workflow-messages';
 import { causationOf } from './causation';
 import { chatBody, idParams, nonBlank, replyOptionsBody, startConversationBody } from './schemas';
 
@@ -21,8 +13,11 @@ const handoffBody = z.strictObject({ reason: nonBlank(500).optional(), message: 
 const humanReplyBody = z.strictObject({ text: nonBlank(4000), author: nonBlank(200).optional() });
 
 export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-	app.post('/chat', { schema: { body: chatBody } }, async (request) => {
-		return chat(ctx, request.workspaceId, request.body, causationOf(request));
+	app.post('/chat', { schema: { body: chatBody } }, async (request, reply) => {
+		const key = request.idempotencyClaim?.key;
+		const answer = await chat(ctx, request.workspaceId, request.body, causationOf(request), key);
+		// Still behind other turns of the conversation past the queue wait: stored, answered on the conversation.
+		return 'queued' in answer ? reply.status(202).send(answer) : answer;
 	});
 
 	app.get('/conversations/:id', { schema: { params: idParams } }, async (request) => {

@@ -1,12 +1,13 @@
 // Contact changes made over the API (usually by workflows): fields, tags (with contact.tag.added events) and scoring.
 import type { AppContext } from '../context';
 import type { ContactSnapshot, CustomFieldValue, ScoreResult, TranscriptEntry } from '../engine/types';
-import { buildEnvelope, publishEvent, resolveCausation } from '../events/publish';
+import { resolveCausation } from '../events/publish';
 import {
 	contactFromRow,
 	getContact,
+	hasContactChanges,
 	insertContact,
-	setTags,
+	removeContactTag,
 	snapshot,
 	updateContact,
 	type Contact,
@@ -22,6 +23,7 @@ import {
 	type Conversation,
 } from '../store/conversations';
 import { envelopeContext } from '../conversations/lifecycle';
+import { addTagsWithEvents } from '../conversations/policies';
 import { deliverLateResults } from '../conversations/waits';
 import { getEvent } from '../store/outbox';
 import type { Queryable } from '../store/schema';
@@ -70,11 +72,12 @@ export async function patchContact(
 	causationHeader?: string,
 ): Promise<Contact> {
 	const { db } = ctx.store;
-	const contact = await contactOrThrow(db, workspaceId, id);
+	await contactOrThrow(db, workspaceId, id);
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	const updated = await db.transaction().execute(async (trx) => {
-		const updated = await updateContact(trx, workspaceId, contact, changes);
-		if (conversation && (Object.keys(changes.standard ?? {}).length || Object.keys(changes.custom ?? {}).length)) {
+		const updated = await updateContact(trx, workspaceId, id, changes);
+		if (!updated) throw notFound('contact', id);
+		if (conversation && hasContactChanges(changes)) {
 			await addTimeline(trx, workspaceId, conversation.id, 'fields.updated', {
 				by: causationHeader ? 'workflow' : 'api',
 				contact: { standard: changes.standard ?? {}, custom: changes.custom ?? {} },
@@ -103,7 +106,7 @@ export async function createContact(
 	const { db } = ctx.store;
 	const created = await db.transaction().execute(async (trx) => {
 		const contact = await insertContact(trx, workspaceId, { standard: input.standard });
-		return Object.keys(input.custom).length ? updateContact(trx, workspaceId, contact, { custom: input.custom }) : contact;
+		return Object.keys(input.custom).length ? (await updateContact(trx, workspaceId, contact.id, { custom: input.custom }))! : contact;
 	});
 	return input.tags.length ? addTags(ctx, workspaceId, created.id, input.tags, causationHeader) : created;
 }
@@ -111,53 +114,30 @@ export async function createContact(
 export async function addTags(ctx: AppContext, workspaceId: string, id: string, tags: string[], causationHeader?: string): Promise<Contact> {
 	const { db } = ctx.store;
 	const contact = await contactOrThrow(db, workspaceId, id);
-	const added = [...new Set(tags)].filter((t) => !contact.tags.includes(t));
-	if (added.length === 0) return contact;
+	if (tags.every((t) => contact.tags.includes(t))) return contact;
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	const causation = await resolveCausation(db, workspaceId, causationHeader);
-	const addedBy = causationHeader ? 'workflow' : 'api';
 	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
 	const agent = conversation ? (await ctx.agentsFor(workspaceId)).get(conversation.agentId) : undefined;
-	let queued = 0;
-	const updated = await db.transaction().execute(async (trx) => {
-		const next = await setTags(trx, workspaceId, contact, [...contact.tags, ...added]);
-		for (const tag of added) {
-			const envelope = buildEnvelope('contact.tag.added', envelopeContext(workspaceId, causation, next, conversation, agent, transcript), {
-				tag,
-				addedBy,
-			});
-			const published = await publishEvent(trx, envelope, { maxDepth: ctx.maxCausationDepth });
-			if (published.published) queued += published.deliveries;
-			if (conversation) {
-				await addTimeline(trx, workspaceId, conversation.id, 'tag.added', {
-					tag,
-					addedBy,
-					...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }),
-				});
-			}
-		}
-		return next;
-	});
-	if (queued > 0) ctx.deliveriesQueued();
-	return updated;
+	const context = envelopeContext(workspaceId, causation, contact, conversation, agent, transcript);
+	const addedBy = causationHeader ? 'workflow' : 'api';
+	const tagged = await db.transaction().execute((trx) => addTagsWithEvents(trx, ctx, workspaceId, id, tags, { context, causation, addedBy }));
+	if (!tagged) throw notFound('contact', id);
+	if (tagged.queued > 0) ctx.deliveriesQueued();
+	return tagged.contact;
 }
 
 export async function removeTag(ctx: AppContext, workspaceId: string, id: string, tag: string, causationHeader?: string): Promise<Contact> {
 	const { db } = ctx.store;
-	const contact = await contactOrThrow(db, workspaceId, id);
-	if (!contact.tags.includes(tag)) return contact;
+	await contactOrThrow(db, workspaceId, id);
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	return db.transaction().execute(async (trx) => {
-		const next = await setTags(
-			trx,
-			workspaceId,
-			contact,
-			contact.tags.filter((t) => t !== tag),
-		);
-		if (conversation) {
+		const result = await removeContactTag(trx, workspaceId, id, tag);
+		if (!result) throw notFound('contact', id);
+		if (result.removed && conversation) {
 			await addTimeline(trx, workspaceId, conversation.id, 'tag.removed', { tag, removedBy: causationHeader ? 'workflow' : 'api' });
 		}
-		return next;
+		return result.contact;
 	});
 }
 
@@ -218,8 +198,7 @@ export async function scoreContact(
 		const field = request.writeToField;
 		const custom: Record<string, CustomFieldValue> = { [field]: score };
 		await db.transaction().execute(async (trx) => {
-			const fresh = await contactOrThrow(trx, workspaceId, id);
-			await updateContact(trx, workspaceId, fresh, { custom });
+			if (!(await updateContact(trx, workspaceId, id, { custom }))) throw notFound('contact', id);
 			if (conversation) {
 				await addTimeline(trx, workspaceId, conversation.id, 'fields.updated', {
 					by: causationHeader ? 'workflow' : 'api',

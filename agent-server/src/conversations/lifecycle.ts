@@ -5,11 +5,11 @@ import { classifyOutcome } from '../engine/conduct';
 import type { EndReason, TranscriptEntry } from '../engine/types';
 import type { AppContext } from '../context';
 import { buildEnvelope, publishEvent, type Causation, type EnvelopeContext } from '../events/publish';
-import { getContact, setTags, snapshot, type Contact } from '../store/contacts';
+import { getContact, snapshot, type Contact } from '../store/contacts';
+import { recordMessage } from './policies';
 import {
 	addTimeline,
 	getConversation,
-	insertMessage,
 	listMessages,
 	markEnded,
 	setStatus,
@@ -65,36 +65,6 @@ export async function envelopeContextFor(
 	return { conversation, contact, agent, context: envelopeContext(workspaceId, causation, contact, conversation, agent, transcript) };
 }
 
-/** Adds the tags the contact lacks, each with a `contact.tag.added` event; returns the number of deliveries queued. */
-export async function addAgentTags(
-	db: Queryable,
-	ctx: AppContext,
-	workspaceId: string,
-	conversationId: string,
-	tags: string[],
-	causation: Causation,
-	why: string,
-): Promise<number> {
-	const before = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
-	const added = [...new Set(tags)].filter((t) => !before.contact.tags.includes(t));
-	if (!added.length) return 0;
-	const tagged = await setTags(db, workspaceId, before.contact, [...before.contact.tags, ...added]);
-	const context: EnvelopeContext = { ...before.context, contact: snapshot(tagged) };
-	let queued = 0;
-	for (const tag of added) {
-		const envelope = buildEnvelope('contact.tag.added', context, { tag, addedBy: 'agent' });
-		const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth });
-		if (published.published) queued += published.deliveries;
-		await addTimeline(db, workspaceId, conversationId, 'tag.added', {
-			tag,
-			addedBy: 'agent',
-			why,
-			...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }),
-		});
-	}
-	return queued;
-}
-
 /** Hands the conversation to a human: the bot stays quiet until release or the quiet period. */
 export async function handOff(db: Queryable, workspaceId: string, conversationId: string, reason: string, by: string): Promise<void> {
 	await setStatus(db, workspaceId, conversationId, 'human', nowIso());
@@ -117,10 +87,9 @@ export function quietPeriodOver(agent: AgentConfig | undefined, conversation: Co
 /** A human speaks in the conversation; it goes to (or stays in) the `human` state. */
 export async function insertHumanReply(db: Queryable, workspaceId: string, conversation: Conversation, text: string, author?: string): Promise<Message> {
 	if (conversation.status === 'ended') throw new HttpError(409, `conversation ${conversation.id} has ended`);
-	const message = await insertMessage(db, workspaceId, conversation.id, { role: 'human', source: 'api', text });
 	if (conversation.status !== 'human') await handOff(db, workspaceId, conversation.id, 'a human replied', 'api');
-	else await setStatus(db, workspaceId, conversation.id, 'human', message.createdAt);
-	await addTimeline(db, workspaceId, conversation.id, 'message', { messageId: message.id, role: 'human', source: 'api', text, ...(author ? { author } : {}) });
+	const message = await recordMessage(db, workspaceId, conversation.id, { role: 'human', source: 'api', text }, author ? { author } : {});
+	if (conversation.status === 'human') await setStatus(db, workspaceId, conversation.id, 'human', message.createdAt);
 	return message;
 }
 

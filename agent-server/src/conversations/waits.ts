@@ -9,14 +9,15 @@ import { render } from '../engine/templates';
 import type { ActionDecision } from '../engine/types';
 import type { AppContext } from '../context';
 import { getContact, snapshot, type Contact } from '../store/contacts';
-import { handOff } from './lifecycle';
+import { envelopeContextFor, handOff } from './lifecycle';
+import { addTagsWithEvents, recordMessage } from './policies';
+import type { ChatResult } from './turn';
 import {
 	addTimeline,
 	conversationsWithWaits,
 	getConversation,
-	insertMessage,
 	listMessages,
-	setWaits,
+	settleWaits,
 	toTranscript,
 	touchConversation,
 	type Message,
@@ -110,12 +111,12 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 		const { text, blocked } = await composeWithResult(db, agent, workspaceId, conversation.id, contact, decisions);
 		const message = await db.transaction().execute(async (trx) => {
 			const fresh = await getConversation(trx, workspaceId, conversation.id);
-			const owed = (fresh?.waits ?? []).filter((w) => ready.some((r) => r.eventId === w.eventId));
+			if (!fresh || fresh.status !== 'active') return null;
+			const owed = await settleWaits(trx, workspaceId, conversation.id, ready.map((w) => w.eventId), 'done');
 			// Another instance or request already sent it.
-			if (!fresh || fresh.status !== 'active' || !owed.length) return null;
-			await setWaits(trx, workspaceId, conversation.id, fresh.waits.filter((w) => !owed.includes(w)));
-			const m = await insertMessage(trx, workspaceId, conversation.id, { role: 'agent', source: 'engine', text });
+			if (!owed.length) return null;
 			await touchConversation(trx, workspaceId, conversation.id);
+			const m = await recordMessage(trx, workspaceId, conversation.id, { role: 'agent', source: 'engine', text });
 			await addTimeline(trx, workspaceId, conversation.id, 'wait.late_result', {
 				actions: owed.map((w) => w.actionId),
 				fields: owed.flatMap((w) => w.fields),
@@ -132,4 +133,61 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 
 export function newWait(actionId: string, eventId: string, fields: string[], timeoutMs: number, now = Date.now()): Wait {
 	return { actionId, eventId, fields, since: new Date(now).toISOString(), deadline: new Date(now + timeoutMs).toISOString(), state: 'waiting' };
+}
+
+/** Waits for the fired actions' results (the turn is already committed and its events are on their way). */
+export async function answerAfterWaiting(
+	ctx: AppContext,
+	workspaceId: string,
+	agent: AgentConfig,
+	answer: ChatResult,
+	waits: Wait[],
+	decisions: ActionDecision[],
+): Promise<Pick<ChatResult, 'reply' | 'conversation' | 'waited'>> {
+	const { db } = ctx.store;
+	const conversationId = answer.conversation.id;
+	const deadline = Math.max(...waits.map((w) => Date.parse(w.deadline)));
+	const started = Date.now();
+	const arrived = await awaitFields(ctx, workspaceId, answer.contact.id, waits, deadline);
+	const contact = arrived ?? (await getContact(db, workspaceId, answer.contact.id))!;
+	const { text, blocked } = arrived
+		? await composeWithResult(db, agent, workspaceId, conversationId, arrived, decisions)
+		: { text: holdingReply(agent, waits[0].actionId, contact), blocked: [] };
+	let queued = 0;
+	const result = await db.transaction().execute(async (trx) => {
+		await settleWaits(trx, workspaceId, conversationId, waits.map((w) => w.eventId), arrived ? 'done' : 'late');
+		await addTimeline(trx, workspaceId, conversationId, arrived ? 'wait.fulfilled' : 'wait.timed_out', {
+			actions: waits.map((w) => w.actionId),
+			fields: waits.flatMap((w) => w.fields),
+			waitedMs: Date.now() - started,
+		});
+		const message = await recordMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text });
+		await touchConversation(trx, workspaceId, conversationId);
+		let status = (await getConversation(trx, workspaceId, conversationId))?.status ?? answer.conversation.status;
+		if (blocked.length) {
+			await handOffForDisclosure(trx, workspaceId, conversationId, blocked);
+			status = 'human';
+		}
+		if (!arrived) {
+			// The action's fallback: a tag and/or a human, recorded on the timeline.
+			const fallback = agent.actions.find((a) => a.id === waits[0].actionId)?.expects?.onTimeout;
+			if (fallback?.tag) {
+				const { context } = await envelopeContextFor(trx, ctx, workspaceId, conversationId);
+				const causation = { depth: 0, parentEventId: null };
+				const tagged = await addTagsWithEvents(trx, ctx, workspaceId, answer.contact.id, [fallback.tag], { context, causation, addedBy: 'agent', why: 'workflow result timed out' });
+				queued += tagged?.queued ?? 0;
+			}
+			if (fallback?.handoff) {
+				await handOff(trx, workspaceId, conversationId, 'workflow result timed out', 'agent');
+				status = 'human';
+			}
+		}
+		return { message, status };
+	});
+	if (queued > 0) ctx.deliveriesQueued();
+	return {
+		conversation: { ...answer.conversation, status: result.status },
+		reply: { id: result.message.id, text: result.message.text },
+		waited: { fields: waits.flatMap((w) => w.fields), arrived: Boolean(arrived), waitedMs: Date.now() - started },
+	};
 }

@@ -25,7 +25,7 @@ describe('action decisions', () => {
 	test('fires with the matched condition as reason', () => {
 		const known = { budget: '$25,000', timeline: 'within 1 month' };
 		const [scoring, booked] = evaluateActions({ ...base, known, collectedNow: known });
-		expect(scoring).toEqual({ actionId: 'lead_scoring', name: 'Lead Scoring', fired: true, reason: 'fields budget, timeline provided' });
+		expect(scoring).toEqual({ actionId: 'lead_scoring', name: 'Lead Scoring', fired: true, reason: 'fields budget, timeline provided', fields: { budget: '$25,000', timeline: 'within 1 month' } });
 		expect(booked).toMatchObject({ actionId: 'appointment_booked', fired: false, reason: 'waiting for intent book_call' });
 	});
 
@@ -72,5 +72,13 @@ describe('action decisions', () => {
 	test('tag rules from keywords and intents', () => {
 		expect(evaluateTags(leadQualifier, 'How much would it cost? We need it ASAP', 'get_quote', 'neutral')).toEqual(['interested_pricing', 'urgent_need']);
 		expect(evaluateTags(leadQualifier, 'hello', null, 'neutral')).toEqual([]);
+	});
+});
+
+describe('what a fired action carries', () => {
+	test("a returning contact's stored values that satisfied the condition are the action's fields", () => {
+		const known = { budget: '$40,000', timeline: 'this quarter' };
+		const [scoring] = evaluateActions({ agent: leadQualifier, known, collectedNow: {}, intent: null, firedActions: [] });
+		expect(scoring).toMatchObject({ fired: true, fields: { budget: '$40,000', timeline: 'this quarter' } });
 	});
 });

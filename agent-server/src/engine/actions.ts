@@ -63,7 +63,8 @@ function decide(action: AgentAction, ctx: ActionContext, firedSoFar: number): Ac
 	if (limit !== undefined && firedSoFar >= limit) {
 		return { ...base, fired: false, reason: `limit of ${limit} workflow trigger${limit > 1 ? 's' : ''} per conversation reached` };
 	}
-	return { ...base, fired: true, reason: describeCondition(action) };
+	const fields = Object.fromEntries((c.fieldsProvided ?? []).map((f) => [f, ctx.known[f]]));
+	return { ...base, fired: true, reason: describeCondition(action), fields };
 }
 
 /** One decision per configured action, in config order, with the reason it fired or did not. */

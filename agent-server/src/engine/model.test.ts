@@ -82,7 +82,7 @@ describe('model engine (real openai SDK against a fake OpenAI-compatible server)
 			modelCalls: 1,
 		});
 		expect(outcome.fallback).toBeUndefined();
-		expect(outcome.actions[0]).toEqual({ actionId: 'lead_scoring', name: 'Lead Scoring', fired: true, reason: 'fields budget, timeline provided' });
+		expect(outcome.actions[0]).toEqual({ actionId: 'lead_scoring', name: 'Lead Scoring', fired: true, reason: 'fields budget, timeline provided', fields: { budget: '$25,000', timeline: 'within 1 month' } });
 	});
 
 	test('stored contact fields and reply rules reach the system prompt', async () => {

@@ -60,7 +60,7 @@ describe('offline engine: lead qualification chain', () => {
 		const qualified = await chat.say("Our budget is $25,000 and we'd like to launch within 1 month");
 		expect(qualified.collected).toEqual({ budget: '$25,000', timeline: 'within 1 month' });
 		expect(qualified.contactUpdates.custom).toEqual({ budget_range: '$25,000', project_timeline: 'within 1 month' });
-		expect(qualified.actions[0]).toEqual({ actionId: 'lead_scoring', name: 'Lead Scoring', fired: true, reason: 'fields budget, timeline provided' });
+		expect(qualified.actions[0]).toEqual({ actionId: 'lead_scoring', name: 'Lead Scoring', fired: true, reason: 'fields budget, timeline provided', fields: { budget: '$25,000', timeline: 'within 1 month' } });
 		expect(qualified.reply).toBe('Thanks Dana! Let me review your details — one moment.');
 		expect(qualified.summary).toBe('Dana wants a website, budget $25,000, timeline within 1 month.');
 

@@ -41,6 +41,8 @@ export interface ActionDecision {
 	name: string;
 	fired: boolean;
 	reason: string; // why it fired (the matched condition) or why not (the unmet condition)
+	/** When fired: the values of the condition's fields that satisfied it, from this conversation or the stored contact. */
+	fields?: Record<string, string>;
 }
 
 export interface TurnOutcome {

@@ -126,12 +126,10 @@ export async function publishEvent(db: Queryable, envelope: EventEnvelope, optio
 	const reason = loopReason(envelope, chain, options);
 	if (reason) {
 		if (envelope.conversation) {
-			await addTimeline(db, envelope.workspaceId, envelope.conversation.id, 'loop.blocked', {
-				label: 'loop locked',
+			await recordLoopBlocked(db, envelope.workspaceId, envelope.conversation.id, {
 				eventType: envelope.type,
 				actionId: (envelope.action as { id?: string } | undefined)?.id ?? null,
-				parentEventId,
-				depth: envelope.causation.depth,
+				causation: envelope.causation,
 				reason,
 				chain,
 			});
@@ -140,4 +138,22 @@ export async function publishEvent(db: Queryable, envelope: EventEnvelope, optio
 	}
 	const deliveries = await insertEvent(db, envelope.workspaceId, envelope);
 	return { published: true, deliveries };
+}
+
+/** The one timeline entry for a locked loop: what was stopped, at which depth, why, and the chain that led to it. */
+export async function recordLoopBlocked(
+	db: Queryable,
+	workspaceId: string,
+	conversationId: string,
+	loop: { eventType: string; actionId: string | null; causation: Causation; reason: string; chain: ChainLink[] },
+): Promise<void> {
+	await addTimeline(db, workspaceId, conversationId, 'loop.blocked', {
+		label: 'loop locked',
+		eventType: loop.eventType,
+		actionId: loop.actionId,
+		parentEventId: loop.causation.parentEventId,
+		depth: loop.causation.depth,
+		reason: loop.reason,
+		chain: loop.chain,
+	});
 }

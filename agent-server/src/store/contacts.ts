@@ -1,6 +1,7 @@
 import type { ContactSnapshot, CustomFieldValue } from '../engine/types';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
+import { forUpdate } from './row-lock';
 import type { ContactRow, Queryable } from './schema';
 
 export interface Contact extends ContactSnapshot {
@@ -84,9 +85,23 @@ export async function insertContact(
 	return contactFromRow(row);
 }
 
-/** Applies changes to a loaded contact and writes it; returns the new state. */
-export async function updateContact(db: Queryable, workspaceId: string, contact: Contact, changes: ContactChanges): Promise<Contact> {
-	const next: Contact = { ...contact, customFields: { ...contact.customFields }, tags: [...contact.tags], writtenAt: { ...contact.writtenAt } };
+/** The contact as stored now, locked for the rest of the caller's transaction (see row-lock.ts). */
+export async function lockContact(db: Queryable, workspaceId: string, id: string): Promise<Contact | undefined> {
+	const row = await forUpdate(
+		db,
+		db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id),
+	).executeTakeFirst();
+	return row ? contactFromRow(row) : undefined;
+}
+
+/**
+ * Applies changes to the contact as stored now (read inside the caller's transaction and locked there), so a
+ * concurrent writer's fields are kept; returns the new state, or undefined when the contact does not exist.
+ */
+export async function updateContact(db: Queryable, workspaceId: string, id: string, changes: ContactChanges): Promise<Contact | undefined> {
+	const stored = await lockContact(db, workspaceId, id);
+	if (!stored) return undefined;
+	const next: Contact = { ...stored, writtenAt: { ...stored.writtenAt } };
 	const at = nowIso();
 	for (const [key, value] of Object.entries(changes.standard ?? {})) {
 		if (value === undefined) continue;
@@ -101,8 +116,25 @@ export async function updateContact(db: Queryable, workspaceId: string, contact:
 	return writeContact(db, workspaceId, next);
 }
 
-export async function setTags(db: Queryable, workspaceId: string, contact: Contact, tags: string[]): Promise<Contact> {
-	return writeContact(db, workspaceId, { ...contact, tags });
+export function hasContactChanges(changes: ContactChanges | undefined): boolean {
+	return Object.keys(changes?.standard ?? {}).length > 0 || Object.keys(changes?.custom ?? {}).length > 0;
+}
+
+/** Adds the tags the stored contact lacks; returns the new state and the tags that were added. */
+export async function addContactTags(db: Queryable, workspaceId: string, id: string, tags: string[]): Promise<{ contact: Contact; added: string[] } | undefined> {
+	const stored = await lockContact(db, workspaceId, id);
+	if (!stored) return undefined;
+	const added = [...new Set(tags)].filter((t) => !stored.tags.includes(t));
+	if (!added.length) return { contact: stored, added };
+	return { contact: await writeContact(db, workspaceId, { ...stored, tags: [...stored.tags, ...added] }), added };
+}
+
+/** Removes a tag from the stored contact; `removed` is false when it did not have it. */
+export async function removeContactTag(db: Queryable, workspaceId: string, id: string, tag: string): Promise<{ contact: Contact; removed: boolean } | undefined> {
+	const stored = await lockContact(db, workspaceId, id);
+	if (!stored) return undefined;
+	if (!stored.tags.includes(tag)) return { contact: stored, removed: false };
+	return { contact: await writeContact(db, workspaceId, { ...stored, tags: stored.tags.filter((t) => t !== tag) }), removed: true };
 }
 
 async function writeContact(db: Queryable, workspaceId: string, next: Contact): Promise<Contact> {

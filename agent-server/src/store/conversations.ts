@@ -1,6 +1,7 @@
 import type { Role, TranscriptEntry } from '../engine/types';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
+import { forUpdate } from './row-lock';
 import type { ConversationRow, MessageRow, Queryable } from './schema';
 
 /** `human`: a human handles the conversation and the bot stays quiet. */
@@ -54,9 +55,35 @@ export interface Message {
 	createdAt: string;
 }
 
+/** Every kind of timeline entry; the inspector draws each and docs/debugging.md explains each. */
+export type TimelineKind =
+	| 'message'
+	| 'fields.updated'
+	| 'fields.rejected'
+	| 'action.fired'
+	| 'action.not_fired'
+	| 'action.suppressed'
+	| 'loop.blocked'
+	| 'tag.added'
+	| 'tag.removed'
+	| 'engine.failed'
+	| 'engine.fallback'
+	| 'disclosure.blocked'
+	| 'handoff'
+	| 'handoff.released'
+	| 'wait.fulfilled'
+	| 'wait.timed_out'
+	| 'wait.late_result'
+	| 'workflow.reply'
+	| 'workflow.reply_skipped'
+	| 'conversation.started'
+	| 'conversation.ended'
+	| 'delivery'
+	| 'events.sent_to_test';
+
 export interface TimelineEntry {
 	at: string;
-	kind: string;
+	kind: TimelineKind;
 	detail: Record<string, unknown>;
 }
 
@@ -134,18 +161,40 @@ export async function insertConversation(
 	return conversationFromRow(row);
 }
 
-/**
- * Writes the outcome of a turn. Guarded by the turn count read before the engine ran, so two concurrent
- * turns on one conversation cannot both win; returns false when the guard failed.
- */
-export async function updateConversationAfterTurn(
-	db: Queryable,
-	workspaceId: string,
-	id: string,
-	expectedTurnCount: number,
-	next: Pick<Conversation, 'collected' | 'firedActions' | 'turnCount' | 'intent' | 'sentiment' | 'summary' | 'status'>,
-): Promise<boolean> {
-	const result = await db
+/** The conversation as stored now, locked for the rest of the caller's transaction (see row-lock.ts). */
+export async function lockConversation(db: Queryable, workspaceId: string, id: string): Promise<Conversation | undefined> {
+	const row = await forUpdate(
+		db,
+		db.selectFrom('conversations').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id),
+	).executeTakeFirst();
+	return row ? conversationFromRow(row) : undefined;
+}
+
+/** What one turn changes in the conversation: merged into the stored row, never replacing it. */
+export interface TurnChanges {
+	collected: Record<string, string>;
+	fired: string[];
+	intent: string | null;
+	sentiment: string | null;
+	summary: string | null;
+	modelCalls: number;
+}
+
+/** Applies a turn to the conversation as stored now (fields merged, fired actions added, one more turn). */
+export async function applyTurn(db: Queryable, workspaceId: string, id: string, changes: TurnChanges): Promise<Conversation> {
+	const stored = await lockConversation(db, workspaceId, id);
+	if (!stored) throw new Error(`conversation ${id} vanished during its turn`);
+	const next = {
+		collected: { ...stored.collected, ...changes.collected },
+		firedActions: [...new Set([...stored.firedActions, ...changes.fired])],
+		turnCount: stored.turnCount + 1,
+		intent: changes.intent ?? stored.intent,
+		sentiment: changes.sentiment ?? stored.sentiment,
+		summary: changes.summary ?? stored.summary,
+		modelCalls: stored.modelCalls + changes.modelCalls,
+		updatedAt: nowIso(),
+	};
+	await db
 		.updateTable('conversations')
 		.set({
 			collected: toJson(next.collected),
@@ -154,14 +203,13 @@ export async function updateConversationAfterTurn(
 			intent: next.intent,
 			sentiment: next.sentiment,
 			summary: next.summary,
-			status: next.status,
-			updated_at: nowIso(),
+			model_calls: next.modelCalls,
+			updated_at: next.updatedAt,
 		})
 		.where('workspace_id', '=', workspaceId)
 		.where('id', '=', id)
-		.where('turn_count', '=', expectedTurnCount)
-		.executeTakeFirst();
-	return Number(result.numUpdatedRows) === 1;
+		.execute();
+	return { ...stored, ...next };
 }
 
 /** Adds this turn's model calls to the conversation's count. */
@@ -195,8 +243,56 @@ export async function setStatus(db: Queryable, workspaceId: string, id: string, 
 		.execute();
 }
 
-export async function setWaits(db: Queryable, workspaceId: string, id: string, waits: Wait[]): Promise<void> {
+/** Adds waits to the conversation's stored ones. */
+export async function addWaits(db: Queryable, workspaceId: string, id: string, waits: Wait[]): Promise<void> {
+	const stored = await lockConversation(db, workspaceId, id);
+	if (!stored || !waits.length) return;
+	await writeWaits(db, workspaceId, id, [...stored.waits, ...waits]);
+}
+
+/**
+ * Settles the stored waits of the given events: removed, or kept as `late` (a follow-up is owed). Returns the waits
+ * it settled; none when another request or instance settled them first.
+ */
+export async function settleWaits(db: Queryable, workspaceId: string, id: string, eventIds: string[], as: 'done' | 'late'): Promise<Wait[]> {
+	const stored = await lockConversation(db, workspaceId, id);
+	if (!stored) return [];
+	const mine = stored.waits.filter((w) => eventIds.includes(w.eventId) && (as === 'done' || w.state !== 'late'));
+	if (!mine.length) return [];
+	const others = stored.waits.filter((w) => !mine.includes(w));
+	await writeWaits(db, workspaceId, id, as === 'late' ? [...others, ...mine.map((w) => ({ ...w, state: 'late' as const }))] : others);
+	return mine;
+}
+
+async function writeWaits(db: Queryable, workspaceId: string, id: string, waits: Wait[]): Promise<void> {
 	await db.updateTable('conversations').set({ waits: toJson(waits) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+/**
+ * Takes the conversation's turn lease for `owner` until `until`, if nobody holds it or the holder's lease ran out
+ * (the holder died). One conditional UPDATE, so exactly one of several instances wins.
+ */
+export async function claimTurn(db: Queryable, workspaceId: string, id: string, owner: string, until: string): Promise<boolean> {
+	const now = nowIso();
+	const result = await db
+		.updateTable('conversations')
+		.set({ turn_owner: owner, turn_until: until })
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.where((eb) => eb.or([eb('turn_owner', 'is', null), eb('turn_until', '<', now), eb('turn_owner', '=', owner)]))
+		.executeTakeFirst();
+	return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives the lease back, unless it already passed to another owner. */
+export async function releaseTurn(db: Queryable, workspaceId: string, id: string, owner: string): Promise<void> {
+	await db
+		.updateTable('conversations')
+		.set({ turn_owner: null, turn_until: null })
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.where('turn_owner', '=', owner)
+		.execute();
 }
 
 /** Marks the conversation ended; false when it had already ended (so the ended event is sent once). */
@@ -241,12 +337,17 @@ export async function touchConversation(db: Queryable, workspaceId: string, id: 
 	await db.updateTable('conversations').set({ updated_at: nowIso() }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
 }
 
-export async function insertMessage(
-	db: Queryable,
-	workspaceId: string,
-	conversationId: string,
-	message: { role: Role; source: MessageRow['source']; text: string },
-): Promise<Message> {
+export interface NewMessage {
+	role: Role;
+	source: MessageRow['source'];
+	text: string;
+	/** A contact message that waits for its turn. */
+	pending?: boolean;
+	idempotencyKey?: string;
+	causationEventId?: string | null;
+}
+
+export async function insertMessage(db: Queryable, workspaceId: string, conversationId: string, message: NewMessage): Promise<Message> {
 	const row: MessageRow = {
 		id: newId('msg'),
 		workspace_id: workspaceId,
@@ -255,17 +356,74 @@ export async function insertMessage(
 		source: message.source,
 		text: message.text,
 		created_at: nowIso(),
+		pending: message.pending ? 1 : 0,
+		idempotency_key: message.idempotencyKey ?? null,
+		causation_event_id: message.causationEventId ?? null,
 	};
 	await db.insertInto('messages').values(row).execute();
 	return { id: row.id, role: row.role, source: row.source, text: row.text, createdAt: row.created_at };
 }
 
-export async function listMessages(db: Queryable, workspaceId: string, conversationId: string): Promise<Message[]> {
+/** A contact message and where its turn stands. */
+export interface ReceivedMessage extends Message {
+	conversationId: string;
+	pending: boolean;
+	causationEventId: string | null;
+	/** The answer of its turn, once that turn committed. */
+	answer: unknown;
+}
+
+function receivedFromRow(row: MessageRow): ReceivedMessage {
+	return {
+		id: row.id,
+		role: row.role,
+		source: row.source,
+		text: row.text,
+		createdAt: row.created_at,
+		conversationId: row.conversation_id,
+		pending: Number(row.pending ?? 0) === 1,
+		causationEventId: row.causation_event_id ?? null,
+		answer: parseJson<unknown>(row.answer ?? null, null),
+	};
+}
+
+export async function getReceivedMessage(db: Queryable, workspaceId: string, id: string): Promise<ReceivedMessage | undefined> {
+	const row = await db.selectFrom('messages').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+	return row ? receivedFromRow(row) : undefined;
+}
+
+export async function messageByIdempotencyKey(db: Queryable, workspaceId: string, key: string): Promise<ReceivedMessage | undefined> {
+	const row = await db.selectFrom('messages').selectAll().where('workspace_id', '=', workspaceId).where('idempotency_key', '=', key).executeTakeFirst();
+	return row ? receivedFromRow(row) : undefined;
+}
+
+/** The contact message that has waited longest for its turn. */
+export async function oldestPendingMessage(db: Queryable, workspaceId: string, conversationId: string): Promise<ReceivedMessage | undefined> {
+	const row = await db
+		.selectFrom('messages')
+		.selectAll()
+		.where('workspace_id', '=', workspaceId)
+		.where('conversation_id', '=', conversationId)
+		.where('pending', '=', 1)
+		.orderBy('id')
+		.limit(1)
+		.executeTakeFirst();
+	return row ? receivedFromRow(row) : undefined;
+}
+
+/** Stores a message's answer and ends its wait for a turn (inside the turn's transaction). */
+export async function answerMessage(db: Queryable, workspaceId: string, id: string, answer: unknown): Promise<void> {
+	await db.updateTable('messages').set({ pending: 0, answer: toJson(answer) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+/** The conversation's messages in order; `answeredOnly` leaves out contact messages still waiting for their turn. */
+export async function listMessages(db: Queryable, workspaceId: string, conversationId: string, options: { answeredOnly?: boolean } = {}): Promise<Message[]> {
 	const rows = await db
 		.selectFrom('messages')
 		.selectAll()
 		.where('workspace_id', '=', workspaceId)
 		.where('conversation_id', '=', conversationId)
+		.$if(!!options.answeredOnly, (q) => q.where('pending', '=', 0))
 		.orderBy('id')
 		.execute();
 	return rows.map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
@@ -279,7 +437,7 @@ export async function addTimeline(
 	db: Queryable,
 	workspaceId: string,
 	conversationId: string,
-	kind: string,
+	kind: TimelineKind,
 	detail: Record<string, unknown>,
 ): Promise<void> {
 	await db
@@ -296,5 +454,5 @@ export async function listTimeline(db: Queryable, workspaceId: string, conversat
 		.where('conversation_id', '=', conversationId)
 		.orderBy('id')
 		.execute();
-	return rows.map((r) => ({ at: r.at, kind: r.kind, detail: parseJson<Record<string, unknown>>(r.detail, {}) }));
+	return rows.map((r) => ({ at: r.at, kind: r.kind as TimelineKind, detail: parseJson<Record<string, unknown>>(r.detail, {}) }));
 }

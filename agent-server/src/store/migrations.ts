@@ -237,6 +237,28 @@ const m005WorkspaceAgents: Migration = {
 	},
 };
 
+// Turns of one conversation run one at a time (a lease on the conversation), every contact message is stored as it
+// arrives and waits for its turn, and a message's answer is stored with the turn, so a retried request finds it.
+const m006Turns: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('conversations').addColumn('turn_owner', text).execute();
+		await db.schema.alterTable('conversations').addColumn('turn_until', text).execute();
+		await db.schema.alterTable('messages').addColumn('pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+		await db.schema.alterTable('messages').addColumn('idempotency_key', text).execute();
+		await db.schema.alterTable('messages').addColumn('causation_event_id', text).execute();
+		await db.schema.alterTable('messages').addColumn('answer', text).execute();
+		await db.schema.createIndex('messages_idempotency').on('messages').columns(['workspace_id', 'idempotency_key']).unique().execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('messages_idempotency').execute();
+		for (const column of ['answer', 'causation_event_id', 'idempotency_key', 'pending']) {
+			await db.schema.alterTable('messages').dropColumn(column).execute();
+		}
+		await db.schema.alterTable('conversations').dropColumn('turn_until').execute();
+		await db.schema.alterTable('conversations').dropColumn('turn_owner').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -246,6 +268,7 @@ export const migrationProvider: MigrationProvider = {
 			'003_field_writes': m003FieldWrites,
 			'004_web_channel': m004WebChannel,
 			'005_workspace_agents': m005WorkspaceAgents,
+			'006_turns': m006Turns,
 		};
 	},
 };

@@ -52,6 +52,9 @@ export interface ConversationRow {
 	ending?: string | null;
 	waits?: string;
 	human_at?: string | null;
+	/** Added by 006_turns: who runs the conversation's turn now, and until when (a lease, so a crash frees it). */
+	turn_owner?: string | null;
+	turn_until?: string | null;
 }
 
 export interface MessageRow {
@@ -62,6 +65,14 @@ export interface MessageRow {
 	source: 'engine' | 'workflow' | 'api';
 	text: string;
 	created_at: string;
+	/** Added by 006_turns: 1 while a contact message waits for its turn. */
+	pending?: number;
+	/** The chat request's Idempotency-Key, so a retry finds its message instead of storing it again. */
+	idempotency_key?: string | null;
+	/** The event that caused the message (a workflow speaking as the contact), for the loop guard of its turn. */
+	causation_event_id?: string | null;
+	/** JSON: the answer of the message's turn, set in the transaction that commits the turn. */
+	answer?: string | null;
 }
 
 export interface TimelineRow {

@@ -77,8 +77,8 @@ for (const [name, makeTarget, enabled] of targets) {
 
 		it('stores contacts with custom fields and tags, scoped to the workspace', async () => {
 			const contact = await insertContact(store.db, ws, { standard: { firstName: 'Dana' } });
-			const updated = await updateContact(store.db, ws, contact, { standard: { email: 'd@example.com' }, custom: { score: 9, ok: true, note: 'x' } });
-			expect(updated.customFields).toEqual({ score: 9, ok: true, note: 'x' });
+			const updated = await updateContact(store.db, ws, contact.id, { standard: { email: 'd@example.com' }, custom: { score: 9, ok: true, note: 'x' } });
+			expect(updated?.customFields).toEqual({ score: 9, ok: true, note: 'x' });
 			const loaded = await getContact(store.db, ws, contact.id);
 			expect(loaded).toMatchObject({ firstName: 'Dana', email: 'd@example.com', customFields: { score: 9, ok: true, note: 'x' }, tags: [] });
 			expect(await getContact(store.db, 'ws_other', contact.id)).toBeUndefined();
@@ -89,9 +89,9 @@ for (const [name, makeTarget, enabled] of targets) {
 			const conv = await insertConversation(store.db, ws, { agentId: 'a', contactId: contact.id, channel: 'api' });
 			for (let i = 0; i < 20; i++) await insertMessage(store.db, ws, conv.id, { role: i % 2 ? 'agent' : 'contact', source: 'api', text: `m${i}` });
 			expect((await listMessages(store.db, ws, conv.id)).map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
-			await addTimeline(store.db, ws, conv.id, 'a', { n: 1 });
-			await addTimeline(store.db, ws, conv.id, 'b', { n: 2 });
-			expect((await listTimeline(store.db, ws, conv.id)).map((e) => e.kind)).toEqual(['a', 'b']);
+			await addTimeline(store.db, ws, conv.id, 'handoff', { n: 1 });
+			await addTimeline(store.db, ws, conv.id, 'message', { n: 2 });
+			expect((await listTimeline(store.db, ws, conv.id)).map((e) => e.kind)).toEqual(['handoff', 'message']);
 		});
 
 		it('rolls a transaction back completely', async () => {

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context';
-import { chat } from '../../conversations/service';
+import { chat } from '../../conversations/turn';
 import { getConversation } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
 import { createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from './store';
@@ -202,10 +202,12 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 				await touchWidgetSession(ctx.store.db, session.id, result.conversation.id);
 				session = { ...session, conversationId: result.conversation.id };
 			}
+			// A message still queued behind other turns is answered later; the widget's long poll brings the answer.
+			const answered = 'queued' in result ? null : result;
 			return {
 				sessionToken: token,
-				status: result.conversation.status,
-				reply: result.reply,
+				status: answered?.conversation.status ?? 'active',
+				reply: answered?.reply ?? null,
 				messages: await messagesAfter(ctx, session, before),
 			};
 		},

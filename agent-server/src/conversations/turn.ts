@@ -1,0 +1,476 @@
+// A contact's message and the agent's turn: the message is stored the moment it arrives, then turns of one
+// conversation run one at a time (a lease on the conversation row, shared by every instance), each as named steps:
+// load state → run the engine → persist → publish decisions → answer.
+import type { AgentConfig } from '../engine/agent-config';
+import { disclosureHandoffReason, guardDisclosure } from '../engine/conduct';
+import { applyUpdates } from '../engine/fields';
+import { offlineOutcome } from '../engine/offline';
+import { render } from '../engine/templates';
+import type { ActionDecision, TranscriptEntry, TurnOutcome } from '../engine/types';
+import type { AppContext } from '../context';
+import { buildEnvelope, causationChain, publishEvent, recordLoopBlocked, resolveCausation, type Causation } from '../events/publish';
+import { getContact, hasContactChanges, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
+import {
+	addTimeline,
+	addWaits,
+	answerMessage,
+	applyTurn,
+	getConversation,
+	getReceivedMessage,
+	insertConversation,
+	insertMessage,
+	listMessages,
+	messageByIdempotencyKey,
+	oldestPendingMessage,
+	toTranscript,
+	touchConversation,
+	workspaceModelCalls,
+	type Conversation,
+	type ReceivedMessage,
+	type Wait,
+} from '../store/conversations';
+import type { Queryable } from '../store/schema';
+import { HttpError, notFound } from '../util/http-error';
+import { endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
+import { addMessageEntry, addTagsWithEvents, applyActionLimits, recordMessage, type LimitedDecision } from './policies';
+import type { TurnLease } from './turn-queue';
+import { answerAfterWaiting, newWait } from './waits';
+
+export interface ChatInput {
+	agentId: string;
+	text: string;
+	conversationId?: string;
+	contactId?: string;
+	contact?: Partial<Record<StandardField, string>>;
+	channel?: string;
+}
+
+export interface ChatResult {
+	conversation: { id: string; status: string; channel: string };
+	contact: { id: string };
+	/** The contact's message this answers. */
+	message?: { id: string };
+	/** null while a human handles the conversation (the bot says nothing). */
+	reply: { id: string; text: string } | null;
+	actions: (ActionDecision & { eventId?: string })[];
+	/** Present when the answer waited for fields a fired workflow writes back. */
+	waited?: { fields: string[]; arrived: boolean; waitedMs: number };
+}
+
+/** The message is stored and waits for its turn behind others; its answer will be on the conversation. */
+export interface QueuedAnswer {
+	queued: true;
+	conversation: { id: string };
+	contact: { id: string };
+	message: { id: string };
+	/** Where the answer will appear. */
+	answerAt: string;
+}
+
+export const DEFAULT_FALLBACK = "Sorry, I'm having a little trouble right now. Could you say that again in a moment?";
+
+export async function agentOrThrow(ctx: AppContext, workspaceId: string, agentId: string): Promise<AgentConfig> {
+	const agent = (await ctx.agentsFor(workspaceId)).get(agentId);
+	if (!agent) throw notFound('agent', agentId);
+	return agent;
+}
+
+/** The contact's message in: stored at once, then answered when its turn (and those before it) ran. */
+export async function chat(
+	ctx: AppContext,
+	workspaceId: string,
+	input: ChatInput,
+	causationHeader?: string,
+	idempotencyKey?: string,
+): Promise<ChatResult | QueuedAnswer> {
+	const agent = await agentOrThrow(ctx, workspaceId, input.agentId);
+	const message = await receiveMessage(ctx, workspaceId, agent, input, causationHeader, idempotencyKey);
+	return awaitAnswer(ctx, workspaceId, message);
+}
+
+/**
+ * Stores the contact's message (creating the contact and the conversation when new) in its own transaction, so it is
+ * kept whatever happens to its turn. A retry with the same Idempotency-Key finds the stored message instead.
+ */
+async function receiveMessage(
+	ctx: AppContext,
+	workspaceId: string,
+	agent: AgentConfig,
+	input: ChatInput,
+	causationHeader: string | undefined,
+	idempotencyKey: string | undefined,
+): Promise<ReceivedMessage> {
+	const { db } = ctx.store;
+	if (idempotencyKey) {
+		const earlier = await messageByIdempotencyKey(db, workspaceId, idempotencyKey);
+		if (earlier) return earlier;
+	}
+	const { conversation, contactId } = await conversationOf(db, workspaceId, agent, input);
+	const given = input.contact ?? {};
+	const id = await db.transaction().execute(async (trx) => {
+		let contact = contactId;
+		if (!contact) contact = (await insertContact(trx, workspaceId, { standard: given })).id;
+		else if (Object.keys(given).length) await updateContact(trx, workspaceId, contact, { standard: given });
+		const conversationId = conversation?.id ?? (await insertConversation(trx, workspaceId, { agentId: agent.id, contactId: contact, channel: input.channel ?? 'api' })).id;
+		if (conversation) await touchConversation(trx, workspaceId, conversationId);
+		const quiet = conversation?.status === 'human' && !quietPeriodOver(agent, conversation);
+		const message = await recordMessage(
+			trx,
+			workspaceId,
+			conversationId,
+			{ role: 'contact', source: 'api', text: input.text, pending: true, ...(idempotencyKey ? { idempotencyKey } : {}), causationEventId: causationHeader ?? null },
+			quiet ? { botQuiet: 'a human handles this conversation' } : {},
+		);
+		return message.id;
+	});
+	return (await getReceivedMessage(db, workspaceId, id))!;
+}
+
+/** The conversation the message continues (checked against the agent and contact given), or none for a new one. */
+async function conversationOf(
+	db: Queryable,
+	workspaceId: string,
+	agent: AgentConfig,
+	input: ChatInput,
+): Promise<{ conversation?: Conversation; contactId?: string }> {
+	if (input.conversationId) {
+		const conversation = await getConversation(db, workspaceId, input.conversationId);
+		if (!conversation) throw notFound('conversation', input.conversationId);
+		if (conversation.agentId !== agent.id) {
+			throw new HttpError(400, `conversation ${conversation.id} belongs to agent ${conversation.agentId}, not ${agent.id}`);
+		}
+		if (input.contactId && input.contactId !== conversation.contactId) {
+			throw new HttpError(400, `conversation ${conversation.id} belongs to contact ${conversation.contactId}, not ${input.contactId}`);
+		}
+		if (conversation.status === 'ended') throw new HttpError(409, `conversation ${conversation.id} has ended; start a new one`);
+		return { conversation, contactId: conversation.contactId };
+	}
+	if (input.contactId) {
+		const contact = await getContact(db, workspaceId, input.contactId);
+		if (!contact) throw notFound('contact', input.contactId);
+		return { contactId: contact.id };
+	}
+	return {};
+}
+
+/**
+ * Waits for the conversation's turn lease (or for another holder to answer this message), runs the turns of the
+ * messages waiting before it and its own, and returns its stored answer; past the queue wait, says where it will appear.
+ */
+async function awaitAnswer(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<ChatResult | QueuedAnswer> {
+	const { db } = ctx.store;
+	const answered = async () => !(await getReceivedMessage(db, workspaceId, message.id))?.pending;
+	const lease = await ctx.turns.acquire(workspaceId, message.conversationId, answered);
+	if (lease === 'timeout') {
+		const conversation = (await getConversation(db, workspaceId, message.conversationId))!;
+		return {
+			queued: true,
+			conversation: { id: conversation.id },
+			contact: { id: conversation.contactId },
+			message: { id: message.id },
+			answerAt: `/v1/conversations/${conversation.id}`,
+		};
+	}
+	if (lease !== 'answered') {
+		try {
+			await runTurnsUpTo(ctx, workspaceId, message.id, message.conversationId, lease);
+		} finally {
+			await lease.release();
+		}
+	}
+	return (await getReceivedMessage(db, workspaceId, message.id))!.answer as ChatResult;
+}
+
+/** Runs the waiting messages' turns oldest first until this one is answered. */
+async function runTurnsUpTo(ctx: AppContext, workspaceId: string, messageId: string, conversationId: string, lease: TurnLease): Promise<void> {
+	const { db } = ctx.store;
+	while ((await getReceivedMessage(db, workspaceId, messageId))?.pending) {
+		const next = await oldestPendingMessage(db, workspaceId, conversationId);
+		if (!next) return;
+		await takeTurn(ctx, workspaceId, next, lease);
+	}
+}
+
+/** Everything a turn starts from, read just before it runs. */
+interface TurnState {
+	message: ReceivedMessage;
+	conversation: Conversation;
+	contact: Contact;
+	agent: AgentConfig | undefined;
+	transcript: TranscriptEntry[];
+	causation: Causation;
+	/** A human's quiet period is over: the bot takes the conversation back with this turn. */
+	resumes: boolean;
+	/** Why the bot says nothing this turn (a human handles the conversation, it ended, the agent is gone). */
+	quiet: string | null;
+}
+
+interface EngineRun {
+	outcome: TurnOutcome;
+	engineError?: string;
+}
+
+/** What the rules decided from the engine's outcome, before anything is written. */
+interface TurnPlan {
+	decisions: LimitedDecision[];
+	replyText: string;
+	unfilledMergeFields: string[];
+	blocked: ReturnType<typeof guardDisclosure>['blocked'];
+	handoff: string | undefined;
+	/** Fired actions whose written-back fields the answer waits for. */
+	awaited: LimitedDecision[];
+}
+
+/** One turn, for one stored message: a list of named steps. */
+async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease): Promise<void> {
+	const state = await loadTurnState(ctx, workspaceId, message);
+	if (state.quiet || !state.agent) {
+		await answerMessage(ctx.store.db, workspaceId, message.id, quietAnswer(state));
+		return;
+	}
+	const agent = state.agent;
+	const run = await runEngine(ctx, workspaceId, agent, state);
+	const plan = await planTurn(ctx, workspaceId, agent, state, run.outcome);
+	let queued = 0;
+	const { answer, waits } = await ctx.store.db.transaction().execute(async (trx) => {
+		const status = await persistTurn(trx, workspaceId, state, run, plan);
+		const published = await publishDecisions(trx, ctx, workspaceId, agent, state, run.outcome, plan);
+		queued = published.queued;
+		const final = await settleStatus(trx, ctx, workspaceId, state, run.outcome, plan, status);
+		queued += final.queued;
+		const answer: ChatResult = {
+			conversation: { id: state.conversation.id, status: final.status, channel: state.conversation.channel },
+			contact: { id: state.contact.id },
+			message: { id: message.id },
+			reply: published.reply ? { id: published.reply.id, text: published.reply.text } : null,
+			actions: published.actions,
+		};
+		await answerMessage(trx, workspaceId, message.id, answer);
+		return { answer, waits: published.waits };
+	});
+	if (queued > 0) ctx.deliveriesQueued();
+	if (!waits.length) return;
+	// The turn is committed and its events are on their way; the answer now waits for the workflows' results.
+	await lease.extendFor(Math.max(...waits.map((w) => Date.parse(w.deadline))) - Date.now());
+	const waited = await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, plan.decisions);
+	await answerMessage(ctx.store.db, workspaceId, message.id, { ...answer, ...waited });
+}
+
+async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<TurnState> {
+	const { db } = ctx.store;
+	const conversation = (await getConversation(db, workspaceId, message.conversationId))!;
+	const contact = (await getContact(db, workspaceId, conversation.contactId))!;
+	const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
+	const transcript = toTranscript(await listMessages(db, workspaceId, conversation.id, { answeredOnly: true }));
+	const causation = await resolveCausation(db, workspaceId, message.causationEventId ?? undefined);
+	const resumes = conversation.status === 'human' && quietPeriodOver(agent, conversation);
+	const quiet = !agent
+		? 'the agent no longer exists'
+		: conversation.status === 'ended'
+			? 'the conversation has ended'
+			: conversation.status === 'human' && !resumes
+				? 'a human handles this conversation'
+				: null;
+	return { message, conversation, contact, agent, transcript, causation, resumes, quiet };
+}
+
+/** The answer of a message the bot does not answer: recorded, nothing said. */
+function quietAnswer(state: TurnState): ChatResult {
+	return {
+		conversation: { id: state.conversation.id, status: state.conversation.status, channel: state.conversation.channel },
+		contact: { id: state.contact.id },
+		message: { id: state.message.id },
+		reply: null,
+		actions: [],
+	};
+}
+
+/** Runs the engine within the model budget; a failure never breaks the conversation (fallback, with the reason). */
+async function runEngine(ctx: AppContext, workspaceId: string, agent: AgentConfig, state: TurnState): Promise<EngineRun> {
+	const { conversation } = state;
+	const input = {
+		agent,
+		contact: snapshot(state.contact),
+		conversation: { id: conversation.id, channel: conversation.channel, collected: conversation.collected, firedActions: conversation.firedActions, turn: conversation.turnCount + 1 },
+		transcript: state.transcript,
+		message: state.message.text,
+	};
+	const budget = await budgetExhausted(ctx, workspaceId, agent, conversation);
+	if (budget) {
+		// No model call: deterministic understanding, and the fallback reply says the agent cannot answer fully now.
+		const outcome: TurnOutcome = { ...offlineOutcome(input), modelCalls: 0, fallback: budget };
+		if (!outcome.handoff && !outcome.end) outcome.reply = agent.replies.fallback ?? DEFAULT_FALLBACK;
+		return { outcome };
+	}
+	try {
+		return { outcome: await ctx.engine.runTurn(input) };
+	} catch (err) {
+		return {
+			engineError: err instanceof Error ? err.message : String(err),
+			outcome: {
+				reply: agent.replies.fallback ?? DEFAULT_FALLBACK,
+				collected: {},
+				contactUpdates: { standard: {}, custom: {} },
+				intent: null,
+				sentiment: 'neutral',
+				summary: conversation.summary ?? '',
+				actions: [],
+				modelCalls: 0,
+			},
+		};
+	}
+}
+
+/** Applies the server's limits to the actions and renders the reply under the disclosure rules. */
+async function planTurn(ctx: AppContext, workspaceId: string, agent: AgentConfig, state: TurnState, outcome: TurnOutcome): Promise<TurnPlan> {
+	const decisions = await applyActionLimits(ctx.store.db, workspaceId, agent, state.conversation.id, outcome.actions);
+	const contact = applyUpdates(snapshot(state.contact), outcome.contactUpdates ?? { standard: {}, custom: {} });
+	const rendered = render(outcome.reply, {
+		contact,
+		agent: { id: agent.id, name: agent.name },
+		variables: agent.variables,
+		collected: { ...state.conversation.collected, ...outcome.collected },
+	});
+	const { text, blocked } = guardDisclosure(agent, contact, outcome.reply, rendered.text);
+	const handoff = blocked.length ? disclosureHandoffReason(blocked) : outcome.handoff;
+	const awaited = handoff || outcome.end ? [] : decisions.filter((d) => d.fired && agent.actions.find((a) => a.id === d.actionId)?.expects);
+	return { decisions, replyText: text, unfilledMergeFields: rendered.unknown, blocked, handoff, awaited };
+}
+
+/** Writes the turn's understanding: contact changes and conversation state merged into the stored rows, and why. */
+async function persistTurn(trx: Queryable, workspaceId: string, state: TurnState, run: EngineRun, plan: TurnPlan): Promise<string> {
+	const { outcome } = run;
+	const conversationId = state.conversation.id;
+	const updates = outcome.contactUpdates ?? { standard: {}, custom: {} };
+	if (hasContactChanges(updates)) await updateContact(trx, workspaceId, state.contact.id, updates);
+	if (state.resumes) await release(trx, workspaceId, conversationId, 'quiet period over', 'agent');
+	if (run.engineError) await addTimeline(trx, workspaceId, conversationId, 'engine.failed', { error: run.engineError, fallback: true });
+	if (outcome.fallback) await addTimeline(trx, workspaceId, conversationId, 'engine.fallback', { reason: outcome.fallback, reply: plan.replyText });
+	if (Object.keys(outcome.collected).length > 0 || hasContactChanges(updates)) {
+		await addTimeline(trx, workspaceId, conversationId, 'fields.updated', {
+			by: 'agent',
+			collected: outcome.collected,
+			contact: { standard: updates.standard ?? {}, custom: updates.custom ?? {} },
+		});
+	}
+	const updated = await applyTurn(trx, workspaceId, conversationId, {
+		collected: outcome.collected,
+		fired: plan.decisions.filter((d) => d.fired).map((d) => d.actionId),
+		intent: outcome.intent ?? null,
+		sentiment: outcome.sentiment ?? null,
+		summary: outcome.summary ?? null,
+		modelCalls: outcome.modelCalls,
+	});
+	return updated.status;
+}
+
+/** Events for the fired actions (or why not), the waits they start, the agent's tags, and the reply. */
+async function publishDecisions(
+	trx: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	agent: AgentConfig,
+	state: TurnState,
+	outcome: TurnOutcome,
+	plan: TurnPlan,
+): Promise<{ queued: number; actions: ChatResult['actions']; waits: Wait[]; reply: { id: string; text: string } | null }> {
+	const conversationId = state.conversation.id;
+	const { causation } = state;
+	// The reply is part of the transcript the events carry; its timeline entry follows the decisions.
+	const reply = plan.awaited.length ? null : await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text: plan.replyText });
+	const { context } = await envelopeContextFor(trx, ctx, workspaceId, conversationId, causation);
+	const actions: ChatResult['actions'] = [];
+	const waits: Wait[] = [];
+	let queued = 0;
+	for (const decision of plan.decisions) {
+		if (!decision.fired) {
+			if (decision.cooldown && causation.parentEventId) {
+				// Re-fired inside its cooldown by a workflow chain (the contact did not ask again): a loop, locked.
+				await recordLoopBlocked(trx, workspaceId, conversationId, {
+					eventType: 'agent.action.triggered',
+					actionId: decision.actionId,
+					causation,
+					reason: decision.reason,
+					chain: await causationChain(trx, workspaceId, causation.parentEventId, ctx.maxCausationDepth + 1),
+				});
+			}
+			await addTimeline(trx, workspaceId, conversationId, decision.suppressed ? 'action.suppressed' : 'action.not_fired', {
+				actionId: decision.actionId,
+				name: decision.name,
+				reason: decision.reason,
+			});
+			actions.push({ actionId: decision.actionId, name: decision.name, fired: false, reason: decision.reason });
+			continue;
+		}
+		const config = agent.actions.find((a) => a.id === decision.actionId);
+		const envelope = buildEnvelope('agent.action.triggered', context, {
+			action: { id: decision.actionId, name: decision.name, condition: decision.reason, description: config?.description ?? '', fields: decision.fields ?? {} },
+		});
+		const published = await publishEvent(trx, envelope, {
+			maxDepth: ctx.maxCausationDepth,
+			...(config?.cooldownSeconds ? { cooldownMs: config.cooldownSeconds * 1000 } : {}),
+		});
+		if (!published.published) {
+			actions.push({ actionId: decision.actionId, name: decision.name, fired: false, reason: published.reason });
+			continue;
+		}
+		queued += published.deliveries;
+		await addTimeline(trx, workspaceId, conversationId, 'action.fired', {
+			actionId: decision.actionId,
+			name: decision.name,
+			reason: decision.reason,
+			eventId: envelope.id,
+			deliveries: published.deliveries,
+			...(decision.fields && Object.keys(decision.fields).length ? { fields: decision.fields } : {}),
+			...(config?.expects ? { awaits: config.expects.fields, timeoutMs: config.expects.timeoutMs } : {}),
+		});
+		actions.push({ actionId: decision.actionId, name: decision.name, fired: true, reason: decision.reason, eventId: envelope.id });
+		if (config?.expects && plan.awaited.includes(decision)) {
+			waits.push(newWait(config.id, envelope.id, config.expects.fields, config.expects.timeoutMs));
+		}
+	}
+	await addWaits(trx, workspaceId, conversationId, waits);
+	if (outcome.tags?.length) {
+		const tagged = await addTagsWithEvents(trx, ctx, workspaceId, state.contact.id, outcome.tags, { context, causation, addedBy: 'agent', why: 'tag rule' });
+		queued += tagged?.queued ?? 0;
+	}
+	if (reply) await addMessageEntry(trx, workspaceId, conversationId, reply, plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {});
+	if (plan.blocked.length) await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: plan.blocked });
+	return { queued, actions, waits, reply };
+}
+
+/** Hands off or ends the conversation when the turn decided so; returns its status after the turn. */
+async function settleStatus(
+	trx: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	state: TurnState,
+	outcome: TurnOutcome,
+	plan: TurnPlan,
+	status: string,
+): Promise<{ status: string; queued: number }> {
+	const conversationId = state.conversation.id;
+	if (plan.handoff) {
+		await handOff(trx, workspaceId, conversationId, plan.handoff, 'agent');
+		return { status: 'human', queued: 0 };
+	}
+	if (outcome.end) {
+		const ended = await endConversation(trx, ctx, workspaceId, conversationId, { ...outcome.end, by: 'agent' }, state.causation);
+		return { status: 'ended', queued: ended?.queued ?? 0 };
+	}
+	return { status, queued: 0 };
+}
+
+/** Why the model may not be called for this turn, or null. Only a model engine spends budget. */
+export async function budgetExhausted(ctx: AppContext, workspaceId: string, agent: AgentConfig, conversation: Conversation | undefined): Promise<string | null> {
+	if (ctx.engine.kind !== 'model') return null;
+	const perConversation = agent.limits?.modelCallsPerConversation;
+	if (perConversation !== undefined && (conversation?.modelCalls ?? 0) >= perConversation) {
+		return `model budget of ${perConversation} calls per conversation reached`;
+	}
+	const perWorkspace = ctx.conversations?.modelBudgetPerWorkspace;
+	if (perWorkspace !== undefined && (await workspaceModelCalls(ctx.store.db, workspaceId)) >= perWorkspace) {
+		return `workspace model budget of ${perWorkspace} calls reached`;
+	}
+	return null;
+}
