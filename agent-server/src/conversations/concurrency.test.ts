@@ -160,3 +160,49 @@ describe('the conversation core under concurrency', () => {
 		expect(fired).toHaveLength(1);
 	});
 });
+
+// Several instances share one PostgreSQL database: the turn lease and the row locks hold across processes' pools.
+(process.env.AGENT_BRIDGE_TEST_DATABASE === 'postgres' ? describe : describe.skip)('two server instances on one PostgreSQL database', () => {
+	let a: TestApp;
+	let b: TestApp;
+	afterEach(async () => {
+		await b?.close();
+		await a?.close();
+	});
+
+	/** An engine whose turns take a while, so the instances' requests overlap. */
+	const slowEngine = (ms: number): Engine => {
+		const stub = stubEngine();
+		return { ...stub, runTurn: async (input) => (await new Promise((r) => setTimeout(r, ms)), stub.runTurn(input)) };
+	};
+
+	test('messages sent at once to one conversation through both instances are all stored and each answered once', async () => {
+		a = await buildTestApp({ engine: slowEngine(30) });
+		b = await buildTestApp({ ...a.database, engine: slowEngine(30) });
+		const { id: conversationId } = (await a.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hello' })).json().conversation;
+		const answers = await Promise.all(
+			Array.from({ length: 8 }, (_, i) => (i % 2 ? b : a).call('POST', '/v1/chat', { agentId: 'test-agent', conversationId, text: `message ${i}` })),
+		);
+		expect(answers.map((x) => x.statusCode)).toEqual(Array(8).fill(200));
+		answers.forEach((answer, i) => expect(answer.json().reply.text).toBe(`You said: message ${i}`));
+		const detail = (await b.call('GET', `/v1/conversations/${conversationId}`)).json();
+		expect(detail.turns).toBe(9);
+		expect(detail.messages.filter((m: { role: string }) => m.role === 'agent')).toHaveLength(9);
+	});
+
+	test("a workflow's write through one instance survives a turn running on the other", async () => {
+		const gated = gatedEngine();
+		a = await buildTestApp({ engine: gated.engine });
+		b = await buildTestApp({ ...a.database });
+		const opening = a.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hello' });
+		await until(() => gated.started.length === 1, 'the first turn');
+		gated.release();
+		const first = (await opening).json();
+		const slow = a.call('POST', '/v1/chat', { agentId: 'test-agent', conversationId: first.conversation.id, text: 'budget:900' });
+		await until(() => gated.started.length === 2, 'the second turn');
+		expect((await b.call('PATCH', `/v1/contacts/${first.contact.id}`, { customFields: { lead_score: 7 } })).statusCode).toBe(200);
+		gated.release();
+		expect((await slow).statusCode).toBe(200);
+		expect((await b.call('GET', `/v1/contacts/${first.contact.id}`)).json().customFields).toEqual({ lead_score: 7, budget_range: '900' });
+	});
+});
