@@ -67,3 +67,24 @@ test('an order number that does not match: the plan is shared, the balance (veri
 		expect(message.text).not.toContain('1177');
 	}
 }, 60_000);
+
+test("a returning contact's first message runs the lookup on the stored email and order, and the contact stays verified", async () => {
+	const first = await chat("Hi, I'm Jordan. My email is jordan@example.com and my order number is NB-20988");
+	expect(first.actions.find((a) => a.actionId === 'account_lookup')).toMatchObject({ fired: true });
+	expect((await s.contact(first.contact.id)).customFields.account_status).toBe('verified');
+	await s.end(first.conversation.id);
+
+	// Days later, a new conversation with the same contact: the stored email and order satisfy the condition at once.
+	const res = await s.server.api('POST', '/v1/chat', { agentId: 'account-assistant', contactId: first.contact.id, text: 'Hi, me again' });
+	expect(res.status).toBe(200);
+	const again = res.body;
+	const lookup = again.actions.find((a: any) => a.actionId === 'account_lookup');
+	expect(lookup).toMatchObject({ fired: true });
+	// The event carried the stored values that satisfied the condition, and the workflow wrote its result after it fired.
+	const fired = (await s.conversation(again.conversation.id)).timeline.find((e: any) => e.kind === 'action.fired' && e.detail.actionId === 'account_lookup');
+	expect(fired.detail.fields).toMatchObject({ email: 'jordan@example.com', order_number: expect.stringContaining('20988') });
+	expect(again.waited).toMatchObject({ arrived: true });
+	const contact = await s.contact(first.contact.id);
+	expect(contact.customFields.account_status).toBe('verified');
+	expect(contact.customFields.plan).toBe('Pro');
+}, 60_000);

@@ -232,8 +232,8 @@ describe('chatting with a workspace agent', () => {
 		await create();
 		const first = await t.call('POST', '/v1/chat', { agentId: 'quote-desk', text: 'Hi there' });
 		// The file agents have no timeout: only the workspace agent's one minute can end it.
-		expect(await sweepConversations(t.app.agentBridge, Date.now() + 30_000)).toEqual({ ended: 0, released: 0 });
-		expect(await sweepConversations(t.app.agentBridge, Date.now() + 2 * 60_000)).toEqual({ ended: 1, released: 0 });
+		expect(await sweepConversations(t.app.agentBridge, Date.now() + 30_000)).toEqual({ ended: 0, released: 0, answered: 0 });
+		expect(await sweepConversations(t.app.agentBridge, Date.now() + 2 * 60_000)).toEqual({ ended: 1, released: 0, answered: 0 });
 		expect((await t.call('GET', `/v1/conversations/${first.json().conversation.id}`)).json().status).toBe('ended');
 	});
 

@@ -206,3 +206,53 @@ describe('the conversation core under concurrency', () => {
 		expect((await b.call('GET', `/v1/contacts/${first.contact.id}`)).json().customFields).toEqual({ lead_score: 7, budget_range: '900' });
 	});
 });
+
+describe('messages that nobody waits for any more', () => {
+	let t: TestApp;
+	afterEach(async () => t?.close());
+
+	test('a message queued past the wait gets 202 with where its answer appears, and is answered after the turn before it', async () => {
+		const gated = gatedEngine();
+		t = await buildTestApp({ engine: gated.engine, conversations: { queueWaitMs: 100 } });
+		const opening = t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hello' });
+		await until(() => gated.started.length === 1, 'the first turn');
+		gated.release();
+		const { id: conversationId } = (await opening).json().conversation;
+
+		const a = t.call('POST', '/v1/chat', { agentId: 'test-agent', conversationId, text: 'first question' });
+		await until(() => gated.started.length === 2, 'the turn of the first message');
+		const b = await t.call('POST', '/v1/chat', { agentId: 'test-agent', conversationId, text: 'second question' });
+		expect(b.statusCode).toBe(202);
+		expect(b.json()).toMatchObject({ queued: true, conversation: { id: conversationId }, answerAt: `/v1/conversations/${conversationId}` });
+		gated.release();
+		expect((await a).json().reply.text).toBe('You said: first question');
+		await until(() => gated.started.length === 3, 'the turn of the queued message');
+		gated.release();
+		let texts: string[] = [];
+		const end = Date.now() + 5000;
+		while (!texts.includes('You said: second question') && Date.now() < end) {
+			texts = (await t.call('GET', `/v1/conversations/${conversationId}`)).json().messages.map((m: { text: string }) => m.text);
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		expect(texts.slice(-2)).toEqual(['You said: first question', 'You said: second question']);
+	});
+
+	test('a message left waiting by a crashed instance is answered by the sweeper', async () => {
+		const engine = stubEngine();
+		t = await buildTestApp({ engine });
+		const { id: conversationId } = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hello' })).json().conversation;
+		// The instance stored the message, then died before its turn: the message waits, nobody holds the conversation.
+		const { db } = t.app.agentBridge.store;
+		const { insertMessage } = await import('../store/conversations');
+		await insertMessage(db, (await db.selectFrom('workspaces').select('id').executeTakeFirstOrThrow()).id, conversationId, {
+			role: 'contact',
+			source: 'api',
+			text: 'are you there?',
+			pending: true,
+		});
+		const { sweepConversations } = await import('./sweeper');
+		expect((await sweepConversations(t.app.agentBridge, Date.now() + 120_000)).answered).toBe(1);
+		const messages = (await t.call('GET', `/v1/conversations/${conversationId}`)).json().messages.map((m: { text: string }) => m.text);
+		expect(messages.slice(-2)).toEqual(['are you there?', 'You said: are you there?']);
+	});
+});

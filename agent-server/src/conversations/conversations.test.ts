@@ -184,7 +184,7 @@ describe('human handoff', () => {
 		const res = await t.call('POST', `/v1/conversations/${id}/handoff`, { reason: 'VIP', message: 'Connecting you now.' });
 		expect(res.json()).toMatchObject({ status: 'human' });
 		expect((await t.call('POST', `/v1/conversations/${id}/handoff`, { bogus: 1 })).statusCode).toBe(400);
-		expect(await sweepConversations(t.app.agentBridge, Date.now() + 6 * 60_000)).toEqual({ ended: 0, released: 1 });
+		expect(await sweepConversations(t.app.agentBridge, Date.now() + 6 * 60_000)).toEqual({ ended: 0, released: 1, answered: 0 });
 		expect((await detail(id)).status).toBe('active');
 		expect((await say('concierge', 'still there?', id)).reply).not.toBeNull();
 	});
@@ -266,9 +266,9 @@ describe('endings', () => {
 		expect((await endedEvents(h.conversation.id))[0].ending.reason).toBe('handoff');
 
 		const idle = await say('concierge', 'just looking');
-		expect(await sweepConversations(t.app.agentBridge, Date.now() + 10 * 60_000)).toEqual({ ended: 0, released: 0 });
-		expect(await sweepConversations(t.app.agentBridge, Date.now() + 31 * 60_000)).toEqual({ ended: 1, released: 0 });
-		expect(await sweepConversations(t.app.agentBridge, Date.now() + 32 * 60_000)).toEqual({ ended: 0, released: 0 });
+		expect(await sweepConversations(t.app.agentBridge, Date.now() + 10 * 60_000)).toEqual({ ended: 0, released: 0, answered: 0 });
+		expect(await sweepConversations(t.app.agentBridge, Date.now() + 31 * 60_000)).toEqual({ ended: 1, released: 0, answered: 0 });
+		expect(await sweepConversations(t.app.agentBridge, Date.now() + 32 * 60_000)).toEqual({ ended: 0, released: 0, answered: 0 });
 		const [ended, ...more] = await endedEvents(idle.conversation.id);
 		expect(more).toHaveLength(0);
 		expect(ended.ending).toMatchObject({ reason: 'inactivity', outcome: 'browsing' });

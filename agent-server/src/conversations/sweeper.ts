@@ -3,10 +3,13 @@
 import type { AppContext } from '../context';
 import type { AgentConfig } from '../engine/agent-config';
 import { shortestIdleMinutes } from '../store/agents';
-import { idleConversations } from '../store/conversations';
+import { conversationsWithStrandedMessages, idleConversations } from '../store/conversations';
 import { endConversation, quietPeriodOver, release } from './lifecycle';
+import { answerStrandedMessages } from './turn';
 
 const BATCH = 200;
+/** A contact message still waiting for its turn after this long has nobody waiting for it: the sweeper answers it. */
+const STRANDED_AFTER_MS = 60_000;
 
 /** The shortest time after which the sweeper may act on one of this agent's conversations; null: never. */
 export function idleMinutes(agent: AgentConfig): number | null {
@@ -15,7 +18,21 @@ export function idleMinutes(agent: AgentConfig): number | null {
 }
 
 /** One pass; returns how many conversations it ended or released. `now` is injectable for tests. */
-export async function sweepConversations(ctx: AppContext, now = Date.now()): Promise<{ ended: number; released: number }> {
+export async function sweepConversations(ctx: AppContext, now = Date.now()): Promise<{ ended: number; released: number; answered: number }> {
+	const answered = await answerStranded(ctx, now);
+	return { ...(await endIdle(ctx, now)), answered };
+}
+
+/** Messages whose request gave up or died get their turn; the answer shows on the conversation (and in the widget). */
+async function answerStranded(ctx: AppContext, now: number): Promise<number> {
+	let answered = 0;
+	for (const { workspaceId, conversationId } of await conversationsWithStrandedMessages(ctx.store.db, new Date(now - STRANDED_AFTER_MS).toISOString(), BATCH)) {
+		answered += await answerStrandedMessages(ctx, workspaceId, conversationId);
+	}
+	return answered;
+}
+
+async function endIdle(ctx: AppContext, now: number): Promise<{ ended: number; released: number }> {
 	// File agents plus every workspace's own (their shortest timeout is kept on their rows).
 	const minutes = [...ctx.fileAgents.all().map(idleMinutes), (await shortestIdleMinutes(ctx.store.db)) ?? null].filter((m): m is number => m !== null);
 	if (!minutes.length) return { ended: 0, released: 0 };

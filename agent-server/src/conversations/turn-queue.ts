@@ -27,6 +27,8 @@ export interface TurnQueue {
 	 * message was answered by another holder meanwhile; 'timeout' past the queue wait.
 	 */
 	acquire(workspaceId: string, conversationId: string, answered: () => Promise<boolean>): Promise<TurnLease | 'answered' | 'timeout'>;
+	/** The lease if nobody holds it now, else null (for the sweeper). */
+	tryAcquire(workspaceId: string, conversationId: string): Promise<TurnLease | null>;
 }
 
 export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): TurnQueue {
@@ -54,22 +56,27 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 		}
 	}
 
+	const until = (ms: number) => new Date(Date.now() + ms).toISOString();
+	async function claim(workspaceId: string, conversationId: string): Promise<TurnLease | null> {
+		const owner = randomUUID();
+		if (!(await claimTurn(store.db, workspaceId, conversationId, owner, until(leaseMs)))) return null;
+		return {
+			extendFor: async (ms) => void (await claimTurn(store.db, workspaceId, conversationId, owner, until(Math.max(0, ms) + leaseMs))),
+			release: async () => {
+				await releaseTurn(store.db, workspaceId, conversationId, owner);
+				wake(conversationId);
+			},
+		};
+	}
+
 	return {
+		tryAcquire: claim,
 		async acquire(workspaceId, conversationId, answered) {
-			const owner = randomUUID();
 			const giveUpAt = Date.now() + queueWaitMs;
-			const until = (ms: number) => new Date(Date.now() + ms).toISOString();
 			for (;;) {
 				if (await answered()) return 'answered';
-				if (await claimTurn(store.db, workspaceId, conversationId, owner, until(leaseMs))) {
-					return {
-						extendFor: async (ms) => void (await claimTurn(store.db, workspaceId, conversationId, owner, until(Math.max(0, ms) + leaseMs))),
-						release: async () => {
-							await releaseTurn(store.db, workspaceId, conversationId, owner);
-							wake(conversationId);
-						},
-					};
-				}
+				const lease = await claim(workspaceId, conversationId);
+				if (lease) return lease;
 				const left = giveUpAt - Date.now();
 				if (left <= 0) return 'timeout';
 				await nap(conversationId, Math.min(pollMs, left));

@@ -177,6 +177,9 @@ async function awaitAnswer(ctx: AppContext, workspaceId: string, message: Receiv
 		} finally {
 			await lease.release();
 		}
+		// Messages behind this one whose requests gave up (202) are answered now, not at the next sweep; a waiting
+		// request takes its own turn just as well. A failure here leaves them to the sweeper.
+		void answerStrandedMessages(ctx, workspaceId, message.conversationId).catch(() => undefined);
 	}
 	return (await getReceivedMessage(db, workspaceId, message.id))!.answer as ChatResult;
 }
@@ -189,6 +192,25 @@ async function runTurnsUpTo(ctx: AppContext, workspaceId: string, messageId: str
 		if (!next) return;
 		await takeTurn(ctx, workspaceId, next, lease);
 	}
+}
+
+/**
+ * Answers the messages of a conversation that still wait for their turn although nobody asks any more (the request
+ * gave up with 202, or its instance died): if nobody holds the conversation, runs their turns. Returns how many.
+ */
+export async function answerStrandedMessages(ctx: AppContext, workspaceId: string, conversationId: string): Promise<number> {
+	const lease = await ctx.turns.tryAcquire(workspaceId, conversationId);
+	if (!lease) return 0;
+	let answered = 0;
+	try {
+		for (let next = await oldestPendingMessage(ctx.store.db, workspaceId, conversationId); next; next = await oldestPendingMessage(ctx.store.db, workspaceId, conversationId)) {
+			await takeTurn(ctx, workspaceId, next, lease);
+			answered++;
+		}
+	} finally {
+		await lease.release();
+	}
+	return answered;
 }
 
 /** Everything a turn starts from, read just before it runs. */

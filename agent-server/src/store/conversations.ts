@@ -411,6 +411,19 @@ export async function oldestPendingMessage(db: Queryable, workspaceId: string, c
 	return row ? receivedFromRow(row) : undefined;
 }
 
+/** Conversations with a contact message waiting for its turn since before `before` (its request gave up or died). */
+export async function conversationsWithStrandedMessages(db: Queryable, before: string, limit: number): Promise<{ workspaceId: string; conversationId: string }[]> {
+	const rows = await db
+		.selectFrom('messages')
+		.select(['workspace_id', 'conversation_id'])
+		.distinct()
+		.where('pending', '=', 1)
+		.where('created_at', '<', before)
+		.limit(limit)
+		.execute();
+	return rows.map((r) => ({ workspaceId: r.workspace_id, conversationId: r.conversation_id }));
+}
+
 /** Stores a message's answer and ends its wait for a turn (inside the turn's transaction). */
 export async function answerMessage(db: Queryable, workspaceId: string, id: string, answer: unknown): Promise<void> {
 	await db.updateTable('messages').set({ pending: 0, answer: toJson(answer) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
