@@ -23,8 +23,8 @@ export interface TurnLease {
 
 export interface TurnQueue {
 	/**
-	 * Waits until this caller holds the conversation's turn lease; 'answered' when `answered()` says the caller's
-	 * message was answered by another holder meanwhile; 'timeout' past the queue wait.
+	 * Waits until this caller holds the conversation's turn lease; 'answered' when, while the lease is held elsewhere,
+	 * `answered()` says the caller's message was answered by another holder; 'timeout' past the queue wait.
 	 */
 	acquire(workspaceId: string, conversationId: string, answered: () => Promise<boolean>): Promise<TurnLease | 'answered' | 'timeout'>;
 	/** The lease if nobody holds it now, else null (for the sweeper). */
@@ -74,9 +74,9 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 		async acquire(workspaceId, conversationId, answered) {
 			const giveUpAt = Date.now() + queueWaitMs;
 			for (;;) {
-				if (await answered()) return 'answered';
 				const lease = await claim(workspaceId, conversationId);
 				if (lease) return lease;
+				if (await answered()) return 'answered';
 				const left = giveUpAt - Date.now();
 				if (left <= 0) return 'timeout';
 				await nap(conversationId, Math.min(pollMs, left));

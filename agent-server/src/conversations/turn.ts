@@ -107,23 +107,22 @@ async function receiveMessage(
 	}
 	const { conversation, contactId } = await conversationOf(db, workspaceId, agent, input);
 	const given = input.contact ?? {};
-	const id = await db.transaction().execute(async (trx) => {
+	const causationEventId = causationHeader ?? null;
+	return db.transaction().execute(async (trx) => {
 		let contact = contactId;
 		if (!contact) contact = (await insertContact(trx, workspaceId, { standard: given })).id;
 		else if (Object.keys(given).length) await updateContact(trx, workspaceId, contact, { standard: given });
 		const conversationId = conversation?.id ?? (await insertConversation(trx, workspaceId, { agentId: agent.id, contactId: contact, channel: input.channel ?? 'api' })).id;
-		if (conversation) await touchConversation(trx, workspaceId, conversationId);
 		const quiet = conversation?.status === 'human' && !quietPeriodOver(agent, conversation);
 		const message = await recordMessage(
 			trx,
 			workspaceId,
 			conversationId,
-			{ role: 'contact', source: 'api', text: input.text, pending: true, ...(idempotencyKey ? { idempotencyKey } : {}), causationEventId: causationHeader ?? null },
+			{ role: 'contact', source: 'api', text: input.text, pending: true, ...(idempotencyKey ? { idempotencyKey } : {}), causationEventId },
 			quiet ? { botQuiet: 'a human handles this conversation' } : {},
 		);
-		return message.id;
+		return { ...message, conversationId, pending: true, causationEventId, answer: null };
 	});
-	return (await getReceivedMessage(db, workspaceId, id))!;
 }
 
 /** The conversation the message continues (checked against the agent and contact given), or none for a new one. */
@@ -155,13 +154,16 @@ async function conversationOf(
 
 /**
  * Waits for the conversation's turn lease (or for another holder to answer this message), runs the turns of the
- * messages waiting before it and its own, and returns its stored answer; past the queue wait, says where it will appear.
+ * messages waiting before it and its own, and returns its answer; past the queue wait, says where it will appear.
  */
 async function awaitAnswer(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<ChatResult | QueuedAnswer> {
 	const { db } = ctx.store;
+	if (!message.pending) return message.answer as ChatResult;
 	const answered = async () => !(await getReceivedMessage(db, workspaceId, message.id))?.pending;
 	const lease = await ctx.turns.acquire(workspaceId, message.conversationId, answered);
 	if (lease === 'timeout') {
+		// Nobody waits for the answer any more, but the message still gets its turn when the turns before it are done.
+		void answerWhenFree(ctx, workspaceId, message).catch(() => undefined);
 		const conversation = (await getConversation(db, workspaceId, message.conversationId))!;
 		return {
 			queued: true,
@@ -173,24 +175,41 @@ async function awaitAnswer(ctx: AppContext, workspaceId: string, message: Receiv
 	}
 	if (lease !== 'answered') {
 		try {
-			await runTurnsUpTo(ctx, workspaceId, message.id, message.conversationId, lease);
+			const answer = await runTurnsUpTo(ctx, workspaceId, message, lease);
+			if (answer) return answer;
 		} finally {
 			await lease.release();
 		}
-		// Messages behind this one whose requests gave up (202) are answered now, not at the next sweep; a waiting
-		// request takes its own turn just as well. A failure here leaves them to the sweeper.
-		void answerStrandedMessages(ctx, workspaceId, message.conversationId).catch(() => undefined);
 	}
 	return (await getReceivedMessage(db, workspaceId, message.id))!.answer as ChatResult;
 }
 
-/** Runs the waiting messages' turns oldest first until this one is answered. */
-async function runTurnsUpTo(ctx: AppContext, workspaceId: string, messageId: string, conversationId: string, lease: TurnLease): Promise<void> {
-	const { db } = ctx.store;
-	while ((await getReceivedMessage(db, workspaceId, messageId))?.pending) {
-		const next = await oldestPendingMessage(db, workspaceId, conversationId);
-		if (!next) return;
-		await takeTurn(ctx, workspaceId, next, lease);
+/** A message whose request gave up: waits (without a request) for the lease and runs the turns up to it. */
+async function answerWhenFree(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<void> {
+	const answered = async () => !(await getReceivedMessage(ctx.store.db, workspaceId, message.id))?.pending;
+	for (;;) {
+		const lease = await ctx.turns.acquire(workspaceId, message.conversationId, answered);
+		if (lease === 'answered') return;
+		if (lease === 'timeout') continue;
+		try {
+			await runTurnsUpTo(ctx, workspaceId, message, lease);
+			return;
+		} finally {
+			await lease.release();
+		}
+	}
+}
+
+/**
+ * Runs the waiting messages' turns oldest first until this one is answered; returns its answer when this holder
+ * answered it. Ids sort by arrival, so once the oldest waiting message is newer than this one, this one was answered.
+ */
+async function runTurnsUpTo(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease): Promise<ChatResult | undefined> {
+	for (;;) {
+		const next = await oldestPendingMessage(ctx.store.db, workspaceId, message.conversationId);
+		if (!next || next.id > message.id) return undefined;
+		const answer = await takeTurn(ctx, workspaceId, next, lease);
+		if (next.id === message.id) return answer;
 	}
 }
 
@@ -244,11 +263,15 @@ interface TurnPlan {
 }
 
 /** One turn, for one stored message: a list of named steps. */
-async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease): Promise<void> {
+async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease): Promise<ChatResult> {
 	const state = await loadTurnState(ctx, workspaceId, message);
 	if (state.quiet || !state.agent) {
-		await answerMessage(ctx.store.db, workspaceId, message.id, quietAnswer(state));
-		return;
+		const answer = quietAnswer(state);
+		await ctx.store.db.transaction().execute(async (trx) => {
+			await touchConversation(trx, workspaceId, state.conversation.id);
+			await answerMessage(trx, workspaceId, message.id, answer);
+		});
+		return answer;
 	}
 	const agent = state.agent;
 	const run = await runEngine(ctx, workspaceId, agent, state);
@@ -271,11 +294,12 @@ async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedM
 		return { answer, waits: published.waits };
 	});
 	if (queued > 0) ctx.deliveriesQueued();
-	if (!waits.length) return;
+	if (!waits.length) return answer;
 	// The turn is committed and its events are on their way; the answer now waits for the workflows' results.
 	await lease.extendFor(Math.max(...waits.map((w) => Date.parse(w.deadline))) - Date.now());
-	const waited = await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, plan.decisions);
-	await answerMessage(ctx.store.db, workspaceId, message.id, { ...answer, ...waited });
+	const waited = { ...answer, ...(await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, plan.decisions)) };
+	await answerMessage(ctx.store.db, workspaceId, message.id, waited);
+	return waited;
 }
 
 async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<TurnState> {
@@ -446,7 +470,7 @@ async function publishDecisions(
 			...(decision.fields && Object.keys(decision.fields).length ? { fields: decision.fields } : {}),
 			...(config?.expects ? { awaits: config.expects.fields, timeoutMs: config.expects.timeoutMs } : {}),
 		});
-		actions.push({ actionId: decision.actionId, name: decision.name, fired: true, reason: decision.reason, eventId: envelope.id });
+		actions.push({ actionId: decision.actionId, name: decision.name, fired: true, reason: decision.reason, eventId: envelope.id, ...(decision.fields ? { fields: decision.fields } : {}) });
 		if (config?.expects && plan.awaited.includes(decision)) {
 			waits.push(newWait(config.id, envelope.id, config.expects.fields, config.expects.timeoutMs));
 		}

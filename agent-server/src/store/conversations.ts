@@ -245,8 +245,9 @@ export async function setStatus(db: Queryable, workspaceId: string, id: string, 
 
 /** Adds waits to the conversation's stored ones. */
 export async function addWaits(db: Queryable, workspaceId: string, id: string, waits: Wait[]): Promise<void> {
+	if (!waits.length) return;
 	const stored = await lockConversation(db, workspaceId, id);
-	if (!stored || !waits.length) return;
+	if (!stored) return;
 	await writeWaits(db, workspaceId, id, [...stored.waits, ...waits]);
 }
 
