@@ -43,8 +43,8 @@ const BASE: Record<ProviderId, Omit<ProviderProfile, 'id'>> = {
 	gemini: { temperature: true, maxTokensParam: 'max_tokens', structuredOutput: 'json_schema', strict: false, stripKeywords: BOUNDS },
 	// Anthropic's compatibility layer ignores response_format: the JSON is asked for in the prompt.
 	anthropic: { temperature: true, maxTokensParam: 'max_tokens', structuredOutput: 'prompt', strict: false, stripKeywords: BOUNDS },
-	// Unknown servers: the most widely implemented subset.
-	generic: { temperature: true, maxTokensParam: 'max_tokens', structuredOutput: 'json_object', strict: false, stripKeywords: BOUNDS },
+	// Unknown servers (LM Studio, LocalAI, proxies): json_schema is the most widely implemented structured mode.
+	generic: { temperature: true, maxTokensParam: 'max_tokens', structuredOutput: 'json_schema', strict: false, stripKeywords: BOUNDS },
 };
 
 /** Reasoning models (o1, o3, o4-mini, gpt-5...) take no temperature other than their default. */
