@@ -78,18 +78,43 @@ export function redact(text: string, apiKey: string): string {
 	return out.length > MAX_DETAIL ? `${out.slice(0, MAX_DETAIL)}…` : out;
 }
 
-/** The message inside any of the error body shapes providers use (OpenAI, vLLM, Gemini, Anthropic). */
-export function providerMessage(error: unknown): string | undefined {
-	if (!(error instanceof OpenAI.APIError)) return undefined;
-	const candidates: unknown[] = [error.error];
-	const body = error.error as any;
-	if (Array.isArray(body)) candidates.push(body[0]?.error);
-	else if (body && typeof body === 'object') candidates.push(body.error, body.message);
+/** The message inside any of the error body shapes providers use (OpenAI, vLLM, Gemini, Anthropic, plain text). */
+export function messageFromErrorBody(text: string): string | undefined {
+	let body: any;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		return text.trim() ? text.trim() : undefined;
+	}
+	const candidates: unknown[] = Array.isArray(body) ? [body[0]?.error, body[0]] : [body?.error, body];
 	for (const c of candidates) {
 		if (typeof c === 'string' && c.trim()) return c;
 		if (c && typeof c === 'object' && typeof (c as any).message === 'string') return (c as any).message;
 	}
 	return undefined;
+}
+
+/**
+ * fetch for the SDK that rewrites any provider's error body into OpenAI's `{ error: { message } }`, so the message
+ * survives (the SDK reads only that shape; vLLM answers at the top level, Gemini inside an array).
+ */
+async function normalisingFetch(url: string | URL | Request, init?: RequestInit): Promise<Response> {
+	const res = await fetch(url, init);
+	if (res.ok) return res;
+	const text = await res.text().catch(() => '');
+	const headers = new Headers(res.headers);
+	headers.delete('content-length');
+	headers.delete('content-encoding');
+	headers.set('content-type', 'application/json');
+	const message = messageFromErrorBody(text) ?? `HTTP ${res.status}`;
+	return new Response(JSON.stringify({ error: { message } }), { status: res.status, statusText: res.statusText, headers });
+}
+
+/** The provider's message of an SDK error. */
+export function providerMessage(error: unknown): string | undefined {
+	if (!(error instanceof OpenAI.APIError)) return undefined;
+	const body = error.error as any;
+	return typeof body?.message === 'string' ? body.message : undefined;
 }
 
 function statusKind(status: number): FailureKind {
@@ -144,7 +169,7 @@ function sleep(ms: number): Promise<void> {
 /** A chat client bound to one endpoint and profile; `completeJson` never outlives its deadline. */
 export function createModelClient(options: ModelClientOptions) {
 	const now = options.now ?? Date.now;
-	const client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs });
+	const client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs, fetch: normalisingFetch });
 	const provider = options.profile.id;
 
 	/** One request, aborted when its own timeout or the deadline passes, whichever comes first (body reading included). */
