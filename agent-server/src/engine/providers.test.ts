@@ -90,7 +90,7 @@ describe('what the fakes refuse, as the providers do', () => {
 		fake = await startLiteralModel({ personality: 'openai' });
 		const raw = await fetch(`${fake.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'o3', temperature: 0.2, messages: [] }) });
 		expect(raw.status).toBe(400);
-		expect((await raw.json()).error).toMatchObject({ param: 'temperature', code: 'unsupported_value' });
+		expect(((await raw.json()) as any).error).toMatchObject({ param: 'temperature', code: 'unsupported_value' });
 		fake.requests.length = 0;
 		const events: ModelEvent[] = [];
 		const e = createModelEngine({ baseURL: fake.url, apiKey: 'k', model: 'gpt-4o', provider: 'openai', temperature: 0.2, maxRetries: 0, onEvent: (x) => events.push(x) });

@@ -106,4 +106,6 @@ export interface Engine {
 	scoreLead(input: ScoreInput): Promise<ScoreResult>;
 	/** Turns a workflow's instructions into a message in the agent's persona. */
 	composeMessage(input: ComposeInput): Promise<ComposeResult>;
+	/** The model engine tells listeners about every provider request and fallback (logs, metrics); returns unsubscribe. */
+	observe?(listener: import('./model-client').ModelListener): () => void;
 }
