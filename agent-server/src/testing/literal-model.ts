@@ -203,7 +203,9 @@ export async function startLiteralModel(options: LiteralModelOptions = {}): Prom
 				send(res, refused[0], errorBody(p, refused[0], refused[1], refused[2], refused[3]));
 				return;
 			}
-			const answer = scripted && 'content' in scripted ? scripted.content : JSON.stringify(literalAnswer(body, options));
+			// "Answer with JSON: {...}" is taken literally too (the doctor's connection check).
+			const dictated = /Answer with JSON: (\{.*\})/.exec(String(body.messages?.[0]?.content ?? ''))?.[1];
+			const answer = scripted && 'content' in scripted ? scripted.content : (dictated ?? JSON.stringify(literalAnswer(body, options)));
 			// Without response_format a chat model wraps its JSON in a code fence, as Claude does.
 			const content = !body.response_format && !(scripted && 'content' in scripted) ? `Here is my answer:\n\`\`\`json\n${answer}\n\`\`\`` : answer;
 			const prompt = (body.messages ?? []).map((m: any) => `${m.role}:${m.content}`).join('\n');
