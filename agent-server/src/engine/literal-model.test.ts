@@ -88,10 +88,7 @@ describe('grounding: an invented value never reaches a contact field or fires an
 	});
 
 	test('values the contact did say are kept, in their words', async () => {
-		await start();
-		const e = engine();
 		const fakeAnswer = { reply: 'ok', fields: { service_needed: 'app', budget: '30000', timeline: 'in two weeks', name: 'Sam Lee', email: 'SAM@EXAMPLE.COM' }, intent: null, intent_confidence: 0, sentiment: 'neutral', summary: 's', tags: [] };
-		await fake.close();
 		await start({ script: () => ({ content: JSON.stringify(fakeAnswer) }) });
 		const outcome = await createModelEngine({ baseURL: fake.url, apiKey: 'k', model: 'm', maxRetries: 0 }).runTurn({
 			agent,
@@ -100,7 +97,6 @@ describe('grounding: an invented value never reaches a contact field or fires an
 			transcript: [],
 			message: "I'm Sam Lee, we want an iOS app, about 30 thousand dollars, ideally in two weeks. sam@example.com",
 		});
-		void e;
 		expect(outcome.collected).toEqual({ service_needed: 'app', budget: '$30,000', timeline: 'in two weeks', name: 'Sam Lee', email: 'sam@example.com' });
 		expect(outcome.rejected).toBeUndefined();
 	});
