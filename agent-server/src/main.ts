@@ -6,6 +6,9 @@ import { rateLimitFromEnv } from './api/rate-limit';
 import { allowedHostsFromEnv } from './delivery/destinations';
 import { relayOptionsFromEnv } from './delivery/relay-env';
 import { createEngine } from './engine/index';
+import { checkModel } from './engine/doctor';
+import { parseModelSettings } from './engine/model-settings';
+import { providerProfile } from './engine/providers';
 import { DEFAULT_SQLITE_FILE, openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
@@ -28,13 +31,8 @@ program
 		if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${opts.port}`);
 		// Read from the environment here rather than as an option default, so `--help` never shows it.
 		const apiKey = opts.apiKey ?? process.env.AGENT_BRIDGE_API_KEY ?? undefined;
-		const model = process.env.OPENAI_BASE_URL || process.env.OPENAI_API_KEY
-			? {
-					baseURL: process.env.OPENAI_BASE_URL || 'https://api.openai.com/v1',
-					apiKey: process.env.OPENAI_API_KEY || 'none',
-					model: process.env.OPENAI_MODEL || 'gpt-4o-mini',
-				}
-			: null;
+		// Validated before anything starts: a wrong MODEL_* value stops the server with a readable message.
+		const model = parseModelSettings(process.env);
 		const app = await buildApp({
 			databaseUrl: opts.databaseUrl || undefined,
 			sqliteFile: opts.sqliteFile,
@@ -51,7 +49,14 @@ program
 		app.log.info(
 			{
 				engine: model ? 'model' : 'offline',
-				...(model ? { modelBaseUrl: model.baseURL, model: model.model } : {}),
+				...(model
+					? {
+							modelBaseUrl: model.baseURL,
+							model: model.model,
+							modelProvider: providerProfile(model.baseURL, model.model, model.provider).id,
+							modelTurnDeadlineMs: model.turnDeadlineMs,
+						}
+					: {}),
 				database: opts.databaseUrl ? 'postgres' : opts.sqliteFile,
 				agents: app.agentBridge.fileAgents.shared.list().map((a) => a.id),
 			},
@@ -91,6 +96,20 @@ program
 		} finally {
 			await store.close();
 		}
+	});
+
+program
+	.command('doctor')
+	.description('call the configured model once (OPENAI_*, MODEL_* settings) and say in plain words what is wrong')
+	.action(async () => {
+		const settings = parseModelSettings(process.env);
+		if (!settings) {
+			process.stdout.write('No model configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY): the offline rules engine answers.\n');
+			return;
+		}
+		const report = await checkModel(settings);
+		for (const line of report.lines) process.stdout.write(`${line}\n`);
+		if (!report.ok) process.exitCode = 1;
 	});
 
 const agents = program.command('agents').description('agent files');

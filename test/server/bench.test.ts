@@ -16,3 +16,10 @@ test.each([
 	expect(stdout).toMatch(/\| .*\(reference\)|\| bare Fastify|\| plain signed/);
 	expect(stdout).toMatch(/^ratio: \d+\.\d{3} of the reference's throughput$/m);
 }, 90_000);
+
+test('bench/model-prompt.ts runs a 10-turn conversation at one model call per turn and reports the stable-prefix share', async () => {
+	const { stdout } = await run(tsx, [path.join(root, 'bench', 'model-prompt.ts')], { cwd: root, timeout: 60_000 });
+	expect(stdout).toMatch(/^model calls per turn: 1\.00 /m);
+	const share = Number(/^ratio: (\d\.\d{3}) of the prompt tokens/m.exec(stdout)?.[1]);
+	expect(share).toBeGreaterThan(0.5);
+}, 90_000);

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context';
+import { installModelMetrics } from './model-metrics';
 
 export interface MetricsOptions {
 	/** When set, a scrape must send `Authorization: Bearer <token>`. */
@@ -56,6 +57,8 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 			this.set(Number(row?.n ?? 0));
 		},
 	});
+
+	installModelMetrics(app, ctx.engine, registry);
 
 	app.get('/metrics', async (request, reply) => {
 		if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {

@@ -159,6 +159,8 @@ const replies = z.strictObject({
 	allCollected: z.string().min(1).default('Thanks, I have everything I need. Is there anything else I can help with?'),
 	// Said when the model or a workflow fails; without it the offline engine's reply is used.
 	fallback: z.string().min(1).optional(),
+	// Said before asking the same question again when the contact's message gave nothing the agent can use.
+	noted: z.string().min(1).default('Thanks, noted.'),
 	rules: z.array(replyRule).default([]),
 	actions: z.record(z.string(), z.string().min(1)).default({}),
 });
@@ -169,8 +171,10 @@ const tagRule = z
 		keywords: z.array(z.string().min(1)).min(1).optional(),
 		intents: z.array(z.string().min(1)).min(1).optional(),
 		sentiment: z.enum(['positive', 'neutral', 'negative']).optional(),
+		// The condition in words ("mentions a competitor"): the model engine judges it by meaning; keywords still apply.
+		description: z.string().min(1).max(300).optional(),
 	})
-	.refine((r) => r.keywords || r.intents || r.sentiment, 'needs at least one of keywords, intents, sentiment');
+	.refine((r) => r.keywords || r.intents || r.sentiment || r.description, 'needs at least one of keywords, intents, sentiment, description');
 
 // First matching rule classes the ended conversation; without rules a built-in classification is used.
 const outcomeRule = z

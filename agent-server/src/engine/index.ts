@@ -20,3 +20,7 @@ export * from './actions';
 export * from './offline';
 export * from './model';
 export * from './conduct';
+export * from './grounding';
+export * from './providers';
+export * from './model-settings';
+export type { ModelEvent, ModelListener, ModelRequestEvent, ModelFallbackEvent, FailureKind } from './model-client';

@@ -89,11 +89,12 @@ describe('model engine (real openai SDK against a fake OpenAI-compatible server)
 		next = () => answer({ reply: 'Great news! Let me connect you with a specialist. When works best for a quick call?', fields: {} });
 		const outcome = await engine().runTurn(input('So, what happens next?', { customFields: { lead_score: 8 } }, ['lead_scoring']));
 		const system: string = fake.requests[0].body.messages[0].content;
+		const state: string = fake.requests[0].body.messages.at(-1).content;
 		expect(fake.requests[0].body.messages[0].role).toBe('system');
-		expect(system).toContain('custom_field.lead_score: 8');
 		expect(system).toContain('when custom_field.lead_score >= 7: "Great news! Let me connect you with a specialist. When works best for a quick call?"');
-		expect(system).toContain('Answer with exactly this message: "Great news!');
-		expect(fake.requests[0].body.messages.at(-1)).toEqual({ role: 'user', content: 'So, what happens next?' });
+		expect(state).toContain('custom_field.lead_score: 8');
+		expect(state).toContain('Say next: answer with exactly this message: "Great news!');
+		expect(state.endsWith("The contact's latest message:\n<<<\nSo, what happens next?\n>>>")).toBe(true);
 		expect(outcome.reply).toBe('Great news! Let me connect you with a specialist. When works best for a quick call?');
 		expect(outcome.actions[0]).toMatchObject({ fired: false, reason: 'already fired in this conversation' });
 	});
@@ -127,11 +128,12 @@ describe('model engine (real openai SDK against a fake OpenAI-compatible server)
 		['HTTP 500', () => ({ status: 500, body: { error: { message: 'boom', type: 'server_error' } } }), /HTTP 500/],
 		['HTTP 429', () => ({ status: 429, body: { error: { message: 'slow down', type: 'rate_limit' } } }), /HTTP 429/],
 		['a timeout', () => ({ delayMs: 1500 }), /timed out/],
-	])('%s gives the fallback reply plus deterministic extraction, without throwing', async (_name, respond, reason) => {
+	])('%s keeps the rules\' reply (the acknowledgement of the action they fired) and their extraction, without throwing', async (_name, respond, reason) => {
 		next = respond;
 		const outcome = await engine(300).runTurn(input("Our budget is $25,000 and we'd like to launch within 1 month"));
 		expect(fake.requests).toHaveLength(1);
-		expect(outcome.reply).toBe(FALLBACK);
+		expect(outcome.reply).toBe('Thanks Dana! Let me review your details — one moment.');
+		expect(outcome.replySource).toBe('action');
 		expect(outcome.fallback).toMatch(reason);
 		expect(outcome.fallback).not.toContain('test-key');
 		expect(outcome.modelCalls).toBe(1);
@@ -139,11 +141,19 @@ describe('model engine (real openai SDK against a fake OpenAI-compatible server)
 		expect(outcome.actions[0]).toMatchObject({ fired: true, reason: 'fields budget, timeline provided' });
 	});
 
-	test('an unreachable endpoint also falls back', async () => {
+	test('an unreachable endpoint falls back to the rules: a remark they cannot use is noted before the question', async () => {
 		const offline = createModelEngine({ baseURL: 'http://127.0.0.1:9/v1', apiKey: 'k', model: 'm', timeoutMs: 500, maxRetries: 0 });
 		const outcome = await offline.runTurn(input('hello'));
+		expect(outcome.reply).toBe('Thanks, noted. What budget do you have in mind for this project?');
+		expect(outcome.fallback).toBe('model endpoint unreachable');
+	});
+
+	test('the generic fallback reply only when the rules have nothing to say (everything collected)', async () => {
+		next = () => ({ status: 500 });
+		const all = { service_needed: 'website', budget: '$9,000', timeline: 'soon', name: 'Dana', email: 'd@example.com' };
+		const outcome = await engine().runTurn({ ...input('Do you have a portfolio?'), conversation: { ...input('').conversation, collected: all, firedActions: ['lead_scoring'] } });
 		expect(outcome.reply).toBe(FALLBACK);
-		expect(outcome.fallback).toBeDefined();
+		expect(outcome.replySource).toBe('fallback');
 	});
 
 	test('scoreLead: one structured call, clamped', async () => {

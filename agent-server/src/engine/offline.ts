@@ -4,6 +4,7 @@ import { evaluateActions, evaluateTags } from './actions';
 import { detectIntent, detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
 import { applyUpdates, contactUpdatesFor, contactValue, knownFields, nextMissingField, pendingField } from './fields';
 import { askedForWithheld, handoffReason, turnEnding } from './conduct';
+import type { RejectedValue } from './grounding';
 import { render } from './templates';
 import type { ActionDecision, ContactSnapshot, Engine, ScoreInput, ScoreResult, TranscriptEntry, TurnInput, TurnOutcome } from './types';
 
@@ -40,7 +41,12 @@ export interface ReplyInput {
 	actions: ActionDecision[];
 	transcript: TranscriptEntry[];
 	turn: number;
+	/** The message gave nothing the agent can use: acknowledge it before asking the same question again. */
+	remark?: boolean;
 }
+
+/** Where a turn's reply comes from; `all_collected` is the one reply the rules have when they have nothing to say. */
+export type ReplySource = 'disclosure' | 'handoff' | 'max_turns' | 'rule' | 'action' | 'question' | 'all_collected' | 'model' | 'fallback';
 
 /** The first reply rule that matches the contact's stored fields and was not already said (for `once` rules). */
 export function matchingRule(agent: AgentConfig, contact: ContactSnapshot, transcript: TranscriptEntry[], known: Record<string, string> = {}): ReplyRule | null {
@@ -54,24 +60,33 @@ export function matchingRule(agent: AgentConfig, contact: ContactSnapshot, trans
 }
 
 /**
- * The offline reply: the first matching reply rule; else the acknowledgement of an action fired now; else (greeting on
- * the first turn plus) the question for the next missing field; else the all-collected reply. Merge fields are filled.
- * The server may call it again after a workflow wrote fields back, to answer with what the workflow decided.
+ * The offline reply and where it comes from: the first matching reply rule; else the acknowledgement of an action
+ * fired now; else (greeting on the first turn plus) the question for the next missing field, after a short "noted"
+ * when the message gave nothing and the same question was just asked; else the all-collected reply.
  */
-export function composeReply(input: ReplyInput): string {
+export function planReply(input: ReplyInput): { text: string; source: ReplySource } {
 	const { agent, contact, known, transcript } = input;
 	const r = (template: string) => renderFor(agent, contact, known, template);
 	const rule = matchingRule(agent, contact, transcript, known);
-	if (rule) return r(rule.text);
+	if (rule) return { text: r(rule.text), source: 'rule' };
 	const next = nextMissingField(agent, known, transcript);
 	const fired = input.actions.find((a) => a.fired && agent.replies.actions[a.actionId]);
 	if (fired) {
 		const ack = r(agent.replies.actions[fired.actionId]);
-		return next?.required ? `${ack} ${r(next.question)}` : ack;
+		return { text: next?.required ? `${ack} ${r(next.question)}` : ack, source: 'action' };
 	}
 	const greeting = input.turn <= 1 && !transcript.some((e) => e.role !== 'contact') ? r(agent.replies.greeting) : '';
-	const body = next ? r(next.question) : r(agent.replies.allCollected);
-	return greeting ? `${greeting} ${body}` : body;
+	if (!next) return { text: greeting ? `${greeting} ${r(agent.replies.allCollected)}` : r(agent.replies.allCollected), source: 'all_collected' };
+	const question = r(next.question);
+	const lastAgent = [...transcript].reverse().find((e) => e.role !== 'contact');
+	const reasking = input.remark && lastAgent !== undefined && lastAgent.text.includes(question);
+	const body = reasking ? `${r(agent.replies.noted)} ${question}` : question;
+	return { text: greeting ? `${greeting} ${body}` : body, source: 'question' };
+}
+
+/** The offline reply text (see planReply); the server calls it again after a workflow wrote fields back. */
+export function composeReply(input: ReplyInput): string {
+	return planReply(input).text;
 }
 
 function article(word: string): string {
@@ -107,13 +122,24 @@ export function offlineOutcome(input: TurnInput, now?: Date): TurnOutcome {
 	return decideTurn(input, collected, detectIntent(message, agent.intents), detectSentiment(message));
 }
 
+export interface DecideOverrides {
+	reply?: string; // the model's reply, used unless a rule must answer (disclosure, handoff, maximum turns)
+	summary?: string;
+	modelCalls?: number;
+	modelRequests?: number;
+	fallback?: string;
+	intentConfidence?: number;
+	tags?: string[]; // tags the model judged by meaning, added to the rules' tags
+	rejected?: RejectedValue[];
+}
+
 /** Everything after extraction: contact updates, actions, tags, reply and summary (shared by both engines). */
 export function decideTurn(
 	input: TurnInput,
 	collected: Record<string, string>,
 	intent: string | null,
 	sentiment: TurnOutcome['sentiment'],
-	overrides: { reply?: string; summary?: string; modelCalls?: number; fallback?: string; intentConfidence?: number } = {},
+	overrides: DecideOverrides = {},
 ): TurnOutcome {
 	const { agent, contact, conversation, transcript, message } = input;
 	const known = { ...knownFields(agent, contact, conversation.collected), ...collected };
@@ -135,15 +161,23 @@ export function decideTurn(
 	const asked = explicit ? null : askedForWithheld(agent, updated, message);
 	const handoff = explicit ?? (asked ? `disclosure: contact asked for ${asked.field} (${asked.level})` : null);
 	const end = handoff ? null : turnEnding(agent, intent, conversation.turn);
-	const reply = asked
-		? renderFor(agent, updated, known, agent.disclosure!.blockedMessage)
-		: handoff && agent.handoff
-			? renderFor(agent, updated, known, agent.handoff.message)
-			: end?.reason === 'max_turns' && agent.ending?.maxTurnsMessage
-				? renderFor(agent, updated, known, agent.ending.maxTurnsMessage)
-				: (overrides.reply ?? composeReply({ agent, contact: updated, known, actions, transcript, turn: conversation.turn }));
+	const tags = evaluateTags(agent, message, intent, sentiment);
+	for (const tag of overrides.tags ?? []) if (!tags.includes(tag) && agent.tagRules.some((r) => r.tag === tag)) tags.push(tag);
+	const remark = Object.keys(collected).length === 0 && intent === null;
+	const planned = (): { text: string; source: ReplySource } =>
+		asked
+			? { text: renderFor(agent, updated, known, agent.disclosure!.blockedMessage), source: 'disclosure' }
+			: handoff && agent.handoff
+				? { text: renderFor(agent, updated, known, agent.handoff.message), source: 'handoff' }
+				: end?.reason === 'max_turns' && agent.ending?.maxTurnsMessage
+					? { text: renderFor(agent, updated, known, agent.ending.maxTurnsMessage), source: 'max_turns' }
+					: overrides.reply !== undefined
+						? { text: overrides.reply, source: 'model' }
+						: planReply({ agent, contact: updated, known, actions, transcript, turn: conversation.turn, remark });
+	const { text: reply, source } = planned();
 	const outcome: TurnOutcome = {
 		reply,
+		replySource: source,
 		collected,
 		contactUpdates,
 		intent,
@@ -151,12 +185,34 @@ export function decideTurn(
 		summary: overrides.summary ?? summarize(agent, updated, known, intent),
 		actions,
 		modelCalls: overrides.modelCalls ?? 0,
-		tags: evaluateTags(agent, message, intent, sentiment),
+		modelRequests: overrides.modelRequests ?? overrides.modelCalls ?? 0,
+		tags,
 		intentConfidence,
 	};
 	if (overrides.fallback) outcome.fallback = overrides.fallback;
+	if (overrides.rejected?.length) outcome.rejected = overrides.rejected;
 	if (handoff) outcome.handoff = handoff;
 	if (end) outcome.end = end;
+	return outcome;
+}
+
+/**
+ * The turn when the model is not asked or failed: the rules decide everything, and their reply stands (handoff
+ * message, action acknowledgement, next question, reply rule, or the wait for a workflow's result); only when the
+ * rules have nothing to say (everything is collected) does the agent's fallback reply replace theirs.
+ * `reason` goes on the outcome as `fallback`. Pure: the server calls it when the model budget is spent.
+ */
+export function fallbackOutcome(input: TurnInput, reason: string, counts: { modelCalls?: number; modelRequests?: number } = {}, now?: Date): TurnOutcome {
+	const outcome = offlineOutcome(input, now);
+	outcome.fallback = reason;
+	outcome.modelCalls = counts.modelCalls ?? 0;
+	outcome.modelRequests = counts.modelRequests ?? 0;
+	if (outcome.replySource === 'all_collected' && input.agent.replies.fallback) {
+		const updated = applyUpdates(input.contact, outcome.contactUpdates);
+		const known = { ...knownFields(input.agent, input.contact, input.conversation.collected), ...outcome.collected };
+		outcome.reply = renderFor(input.agent, updated, known, input.agent.replies.fallback);
+		outcome.replySource = 'fallback';
+	}
 	return outcome;
 }
 

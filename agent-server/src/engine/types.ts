@@ -56,7 +56,13 @@ export interface TurnOutcome {
 	sentiment: Sentiment;
 	summary: string;
 	actions: ActionDecision[]; // one per configured action, fired or not
-	modelCalls: number;
+	modelCalls: number; // turns that used the model: 1, or 0 when it was not asked
+	/** Provider requests this turn made (retries included); what the provider bills and rate-limits. */
+	modelRequests?: number;
+	/** Where the reply comes from: the model, a rule (handoff, reply rule, acknowledgement, question...), or the fallback. */
+	replySource?: import('./offline').ReplySource;
+	/** Values the model proposed that the contact's words do not support: never stored, never fire an action. */
+	rejected?: import('./grounding').RejectedValue[];
 	tags?: string[]; // tags the agent's tag rules apply for this message (optional: added after the first draft)
 	fallback?: string; // set when the model failed and the configured fallback reply was used: why
 	intentConfidence?: number; // 0..1; the offline engine's keyword intents count as 1
@@ -102,4 +108,6 @@ export interface Engine {
 	scoreLead(input: ScoreInput): Promise<ScoreResult>;
 	/** Turns a workflow's instructions into a message in the agent's persona. */
 	composeMessage(input: ComposeInput): Promise<ComposeResult>;
+	/** The model engine tells listeners about every provider request and fallback (logs, metrics); returns unsubscribe. */
+	observe?(listener: import('./model-client').ModelListener): () => void;
 }
