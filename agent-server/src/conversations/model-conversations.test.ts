@@ -130,7 +130,7 @@ describe('model budget', () => {
 		expect(d.ending).toMatchObject({ reason: 'max_turns', summary: 'The contact is chatting.' });
 		expect(d.modelCalls).toBe(10);
 		expect(fake.requests).toHaveLength(10);
-		expect((await t.call('GET', '/v1/budget')).json()).toEqual({ engine: 'model', modelCalls: { used: 10, limit: null, remaining: null } });
+		expect((await t.call('GET', '/v1/budget')).json()).toEqual({ engine: 'model', modelCalls: { used: 10, limit: null, remaining: null }, modelRequests: { used: 10 } });
 	});
 
 	test('the workspace budget stops model calls with the fallback reply', async () => {
@@ -153,7 +153,8 @@ describe('model budget', () => {
 		await say('two', first.conversation.id, 'limited');
 		const third = await say('three', first.conversation.id, 'limited');
 		expect(fake.requests).toHaveLength(2);
-		expect(third.reply.text).toBe('Sorry, one moment please.');
+		// Past the limit the rules answer: the next question, not the generic fallback.
+		expect(third.reply.text).toBe('Budget?');
 		expect((await detail(first.conversation.id)).modelCalls).toBe(2);
 	});
 });

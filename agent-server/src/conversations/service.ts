@@ -5,7 +5,7 @@ import {
 	getConversation,
 	listMessages,
 	listTimeline,
-	workspaceModelCalls,
+	workspaceModelUse,
 	type Conversation,
 	type Message,
 	type TimelineEntry,
@@ -103,7 +103,12 @@ export async function humanReply(ctx: AppContext, workspaceId: string, id: strin
 }
 
 export async function budgetView(ctx: AppContext, workspaceId: string) {
-	const used = await workspaceModelCalls(ctx.store.db, workspaceId);
+	const use = await workspaceModelUse(ctx.store.db, workspaceId);
 	const limit = ctx.conversations?.modelBudgetPerWorkspace ?? null;
-	return { engine: ctx.engine.kind, modelCalls: { used, limit, remaining: limit === null ? null : Math.max(0, limit - used) } };
+	return {
+		engine: ctx.engine.kind,
+		modelCalls: { used: use.calls, limit, remaining: limit === null ? null : Math.max(0, limit - use.calls) },
+		// Every request sent to the provider, retries included: what the provider bills.
+		modelRequests: { used: use.requests },
+	};
 }

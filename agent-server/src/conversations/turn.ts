@@ -4,7 +4,7 @@
 import type { AgentConfig } from '../engine/agent-config';
 import { disclosureHandoffReason, guardDisclosure } from '../engine/conduct';
 import { applyUpdates } from '../engine/fields';
-import { offlineOutcome } from '../engine/offline';
+import { fallbackOutcome } from '../engine/offline';
 import { render } from '../engine/templates';
 import type { ActionDecision, TranscriptEntry, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
@@ -342,28 +342,14 @@ async function runEngine(ctx: AppContext, workspaceId: string, agent: AgentConfi
 		message: state.message.text,
 	};
 	const budget = await budgetExhausted(ctx, workspaceId, agent, conversation);
-	if (budget) {
-		// No model call: deterministic understanding, and the fallback reply says the agent cannot answer fully now.
-		const outcome: TurnOutcome = { ...offlineOutcome(input), modelCalls: 0, fallback: budget };
-		if (!outcome.handoff && !outcome.end) outcome.reply = agent.replies.fallback ?? DEFAULT_FALLBACK;
-		return { outcome };
-	}
+	// No model call past the budget: the rules answer the turn, and say so.
+	if (budget) return { outcome: fallbackOutcome(input, budget) };
 	try {
 		return { outcome: await ctx.engine.runTurn(input) };
 	} catch (err) {
-		return {
-			engineError: err instanceof Error ? err.message : String(err),
-			outcome: {
-				reply: agent.replies.fallback ?? DEFAULT_FALLBACK,
-				collected: {},
-				contactUpdates: { standard: {}, custom: {} },
-				intent: null,
-				sentiment: 'neutral',
-				summary: conversation.summary ?? '',
-				actions: [],
-				modelCalls: 0,
-			},
-		};
+		// Engines never throw by contract; if one does, the rules still answer and the timeline says why.
+		const engineError = err instanceof Error ? err.message : String(err);
+		return { engineError, outcome: fallbackOutcome(input, `engine error: ${engineError}`) };
 	}
 }
 
@@ -391,7 +377,15 @@ async function persistTurn(trx: Queryable, workspaceId: string, state: TurnState
 	if (hasContactChanges(updates)) await updateContact(trx, workspaceId, state.contact.id, updates);
 	if (state.resumes) await release(trx, workspaceId, conversationId, 'quiet period over', 'agent');
 	if (run.engineError) await addTimeline(trx, workspaceId, conversationId, 'engine.failed', { error: run.engineError, fallback: true });
-	if (outcome.fallback) await addTimeline(trx, workspaceId, conversationId, 'engine.fallback', { reason: outcome.fallback, reply: plan.replyText });
+	if (outcome.fallback) {
+		await addTimeline(trx, workspaceId, conversationId, 'engine.fallback', {
+			reason: outcome.fallback,
+			reply: plan.replyText,
+			...(outcome.replySource ? { replySource: outcome.replySource } : {}),
+		});
+	}
+	// Values the model offered that the contact's words do not support: never stored, never fire anything.
+	if (outcome.rejected?.length) await addTimeline(trx, workspaceId, conversationId, 'fields.rejected', { rejected: outcome.rejected });
 	if (Object.keys(outcome.collected).length > 0 || hasContactChanges(updates)) {
 		await addTimeline(trx, workspaceId, conversationId, 'fields.updated', {
 			by: 'agent',
@@ -406,6 +400,7 @@ async function persistTurn(trx: Queryable, workspaceId: string, state: TurnState
 		sentiment: outcome.sentiment ?? null,
 		summary: outcome.summary ?? null,
 		modelCalls: outcome.modelCalls,
+		modelRequests: outcome.modelRequests ?? outcome.modelCalls,
 	});
 	return updated.status;
 }

@@ -42,6 +42,7 @@ export interface Conversation {
 	createdAt: string;
 	updatedAt: string;
 	modelCalls: number;
+	modelRequests: number;
 	ending: Ending | null;
 	waits: Wait[];
 	humanAt: string | null;
@@ -103,6 +104,7 @@ export function conversationFromRow(row: ConversationRow): Conversation {
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
 		modelCalls: Number(row.model_calls ?? 0),
+		modelRequests: Number(row.model_requests ?? 0),
 		ending: parseJson<Ending | null>(row.ending ?? null, null),
 		waits: parseJson<Wait[]>(row.waits ?? '[]', []),
 		humanAt: row.human_at ?? null,
@@ -178,6 +180,8 @@ export interface TurnChanges {
 	sentiment: string | null;
 	summary: string | null;
 	modelCalls: number;
+	/** Provider requests of the turn, retries included. */
+	modelRequests: number;
 }
 
 /** Applies a turn to the conversation as stored now (fields merged, fired actions added, one more turn). */
@@ -192,6 +196,7 @@ export async function applyTurn(db: Queryable, workspaceId: string, id: string, 
 		sentiment: changes.sentiment ?? stored.sentiment,
 		summary: changes.summary ?? stored.summary,
 		modelCalls: stored.modelCalls + changes.modelCalls,
+		modelRequests: stored.modelRequests + changes.modelRequests,
 		updatedAt: nowIso(),
 	};
 	await db
@@ -204,6 +209,7 @@ export async function applyTurn(db: Queryable, workspaceId: string, id: string, 
 			sentiment: next.sentiment,
 			summary: next.summary,
 			model_calls: next.modelCalls,
+			model_requests: next.modelRequests,
 			updated_at: next.updatedAt,
 		})
 		.where('workspace_id', '=', workspaceId)
@@ -225,12 +231,17 @@ export async function addModelCalls(db: Queryable, workspaceId: string, id: stri
 
 /** Model calls of every conversation of the workspace. */
 export async function workspaceModelCalls(db: Queryable, workspaceId: string): Promise<number> {
+	return (await workspaceModelUse(db, workspaceId)).calls;
+}
+
+/** Model calls (turns and composed messages) and provider requests (retries included) of the whole workspace. */
+export async function workspaceModelUse(db: Queryable, workspaceId: string): Promise<{ calls: number; requests: number }> {
 	const row = await db
 		.selectFrom('conversations')
-		.select((eb) => eb.fn.sum<number | string | null>('model_calls').as('total'))
+		.select((eb) => [eb.fn.sum<number | string | null>('model_calls').as('calls'), eb.fn.sum<number | string | null>('model_requests').as('requests')])
 		.where('workspace_id', '=', workspaceId)
 		.executeTakeFirst();
-	return Number(row?.total ?? 0);
+	return { calls: Number(row?.calls ?? 0), requests: Number(row?.requests ?? 0) };
 }
 
 /** Changes the status (and the time a human last acted), touching the conversation. */

@@ -243,6 +243,7 @@ const m006Turns: Migration = {
 	async up(db: Kysely<unknown>) {
 		await db.schema.alterTable('conversations').addColumn('turn_owner', text).execute();
 		await db.schema.alterTable('conversations').addColumn('turn_until', text).execute();
+		await db.schema.alterTable('conversations').addColumn('model_requests', 'integer', (c) => c.notNull().defaultTo(0)).execute();
 		await db.schema.alterTable('messages').addColumn('pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
 		await db.schema.alterTable('messages').addColumn('idempotency_key', text).execute();
 		await db.schema.alterTable('messages').addColumn('causation_event_id', text).execute();
@@ -254,6 +255,7 @@ const m006Turns: Migration = {
 		for (const column of ['answer', 'causation_event_id', 'idempotency_key', 'pending']) {
 			await db.schema.alterTable('messages').dropColumn(column).execute();
 		}
+		await db.schema.alterTable('conversations').dropColumn('model_requests').execute();
 		await db.schema.alterTable('conversations').dropColumn('turn_until').execute();
 		await db.schema.alterTable('conversations').dropColumn('turn_owner').execute();
 	},

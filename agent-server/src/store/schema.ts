@@ -54,6 +54,8 @@ export interface ConversationRow {
 	human_at?: string | null;
 	/** Added by 006_turns: who runs the conversation's turn now, and until when (a lease, so a crash frees it). */
 	turn_owner?: string | null;
+	/** Provider requests (retries included), next to model_calls (turns and composed messages). */
+	model_requests?: number;
 	turn_until?: string | null;
 }
 
