@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../agent-server/src/app';
-import { loadAgents } from '../agent-server/src/engine/agent-config';
+import { loadAgents } from '../agent-server/src/agents/agent-files';
 import { measure, report } from './measure';
 
 const TURNS = Number(process.argv[2] ?? 2000);

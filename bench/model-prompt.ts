@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../agent-server/src/app';
-import { loadAgents } from '../agent-server/src/engine/agent-config';
+import { loadAgents } from '../agent-server/src/agents/agent-files';
 import { createModelEngine } from '../agent-server/src/engine/model';
 import { roughTokens, startLiteralModel } from '../agent-server/src/testing/literal-model';
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadAgents } from '../../agent-server/src/engine/agent-config';
+import { loadAgents } from '../../agent-server/src/agents/agent-files';
 import { createOfflineEngine } from '../../agent-server/src/engine/offline';
 import { buildTestApp, type TestApp } from '../../agent-server/src/testing/harness';
 

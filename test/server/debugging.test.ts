@@ -1,7 +1,7 @@
 // The seed's debugging table, row by row, on the bundled lead-qualifier agent: what the server shows for each symptom
 // and how it prevents it. Events go to a local receiver standing in for n8n.
 import { createOfflineEngine } from '../../agent-server/src/engine/offline';
-import { loadAgents } from '../../agent-server/src/engine/agent-config';
+import { loadAgents } from '../../agent-server/src/agents/agent-files';
 import { useRelayApp, waitUntil, type ReceivedRequest } from '../../agent-server/src/testing/harness';
 
 const s = useRelayApp();

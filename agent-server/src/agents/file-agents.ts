@@ -1,6 +1,7 @@
 // File agents bound to the workspaces of a database: the shared ones, and each `workspaces/<id or name>/` folder's
 // agents for that one workspace. Folders are matched to workspaces once, at start (see docs/agents.md).
-import type { AgentConfig, AgentFolders, AgentRegistry, FileRegistry } from '../engine/agent-config';
+import type { AgentConfig, AgentRegistry } from '../engine/agent-config';
+import type { AgentFolders, FileRegistry } from './agent-files';
 import { listStoredAgents } from '../store/agents';
 import type { Queryable } from '../store/schema';
 import { listWorkspaces } from '../store/workspaces';

@@ -1,7 +1,7 @@
 // `agent-bridge agents validate [dir]`: checks an agents folder the way the server reads it at start, without a
 // database, so a config repository's CI can run it.
 import { realpathSync } from 'node:fs';
-import { BUNDLED_AGENTS_DIR, readAgentFolders } from '../engine/agent-config';
+import { BUNDLED_AGENTS_DIR, readAgentFolders } from './agent-files';
 
 export interface ValidationReport {
 	/** One line per problem, naming the file and the path (the messages the server refuses to start with). */

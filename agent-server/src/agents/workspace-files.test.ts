@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp, type BuildAppOptions } from '../app';
-import { BUNDLED_AGENTS_DIR } from '../engine/agent-config';
+import { BUNDLED_AGENTS_DIR } from './agent-files';
 import { createOfflineEngine } from '../engine/offline';
 import { addApiKey, createWorkspace } from '../store/workspaces';
 import { buildTestApp, type TestApp } from '../testing/harness';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { exampleEnvelope } from '../events/examples';
 import { createOfflineEngine } from '../engine/offline';
-import { loadAgents } from '../engine/agent-config';
+import { loadAgents } from '../agents/agent-files';
 import { buildTestApp, type TestApp } from '../testing/harness';
 
 import Ajv from 'ajv';

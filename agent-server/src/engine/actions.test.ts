@@ -1,6 +1,6 @@
 import { validateAgentConfig, type AgentConfig } from './agent-config';
 import { evaluateActions, evaluateTags } from './actions';
-import { loadAgents } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 
 const leadQualifier = loadAgents().get('lead-qualifier')!;
 

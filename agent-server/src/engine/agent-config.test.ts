@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAgents, parseAgentConfig, validateAgentConfig } from './agent-config';
+import { parseAgentConfig, validateAgentConfig } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 
 function tempDir(files: Record<string, string>): string {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'agents-'));

@@ -2,8 +2,7 @@
 // The model may propose an intent or a reply; these rules alone decide what happens with them.
 import type { AgentConfig, DisclosureLevel } from './agent-config';
 import { findKeyword } from './extract';
-import { contactValue } from './fields';
-import { ruleMatches } from './offline';
+import { contactValue, ruleMatches } from './fields';
 import { render } from './templates';
 import type { ContactSnapshot, EndReason } from './types';
 

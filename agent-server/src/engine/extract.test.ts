@@ -1,4 +1,4 @@
-import { loadAgents } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 import {
 	detectIntent,
 	detectSentiment,

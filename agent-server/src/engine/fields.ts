@@ -1,5 +1,5 @@
 // Agent fields <-> contact fields: what is already known, what to ask next, and which contact fields to update.
-import type { AgentConfig, AgentField } from './agent-config';
+import type { AgentConfig, AgentField, ReplyRule } from './agent-config';
 import type { ContactSnapshot, CustomFieldValue, TranscriptEntry, TurnOutcome } from './types';
 
 /** The contact's stored value for a reference such as `custom_field.lead_score` or `contact.email`. */
@@ -84,4 +84,26 @@ export function pendingField(agent: AgentConfig, known: Record<string, string>, 
 	const lastAgent = [...transcript].reverse().find((e) => e.role !== 'contact');
 	const asked = lastAgent && agent.fields.find((f) => known[f.name] === undefined && lastAgent.text.includes(f.question));
 	return asked || nextMissingField(agent, known, transcript);
+}
+
+/** Whether a reply rule's condition holds on the contact's stored fields and tags. */
+export function ruleMatches(rule: ReplyRule, contact: ContactSnapshot): boolean {
+	const w = rule.when;
+	if (!w) return true;
+	if (w.tag !== undefined && !contact.tags.includes(w.tag)) return false;
+	if (w.field === undefined) return true;
+	const raw = contactValue(contact, w.field);
+	const exists = raw !== undefined && raw !== null && String(raw).trim() !== '';
+	if (w.exists !== undefined && w.exists !== exists) return false;
+	if (w.equals !== undefined && (!exists || String(raw).toLowerCase() !== String(w.equals).toLowerCase())) return false;
+	const numeric = [w.gte, w.gt, w.lte, w.lt].some((v) => v !== undefined);
+	if (numeric) {
+		const n = exists ? Number(raw) : NaN;
+		if (Number.isNaN(n)) return false;
+		if (w.gte !== undefined && !(n >= w.gte)) return false;
+		if (w.gt !== undefined && !(n > w.gt)) return false;
+		if (w.lte !== undefined && !(n <= w.lte)) return false;
+		if (w.lt !== undefined && !(n < w.lt)) return false;
+	}
+	return w.exists === false ? true : exists;
 }

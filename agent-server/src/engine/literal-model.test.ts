@@ -1,7 +1,7 @@
 // The model engine against a fake that follows the prompt literally (real openai SDK over HTTP): prompt-design
 // mistakes fail here. A whole lead qualification without re-asking, invented values that never land, tags by meaning,
 // the rules' reply when the call fails, and a prompt whose prefix stays the same from turn to turn.
-import { loadAgents } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 import { createModelEngine, type ModelEngineOptions } from './model';
 import { createOfflineEngine } from './offline';
 import type { ModelEvent } from './model-client';

@@ -1,5 +1,5 @@
 // A turn never outlasts its deadline whatever the provider does, and every failure class is reported with a reason.
-import { loadAgents } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 import { createModelEngine } from './model';
 import type { ModelEvent, ModelRequestEvent } from './model-client';
 import type { TurnInput } from './types';

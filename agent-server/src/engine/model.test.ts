@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadAgents } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 import { createEngine } from './index';
 import { createModelEngine } from './model';
 import type { ContactSnapshot, TurnInput } from './types';

@@ -1,4 +1,5 @@
-import { loadAgents, type AgentConfig } from './agent-config';
+import { type AgentConfig } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 import { createOfflineEngine, scoreLeadOffline } from './offline';
 import type { ContactSnapshot, Engine, TranscriptEntry, TurnOutcome } from './types';
 

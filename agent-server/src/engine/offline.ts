@@ -2,33 +2,11 @@
 import type { AgentConfig, ReplyRule } from './agent-config';
 import { evaluateActions, evaluateTags } from './actions';
 import { detectIntent, detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
-import { applyUpdates, contactUpdatesFor, contactValue, knownFields, nextMissingField, pendingField } from './fields';
+import { applyUpdates, contactUpdatesFor, knownFields, nextMissingField, pendingField, ruleMatches } from './fields';
 import { askedForWithheld, handoffReason, turnEnding } from './conduct';
 import type { RejectedValue } from './grounding';
 import { render } from './templates';
 import type { ActionDecision, ContactSnapshot, Engine, ScoreInput, ScoreResult, TranscriptEntry, TurnInput, TurnOutcome } from './types';
-
-/** Whether a reply rule's condition holds on the contact's stored fields and tags. */
-export function ruleMatches(rule: ReplyRule, contact: ContactSnapshot): boolean {
-	const w = rule.when;
-	if (!w) return true;
-	if (w.tag !== undefined && !contact.tags.includes(w.tag)) return false;
-	if (w.field === undefined) return true;
-	const raw = contactValue(contact, w.field);
-	const exists = raw !== undefined && raw !== null && String(raw).trim() !== '';
-	if (w.exists !== undefined && w.exists !== exists) return false;
-	if (w.equals !== undefined && (!exists || String(raw).toLowerCase() !== String(w.equals).toLowerCase())) return false;
-	const numeric = [w.gte, w.gt, w.lte, w.lt].some((v) => v !== undefined);
-	if (numeric) {
-		const n = exists ? Number(raw) : NaN;
-		if (Number.isNaN(n)) return false;
-		if (w.gte !== undefined && !(n >= w.gte)) return false;
-		if (w.gt !== undefined && !(n > w.gt)) return false;
-		if (w.lte !== undefined && !(n <= w.lte)) return false;
-		if (w.lt !== undefined && !(n < w.lt)) return false;
-	}
-	return w.exists === false ? true : exists;
-}
 
 function renderFor(agent: AgentConfig, contact: ContactSnapshot, collected: Record<string, string>, template: string): string {
 	return render(template, { contact, agent, variables: agent.variables, collected }).text;

@@ -1,6 +1,6 @@
 // Provider profiles: each one sends only what its provider accepts, against a fake that accepts and refuses like that
 // provider (including its error bodies); detection from the base URL and model name; schema stripping.
-import { loadAgents } from './agent-config';
+import { loadAgents } from '../agents/agent-files';
 import { createModelEngine } from './model';
 import type { ModelEvent, ModelRequestEvent } from './model-client';
 import { detectProvider, PROVIDERS, providerProfile, stripSchema, type ProviderId } from './providers';
