@@ -11,7 +11,7 @@ export const contactRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
 		if (request.query.email === undefined && request.query.phone === undefined) {
 			throw new HttpError(400, 'querystring: give email or phone');
 		}
-		return { data: (await findContacts(ctx.store.db, request.workspaceId, request.query)).map(contactView) };
+		return { data: await findContacts(ctx, request.workspaceId, request.query) };
 	});
 
 	app.post('/contacts', { schema: { body: createContactBody } }, async (request, reply) => {

@@ -3,7 +3,7 @@ import type { AppContext } from '../context';
 import type { ContactSnapshot, CustomFieldValue, ScoreResult, TranscriptEntry } from '../engine/types';
 import { resolveCausation } from '../events/publish';
 import {
-	contactFromRow,
+	findContactsBy,
 	getContact,
 	hasContactChanges,
 	insertContact,
@@ -89,12 +89,8 @@ export async function patchContact(
 	return updated;
 }
 
-export async function findContacts(db: Queryable, workspaceId: string, query: { email?: string; phone?: string }): Promise<Contact[]> {
-	let q = db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId);
-	if (query.email !== undefined) q = q.where('email', '=', query.email);
-	if (query.phone !== undefined) q = q.where('phone', '=', query.phone);
-	const rows = await q.orderBy('id', 'desc').limit(20).execute();
-	return rows.map(contactFromRow);
+export async function findContacts(ctx: AppContext, workspaceId: string, query: { email?: string; phone?: string }) {
+	return (await findContactsBy(ctx.store.db, workspaceId, query)).map(contactView);
 }
 
 export async function createContact(

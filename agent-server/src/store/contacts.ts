@@ -156,3 +156,12 @@ async function writeContact(db: Queryable, workspaceId: string, next: Contact): 
 		.execute();
 	return next;
 }
+
+/** Contacts of the workspace with this email and/or phone, newest first (at most 20). */
+export async function findContactsBy(db: Queryable, workspaceId: string, query: { email?: string; phone?: string }): Promise<Contact[]> {
+	let q = db.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId);
+	if (query.email !== undefined) q = q.where('email', '=', query.email);
+	if (query.phone !== undefined) q = q.where('phone', '=', query.phone);
+	const rows = await q.orderBy('id', 'desc').limit(20).execute();
+	return rows.map(contactFromRow);
+}

@@ -454,6 +454,32 @@ export async function listMessages(db: Queryable, workspaceId: string, conversat
 	return rows.map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
 }
 
+/** Up to `limit` messages after message `after` (all from the start without it), oldest first: what a widget polls. */
+export async function listMessagesAfter(db: Queryable, workspaceId: string, conversationId: string, after: string | undefined, limit: number): Promise<Message[]> {
+	const rows = await db
+		.selectFrom('messages')
+		.select(['id', 'role', 'source', 'text', 'created_at'])
+		.where('workspace_id', '=', workspaceId)
+		.where('conversation_id', '=', conversationId)
+		.$if(after !== undefined, (q) => q.where('id', '>', after!))
+		.orderBy('id')
+		.limit(limit)
+		.execute();
+	return rows.map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
+}
+
+export async function latestMessageId(db: Queryable, workspaceId: string, conversationId: string): Promise<string | undefined> {
+	const row = await db
+		.selectFrom('messages')
+		.select('id')
+		.where('workspace_id', '=', workspaceId)
+		.where('conversation_id', '=', conversationId)
+		.orderBy('id', 'desc')
+		.limit(1)
+		.executeTakeFirst();
+	return row?.id;
+}
+
 export function toTranscript(messages: Message[]): TranscriptEntry[] {
 	return messages.map((m) => ({ role: m.role, text: m.text, at: m.createdAt }));
 }

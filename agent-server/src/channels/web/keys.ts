@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { idParams } from '../../api/schemas';
 import type { AppContext } from '../../context';
 import { notFound } from '../../util/http-error';
-import { createWidgetKey, deleteWidgetKey, listWidgetKeys } from './store';
+import { createWidgetKey, deleteWidgetKey, listWidgetKeys } from '../../store/widgets';
 
 /** "https://example.com" or "http://localhost:8080"; a trailing slash is dropped, a path is refused. */
 export const origin = z

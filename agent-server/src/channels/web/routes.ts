@@ -6,9 +6,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context';
 import { chat } from '../../conversations/turn';
-import { getConversation } from '../../store/conversations';
+import { getConversation, latestMessageId, listMessagesAfter } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
-import { createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from './store';
+import { createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from '../../store/widgets';
 
 export interface WebChannelOptions {
 	/** Widget requests per client IP and widget key in each window (default 30 messages, 240 polls a minute). */
@@ -56,26 +56,12 @@ export interface PublicMessage {
 
 /** What the browser may see of a conversation: who spoke and what was said, nothing about workflows. */
 async function messagesAfter(ctx: AppContext, session: WidgetSession, after: string | undefined): Promise<PublicMessage[]> {
-	let q = ctx.store.db
-		.selectFrom('messages')
-		.select(['id', 'role', 'text', 'created_at'])
-		.where('workspace_id', '=', session.workspaceId)
-		.where('conversation_id', '=', session.conversationId);
-	if (after) q = q.where('id', '>', after);
-	const rows = await q.orderBy('id').limit(200).execute();
-	return rows.map((r) => ({ id: r.id, role: r.role, text: r.text, createdAt: r.created_at }));
+	const messages = await listMessagesAfter(ctx.store.db, session.workspaceId, session.conversationId, after, 200);
+	return messages.map(({ id, role, text, createdAt }) => ({ id, role, text, createdAt }));
 }
 
-async function lastMessageId(ctx: AppContext, session: WidgetSession): Promise<string | undefined> {
-	const row = await ctx.store.db
-		.selectFrom('messages')
-		.select('id')
-		.where('workspace_id', '=', session.workspaceId)
-		.where('conversation_id', '=', session.conversationId)
-		.orderBy('id', 'desc')
-		.limit(1)
-		.executeTakeFirst();
-	return row?.id;
+function lastMessageId(ctx: AppContext, session: WidgetSession): Promise<string | undefined> {
+	return latestMessageId(ctx.store.db, session.workspaceId, session.conversationId);
 }
 
 async function webAgent(ctx: AppContext, workspaceId: string, agentId: string) {

@@ -2,9 +2,9 @@
 // written and shown again in the list; what limits it is its allowed origins and the routes it opens. A session
 // token is a bearer secret for one conversation, so only its hash is kept.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Queryable } from '../../store/schema';
-import { newId, nowIso } from '../../util/ids';
-import { parseJson, toJson } from '../../util/json';
+import type { Queryable } from './schema';
+import { newId, nowIso } from '../util/ids';
+import { parseJson, toJson } from '../util/json';
 
 export interface WidgetKey {
 	id: string;
