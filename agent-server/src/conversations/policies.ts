@@ -38,7 +38,7 @@ export async function applyActionLimits(
 			}
 		}
 		if (limit !== undefined && count >= limit) {
-			return { ...d, fired: false, suppressed: true, reason: `workflow trigger limit of ${limit} per conversation reached` };
+			return { ...d, fired: false, suppressed: true, reason: `limit of ${limit} workflow trigger${limit > 1 ? 's' : ''} per conversation reached` };
 		}
 		count += 1;
 		return d;

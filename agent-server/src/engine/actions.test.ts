@@ -52,7 +52,7 @@ describe('action decisions', () => {
 		expect(evaluateActions({ agent: repeat, known, collectedNow: known, intent: null, firedActions: ['go'] })[0].fired).toBe(true);
 	});
 
-	test('tag conditions and the per-conversation trigger limit', () => {
+	test('tag conditions (the per-conversation cap is the server\'s, not the rules\')', () => {
 		const agent = agentWith({
 			actions: [
 				{ id: 'first', name: 'First', condition: { tags: ['vip'] } },
@@ -63,7 +63,7 @@ describe('action decisions', () => {
 		const contact = { id: 'c', firstName: null, lastName: null, email: null, phone: null, customFields: {}, tags: ['vip'] };
 		const decisions = evaluateActions({ agent, known: { budget: '$1' }, collectedNow: {}, intent: null, firedActions: [], contact });
 		expect(decisions[0]).toMatchObject({ fired: true, reason: 'tag vip present' });
-		expect(decisions[1]).toMatchObject({ fired: false, reason: 'limit of 1 workflow trigger per conversation reached' });
+		expect(decisions[1]).toMatchObject({ fired: true });
 		expect(evaluateActions({ agent, known: {}, collectedNow: {}, intent: null, firedActions: [], contact: { ...contact, tags: [] } })[0].reason).toBe(
 			'waiting for tag vip',
 		);

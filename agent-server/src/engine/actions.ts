@@ -30,7 +30,7 @@ export function describeCondition(action: AgentAction): string {
 	return parts.join(' and ');
 }
 
-function decide(action: AgentAction, ctx: ActionContext, firedSoFar: number): ActionDecision {
+function decide(action: AgentAction, ctx: ActionContext): ActionDecision {
 	const base = { actionId: action.id, name: action.name };
 	const c = action.condition;
 	const alreadyFired = ctx.firedActions.includes(action.id);
@@ -59,22 +59,16 @@ function decide(action: AgentAction, ctx: ActionContext, firedSoFar: number): Ac
 	if (alreadyFired && !c.intent && !c.asks && !(c.fieldsProvided ?? []).some((f) => ctx.collectedNow[f] !== undefined)) {
 		return { ...base, fired: false, reason: 'no new value for its condition since it last fired' };
 	}
-	const limit = ctx.agent.limits?.workflowTriggersPerConversation;
-	if (limit !== undefined && firedSoFar >= limit) {
-		return { ...base, fired: false, reason: `limit of ${limit} workflow trigger${limit > 1 ? 's' : ''} per conversation reached` };
-	}
 	const fields = Object.fromEntries((c.fieldsProvided ?? []).map((f) => [f, ctx.known[f]]));
 	return { ...base, fired: true, reason: describeCondition(action), fields };
 }
 
-/** One decision per configured action, in config order, with the reason it fired or did not. */
+/**
+ * One decision per configured action, in config order, with the reason it fired or did not. The server applies the
+ * cooldown and the per-conversation trigger cap afterwards (conversations/policies.ts): it owns the clock and the counts.
+ */
 export function evaluateActions(ctx: ActionContext): ActionDecision[] {
-	let firedSoFar = ctx.firedActions.length;
-	return ctx.agent.actions.map((action) => {
-		const decision = decide(action, ctx, firedSoFar);
-		if (decision.fired) firedSoFar++;
-		return decision;
-	});
+	return ctx.agent.actions.map((action) => decide(action, ctx));
 }
 
 /** Tags the agent's tag rules apply for this message (keywords, intents or sentiment), without duplicates. */
