@@ -309,6 +309,19 @@
 			case 'fields.updated':
 				row = eventRow('info', 'Fields updated' + (d.by ? ' by ' + d.by : ''), describeFields(d), '', entry.at);
 				break;
+			case 'fields.rejected':
+				row = eventRow(
+					'warn',
+					'Model values rejected',
+					(d.rejected || []).map(function (r) {
+						return r.field + ' = ' + JSON.stringify(r.value);
+					}).join(', '),
+					(d.rejected || []).map(function (r) {
+						return r.reason;
+					}).join('; '),
+					entry.at,
+				);
+				break;
 			case 'tag.added':
 			case 'tag.removed':
 				row = eventRow('info', (k === 'tag.added' ? 'Tag added: ' : 'Tag removed: ') + d.tag, d.addedBy ? 'by ' + d.addedBy : '', d.why || d.suppressed, entry.at);
