@@ -2,6 +2,7 @@
 import type { AppContext } from '../context';
 import { resolveCausation } from '../events/publish';
 import {
+	addTimeline,
 	getConversation,
 	listMessages,
 	listTimeline,
@@ -12,7 +13,9 @@ import {
 } from '../store/conversations';
 import { HttpError, notFound } from '../util/http-error';
 import { endConversation, handOff, insertHumanReply, release } from './lifecycle';
+import { agentText } from './outbound';
 import { recordMessage } from './policies';
+import { getContact, snapshot } from '../store/contacts';
 
 /** What the API shows of a conversation: its state (less the engine's bookkeeping), messages and timeline. */
 export interface ConversationDetail
@@ -79,10 +82,15 @@ export async function endOverApi(
 export async function handOffOverApi(ctx: AppContext, workspaceId: string, id: string, input: { reason?: string; message?: string }): Promise<ConversationDetail> {
 	const conversation = await openConversation(ctx, workspaceId, id);
 	if (conversation.status === 'human') throw new HttpError(409, `a human already handles conversation ${id}`);
+	// The notice is said as the agent, so it passes the same merge fields and disclosure guard as every agent text.
+	const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
+	const contact = await getContact(ctx.store.db, workspaceId, conversation.contactId);
+	const notice = input.message ? agentText(agent, contact ? snapshot(contact) : null, input.message, { collected: conversation.collected, agentId: conversation.agentId }) : undefined;
 	await ctx.store.db.transaction().execute(async (trx) => {
 		await handOff(trx, workspaceId, id, input.reason ?? 'handed off over the API', 'api');
-		if (input.message) {
-			await recordMessage(trx, workspaceId, id, { role: 'agent', source: 'api', text: input.message });
+		if (notice) {
+			await recordMessage(trx, workspaceId, id, { role: 'agent', source: 'api', text: notice.text });
+			if (notice.blocked.length) await addTimeline(trx, workspaceId, id, 'disclosure.blocked', { fields: notice.blocked });
 		}
 	});
 	return getConversationDetail(ctx, workspaceId, id);

@@ -2,10 +2,9 @@
 // conversation run one at a time (a lease on the conversation row, shared by every instance), each as named steps:
 // load state → run the engine → persist → publish decisions → answer.
 import type { AgentConfig } from '../engine/agent-config';
-import { disclosureHandoffReason, guardDisclosure } from '../engine/conduct';
+import { disclosureHandoffReason, type BlockedDisclosure } from '../engine/conduct';
 import { applyUpdates } from '../engine/fields';
 import { fallbackOutcome } from '../engine/offline';
-import { render } from '../engine/templates';
 import type { ActionDecision, TranscriptEntry, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
 import { buildEnvelope, causationChain, publishEvent, recordLoopBlocked, resolveCausation, type Causation } from '../events/publish';
@@ -34,6 +33,7 @@ import { HttpError, notFound } from '../util/http-error';
 import { endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
 import { addMessageEntry, addTagsWithEvents, applyActionLimits, recordMessage, type LimitedDecision } from './policies';
 import type { TurnLease } from './turn-queue';
+import { engineReply } from './outbound';
 import { answerAfterWaiting, newWait } from './waits';
 
 export interface ChatInput {
@@ -256,7 +256,7 @@ interface TurnPlan {
 	decisions: LimitedDecision[];
 	replyText: string;
 	unfilledMergeFields: string[];
-	blocked: ReturnType<typeof guardDisclosure>['blocked'];
+	blocked: BlockedDisclosure[];
 	handoff: string | undefined;
 	/** Fired actions whose written-back fields the answer waits for. */
 	awaited: LimitedDecision[];
@@ -353,20 +353,14 @@ async function runEngine(ctx: AppContext, workspaceId: string, agent: AgentConfi
 	}
 }
 
-/** Applies the server's limits to the actions and renders the reply under the disclosure rules. */
+/** Applies the server's limits to the actions and passes the reply through the disclosure guard. */
 async function planTurn(ctx: AppContext, workspaceId: string, agent: AgentConfig, state: TurnState, outcome: TurnOutcome): Promise<TurnPlan> {
 	const decisions = await applyActionLimits(ctx.store.db, workspaceId, agent, state.conversation.id, outcome.actions);
 	const contact = applyUpdates(snapshot(state.contact), outcome.contactUpdates ?? { standard: {}, custom: {} });
-	const rendered = render(outcome.reply, {
-		contact,
-		agent: { id: agent.id, name: agent.name },
-		variables: agent.variables,
-		collected: { ...state.conversation.collected, ...outcome.collected },
-	});
-	const { text, blocked } = guardDisclosure(agent, contact, outcome.reply, rendered.text);
+	const { text, blocked, unknown } = engineReply(agent, contact, outcome.reply, outcome.replyTemplate);
 	const handoff = blocked.length ? disclosureHandoffReason(blocked) : outcome.handoff;
 	const awaited = handoff || outcome.end ? [] : decisions.filter((d) => d.fired && agent.actions.find((a) => a.id === d.actionId)?.expects);
-	return { decisions, replyText: text, unfilledMergeFields: rendered.unknown, blocked, handoff, awaited };
+	return { decisions, replyText: text, unfilledMergeFields: unknown, blocked, handoff, awaited };
 }
 
 /** Writes the turn's understanding: contact changes and conversation state merged into the stored rows, and why. */

@@ -3,9 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../engine/agent-config';
 import { contactValue, knownFields } from '../engine/fields';
-import { disclosureHandoffReason, guardDisclosure, type BlockedDisclosure } from '../engine/conduct';
-import { composeReply } from '../engine/offline';
-import { render } from '../engine/templates';
+import { disclosureHandoffReason, type BlockedDisclosure } from '../engine/conduct';
+import { planReply } from '../engine/offline';
+import { agentText, engineReply } from './outbound';
 import type { ActionDecision } from '../engine/types';
 import type { AppContext } from '../context';
 import { getContact, snapshot, type Contact } from '../store/contacts';
@@ -76,8 +76,8 @@ export async function composeWithResult(
 	const collected = conversation?.collected ?? {};
 	const transcript = toTranscript(await listMessages(db, workspaceId, conversationId));
 	const known = knownFields(agent, snapshot(contact), collected);
-	const text = composeReply({ agent, contact: snapshot(contact), known, actions, transcript, turn: conversation?.turnCount ?? 1 });
-	return guardDisclosure(agent, snapshot(contact), '', text);
+	const reply = planReply({ agent, contact: snapshot(contact), known, actions, transcript, turn: conversation?.turnCount ?? 1 });
+	return engineReply(agent, snapshot(contact), reply.text, reply.template);
 }
 
 /** Records a blocked disclosure and hands the conversation to a human, inside the caller's transaction. */
@@ -86,10 +86,10 @@ export async function handOffForDisclosure(trx: Queryable, workspaceId: string, 
 	await handOff(trx, workspaceId, conversationId, disclosureHandoffReason(blocked), 'agent');
 }
 
-export function holdingReply(agent: AgentConfig, actionId: string, contact: Contact): string {
+export function holdingReply(agent: AgentConfig, actionId: string, contact: Contact): ComposedResult {
 	const expects = agent.actions.find((a) => a.id === actionId)?.expects;
 	const template = expects?.onTimeout?.reply ?? expects?.holdingReply ?? agent.replies.fallback ?? 'One moment, please.';
-	return render(template, { contact: snapshot(contact), agent, variables: agent.variables }).text;
+	return agentText(agent, snapshot(contact), template);
 }
 
 /**
@@ -152,7 +152,7 @@ export async function answerAfterWaiting(
 	const contact = arrived ?? (await getContact(db, workspaceId, answer.contact.id))!;
 	const { text, blocked } = arrived
 		? await composeWithResult(db, agent, workspaceId, conversationId, arrived, decisions)
-		: { text: holdingReply(agent, waits[0].actionId, contact), blocked: [] };
+		: holdingReply(agent, waits[0].actionId, contact);
 	let queued = 0;
 	const result = await db.transaction().execute(async (trx) => {
 		await settleWaits(trx, workspaceId, conversationId, waits.map((w) => w.eventId), arrived ? 'done' : 'late');

@@ -1,7 +1,6 @@
 // A workflow (or an API client) speaks in a conversation: a reply as the agent, or a new conversation the agent
 // opens; either as literal text or as instructions the model turns into a message in the agent's persona.
 import type { AgentConfig } from '../engine/agent-config';
-import { render } from '../engine/templates';
 import type { TranscriptEntry } from '../engine/types';
 import type { AppContext } from '../context';
 import { getContact, snapshot, type Contact } from '../store/contacts';
@@ -17,7 +16,9 @@ import {
 	type Message,
 } from '../store/conversations';
 import { HttpError, notFound } from '../util/http-error';
+import { agentText, type Outbound } from './outbound';
 import { recordMessage } from './policies';
+import { handOffForDisclosure } from './waits';
 import { agentOrThrow, budgetExhausted } from './turn';
 
 export interface ReplyInput {
@@ -31,9 +32,7 @@ export interface ReplyInput {
 
 export type ReplyResult = { message: Message } | { skipped: true; reason: string };
 
-interface ComposedText {
-	text: string;
-	unknown: string[];
+interface ComposedText extends Outbound {
 	modelCalls: number;
 	/** Why the instructions were sent as written instead of by the model (budget), for the timeline. */
 	fallback?: string;
@@ -67,17 +66,15 @@ async function messageText(
 			modelCalls = composed.modelCalls;
 		}
 	}
-	const rendered = render(template, {
-		contact: contact ? snapshot(contact) : null,
-		agent: agent ? { id: agent.id, name: agent.name } : { id: agentId },
-		variables: agent?.variables ?? {},
-		collected: conversation?.collected ?? {},
-	});
+	const rendered = agentText(agent, contact ? snapshot(contact) : null, template, { collected: conversation?.collected ?? {}, agentId });
 	if (rendered.text.trim() === '') throw new HttpError(400, 'body/text is empty once merge fields are filled in');
 	return { ...rendered, modelCalls, ...(fallback ? { fallback } : {}) };
 }
 
-/** A workflow (or an API client) speaks as the agent; merge fields are filled from the stored contact. */
+/**
+ * A workflow (or an API client) speaks as the agent; merge fields are filled from the stored contact under the
+ * disclosure rules: a text that would reveal a withheld field is replaced by the blocked message and a human takes over.
+ */
 export async function replyToConversation(
 	ctx: AppContext,
 	workspaceId: string,
@@ -107,6 +104,7 @@ export async function replyToConversation(
 			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
 			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
 		});
+		if (rendered.blocked.length) await handOffForDisclosure(trx, workspaceId, conversationId, rendered.blocked);
 		return { message };
 	});
 }
@@ -157,7 +155,9 @@ export async function startConversation(
 			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
 			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
 		});
-		return { conversation: { id: conversation.id, status: conversation.status, channel }, message };
+		if (rendered.blocked.length) await handOffForDisclosure(trx, workspaceId, conversation.id, rendered.blocked);
+		const status = rendered.blocked.length ? 'human' : conversation.status;
+		return { conversation: { id: conversation.id, status, channel }, message };
 	});
 }
 

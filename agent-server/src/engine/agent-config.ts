@@ -1,5 +1,6 @@
 // Agent configuration as code: the schema of one YAML or JSON agent, validated with messages that name the source and the bad path. Pure: reading files is agents/agent-files.ts.
 import { z } from 'zod';
+import { knownMergeField, mergeFieldsIn } from './templates';
 import { parse as parseYaml } from 'yaml';
 
 const snakeName = z
@@ -303,7 +304,22 @@ export const AgentConfig = baseAgent.superRefine((agent, ctx) => {
 			if (!actionIds.has(n)) issue(['ending', 'outcomeRules', i, 'actionsFired', j], `unknown action "${n}"`);
 		});
 	});
+	// A misspelled merge field would print nothing (or, read as another field, the wrong thing): refuse it here.
+	forEachText(agent, [], (text, at) => {
+		for (const key of mergeFieldsIn(text)) {
+			if (!knownMergeField(key)) {
+				issue(at, `unknown merge field {{${key}}}: use contact.first_name, contact.last_name, contact.name, contact.email, contact.phone, contact.custom_field.<name>, agent.name, variables.<name> or collected.<field>`);
+			}
+		}
+	});
 });
+
+/** Calls `visit` with every string in the config and its path. */
+function forEachText(value: unknown, at: (string | number)[], visit: (text: string, at: (string | number)[]) => void): void {
+	if (typeof value === 'string') visit(value, at);
+	else if (Array.isArray(value)) value.forEach((v, i) => forEachText(v, [...at, i], visit));
+	else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) forEachText(v, [...at, k], visit);
+}
 
 export type AgentConfig = z.output<typeof AgentConfig>;
 export type AgentField = AgentConfig['fields'][number];

@@ -3,7 +3,7 @@
 import type { AgentConfig, DisclosureLevel } from './agent-config';
 import { findKeyword } from './extract';
 import { contactValue, ruleMatches } from './fields';
-import { render } from './templates';
+import { contactFieldsRead, render } from './templates';
 import type { ContactSnapshot, EndReason } from './types';
 
 /** Why this message hands the conversation to a human, or null. */
@@ -100,14 +100,15 @@ export interface BlockedDisclosure {
 }
 
 /**
- * The withheld fields a reply would reveal: a merge field naming one, or its stored value appearing in the text
- * (values under 3 characters are too common to tell).
+ * The withheld fields a reply would reveal: a merge field reading one (in any spelling, whatever its value's length),
+ * or its stored value appearing in the text (values under 3 characters are too common to tell by the text alone).
  */
 export function blockedDisclosures(agent: AgentConfig, contact: ContactSnapshot, template: string, rendered: string): BlockedDisclosure[] {
 	const blocked: BlockedDisclosure[] = [];
+	const read = contactFieldsRead(template);
 	for (const rule of agent.disclosure?.fields ?? []) {
 		if (mayDisclose(agent, contact, rule.field)) continue;
-		const named = template.includes(rule.field);
+		const named = read.includes(rule.field);
 		const value = contactValue(contact, rule.field);
 		const shown = value !== undefined && value !== null && String(value).length >= 3 && rendered.toLowerCase().includes(String(value).toLowerCase());
 		if (named || shown) blocked.push({ field: rule.field, level: rule.level });

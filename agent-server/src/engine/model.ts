@@ -187,7 +187,7 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 		const updated = applyUpdates(contact, contactUpdatesFor(agent, collected));
 		const reply = render(answer.reply, { contact: updated, agent, variables: agent.variables, collected }).text.trim();
 		return decideTurn(input, collected, intent, sentiment, {
-			...(reply ? { reply } : {}),
+			...(reply ? { reply, replyTemplate: answer.reply } : {}),
 			summary,
 			modelCalls: 1,
 			modelRequests: requests,

@@ -42,9 +42,25 @@ export function matchingRule(agent: AgentConfig, contact: ContactSnapshot, trans
  * fired now; else (greeting on the first turn plus) the question for the next missing field, after a short "noted"
  * when the message gave nothing and the same question was just asked; else the all-collected reply.
  */
-export function planReply(input: ReplyInput): { text: string; source: ReplySource } {
+export function planReply(input: ReplyInput): PlannedReply {
+	const reply = planReplyText(input);
+	return { ...reply, template: reply.templates.join(' ') };
+}
+
+/** A reply and the templates it was rendered from, so the disclosure guard sees every field it reads. */
+export interface PlannedReply {
+	text: string;
+	source: ReplySource;
+	template: string;
+}
+
+function planReplyText(input: ReplyInput): { text: string; source: ReplySource; templates: string[] } {
 	const { agent, contact, known, transcript } = input;
-	const r = (template: string) => renderFor(agent, contact, known, template);
+	const templates: string[] = [];
+	const r = (template: string) => (templates.push(template), renderFor(agent, contact, known, template));
+	const planned = plan();
+	return { ...planned, templates };
+	function plan(): { text: string; source: ReplySource } {
 	const rule = matchingRule(agent, contact, transcript, known);
 	if (rule) return { text: r(rule.text), source: 'rule' };
 	const next = nextMissingField(agent, known, transcript);
@@ -60,6 +76,7 @@ export function planReply(input: ReplyInput): { text: string; source: ReplySourc
 	const reasking = input.remark && lastAgent !== undefined && lastAgent.text.includes(question);
 	const body = reasking ? `${r(agent.replies.noted)} ${question}` : question;
 	return { text: greeting ? `${greeting} ${body}` : body, source: 'question' };
+	}
 }
 
 /** The offline reply text (see planReply); the server calls it again after a workflow wrote fields back. */
@@ -102,6 +119,7 @@ export function offlineOutcome(input: TurnInput, now?: Date): TurnOutcome {
 
 export interface DecideOverrides {
 	reply?: string; // the model's reply, used unless a rule must answer (disclosure, handoff, maximum turns)
+	replyTemplate?: string; // the model's reply before its merge fields were filled
 	summary?: string;
 	modelCalls?: number;
 	modelRequests?: number;
@@ -142,19 +160,21 @@ export function decideTurn(
 	const tags = evaluateTags(agent, message, intent, sentiment);
 	for (const tag of overrides.tags ?? []) if (!tags.includes(tag) && agent.tagRules.some((r) => r.tag === tag)) tags.push(tag);
 	const remark = Object.keys(collected).length === 0 && intent === null;
-	const planned = (): { text: string; source: ReplySource } =>
+	const from = (template: string, source: ReplySource): PlannedReply => ({ text: renderFor(agent, updated, known, template), source, template });
+	const planned = (): PlannedReply =>
 		asked
-			? { text: renderFor(agent, updated, known, agent.disclosure!.blockedMessage), source: 'disclosure' }
+			? from(agent.disclosure!.blockedMessage, 'disclosure')
 			: handoff && agent.handoff
-				? { text: renderFor(agent, updated, known, agent.handoff.message), source: 'handoff' }
+				? from(agent.handoff.message, 'handoff')
 				: end?.reason === 'max_turns' && agent.ending?.maxTurnsMessage
-					? { text: renderFor(agent, updated, known, agent.ending.maxTurnsMessage), source: 'max_turns' }
+					? from(agent.ending.maxTurnsMessage, 'max_turns')
 					: overrides.reply !== undefined
-						? { text: overrides.reply, source: 'model' }
+						? { text: overrides.reply, source: 'model', template: overrides.replyTemplate ?? overrides.reply }
 						: planReply({ agent, contact: updated, known, actions, transcript, turn: conversation.turn, remark });
-	const { text: reply, source } = planned();
+	const { text: reply, source, template } = planned();
 	const outcome: TurnOutcome = {
 		reply,
+		replyTemplate: template,
 		replySource: source,
 		collected,
 		contactUpdates,
@@ -189,6 +209,7 @@ export function fallbackOutcome(input: TurnInput, reason: string, counts: { mode
 		const updated = applyUpdates(input.contact, outcome.contactUpdates);
 		const known = { ...knownFields(input.agent, input.contact, input.conversation.collected), ...outcome.collected };
 		outcome.reply = renderFor(input.agent, updated, known, input.agent.replies.fallback);
+		outcome.replyTemplate = input.agent.replies.fallback;
 		outcome.replySource = 'fallback';
 	}
 	return outcome;

@@ -75,7 +75,7 @@ export function render(template: string, ctx: TemplateContext): RenderResult {
 	let removed = false;
 	const filled = template.replace(MERGE_FIELD, (_m, key: string, fallback?: string) => {
 		const value = resolveMergeField(key, ctx);
-		if (value !== undefined) return value;
+		if (value !== undefined) return inert(value);
 		if (fallback !== undefined && fallback !== '') return fallback;
 		if (!unknown.includes(key)) unknown.push(key);
 		removed = true;
@@ -83,3 +83,45 @@ export function render(template: string, ctx: TemplateContext): RenderResult {
 	});
 	return { text: removed ? tidy(filled) : filled, unknown };
 }
+
+/**
+ * A value as it enters a text: braces that would read as a merge field are spaced apart, so a contact whose name is
+ * `{{contact.custom_field.balance}}` is printed as written if the text is ever rendered again, never resolved.
+ */
+function inert(value: string): string {
+	return value.replace(/\{\{/g, '{ {').replace(/\}\}/g, '} }');
+}
+
+/**
+ * The contact fields a template's merge fields read, as disclosure rules name them (`custom_field.x`,
+ * `contact.email`), whatever the spelling (`custom_field` or `custom_fields`, `name` for first and last name).
+ */
+export function contactFieldsRead(template: string): string[] {
+	const refs = new Set<string>();
+	for (const match of template.matchAll(MERGE_FIELD)) {
+		const [root, group, ...rest] = match[1].split('.');
+		if (root !== 'contact' || group === undefined) continue;
+		if (group === 'custom_field' || group === 'custom_fields') refs.add(`custom_field.${rest.join('.')}`);
+		else if (group === 'name' || group === 'full_name') ['contact.first_name', 'contact.last_name'].forEach((r) => refs.add(r));
+		else refs.add(`contact.${group}`);
+	}
+	return [...refs];
+}
+
+/** Whether a merge field names something `render` knows how to fill (a typo is caught when the agent is validated). */
+export function knownMergeField(key: string): boolean {
+	const [root, group, ...rest] = key.split('.');
+	if (root === 'contact') {
+		if (group === 'custom_field' || group === 'custom_fields') return rest.length > 0 && rest.join('.') !== '';
+		return ['first_name', 'last_name', 'email', 'phone', 'id', 'name', 'full_name'].includes(group ?? '') && rest.length === 0;
+	}
+	if (root === 'agent') return (group === 'name' || group === 'id') && rest.length === 0;
+	if (root === 'variables' || root === 'variable' || root === 'collected') return group !== undefined && group !== '';
+	return false;
+}
+
+/** The merge fields of a template, as written. */
+export function mergeFieldsIn(template: string): string[] {
+	return [...template.matchAll(MERGE_FIELD)].map((m) => m[1]);
+}
+

@@ -46,7 +46,10 @@ export interface ActionDecision {
 }
 
 export interface TurnOutcome {
+	/** The reply as it is said: merge fields filled once, by the engine. */
 	reply: string;
+	/** The templates the reply was filled from, for the disclosure guard (the reply itself when there were none). */
+	replyTemplate?: string;
 	collected: Record<string, string>; // values extracted in this turn only (agent field names)
 	contactUpdates: {
 		standard: Partial<Record<'firstName' | 'lastName' | 'email' | 'phone', string>>;
