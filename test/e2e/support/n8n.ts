@@ -84,12 +84,15 @@ export async function startN8n(version: string, tarball: string, name = `n8n-${v
 }
 
 /**
- * Installs the package as the package README says, literally: `mkdir -p ~/.n8n/nodes && cd ~/.n8n/nodes &&
- * npm install <package>` (no flags, no package.json of our own). n8n provides n8n-workflow itself.
+ * Installs the package as the package README says: `cd ~/.n8n/nodes && npm install <package>`, no flags.
+ * n8n provides n8n-workflow itself.
  */
 export function installPackage(userFolder: string, tarball: string): void {
 	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
 	mkdirSync(nodesDir, { recursive: true });
+	// What n8n writes there on its first start. Without it npm would walk up from this folder (inside the
+	// repository) to the repository's own package.json; a user's home folder has none above ~/.n8n/nodes.
+	writeFileSync(path.join(nodesDir, 'package.json'), '{"name":"installed-nodes","private":true,"dependencies":{}}\n');
 	// A user's shell, not this test run's npm: no npm_config_* or npm_package_* variables.
 	const env = Object.fromEntries(Object.entries(cleanEnv()).filter(([key]) => !/^npm_/i.test(key)));
 	execFileSync('npm', ['install', tarball], { cwd: nodesDir, stdio: 'ignore', env });
