@@ -1,14 +1,9 @@
+// `gulp build`: the n8n package's build, which n8n's CLI (`n8n-node build`) now does: TypeScript and the icons.
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { task, src, dest } = require('gulp');
 
-task('build:icons', copyIcons);
-
-function copyIcons() {
-	const nodeSource = path.resolve('nodes', '**', '*.{png,svg}');
-	const nodeDestination = path.resolve('dist', 'nodes');
-	src(nodeSource, { encoding: false }).pipe(dest(nodeDestination));
-
-	const credSource = path.resolve('credentials', '**', '*.{png,svg}');
-	const credDestination = path.resolve('dist', 'credentials');
-	return src(credSource, { encoding: false }).pipe(dest(credDestination));
-}
+exports.build = function build(done) {
+	execFileSync(process.execPath, [path.join(__dirname, 'scripts', 'n8n-package.js'), 'build'], { stdio: 'inherit' });
+	done();
+};
+exports.default = exports.build;

@@ -15,7 +15,7 @@ module.exports = {
 			displayName: 'nodes',
 			testEnvironment: 'node',
 			transform,
-			roots: ['<rootDir>/nodes', '<rootDir>/credentials'],
+			roots: ['<rootDir>/test/nodes'],
 			testMatch: ['**/*.test.ts'],
 		},
 		{

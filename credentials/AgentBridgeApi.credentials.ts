@@ -14,8 +14,8 @@ export class AgentBridgeApi implements ICredentialType {
 	documentationUrl = 'https://github.com/agent-bridge/agent-bridge/blob/main/docs/nodes.md#credential';
 
 	icon: Icon = {
-		light: 'file:../nodes/AgentBridge/agentBridge.svg',
-		dark: 'file:../nodes/AgentBridge/agentBridge.dark.svg',
+		light: 'file:../nodes/shared/agentBridge.svg',
+		dark: 'file:../nodes/shared/agentBridge.dark.svg',
 	};
 
 	properties: INodeProperties[] = [

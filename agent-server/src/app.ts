@@ -12,7 +12,7 @@ import { installIdempotency } from './api/idempotency';
 import { installMetrics } from './api/metrics';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
-import { healthRoutes, workspaceRoutes } from './api/system';
+import { healthRoutes, readinessRoutes, workspaceRoutes } from './api/system';
 import { bindAgentFolders, type BoundFileAgents } from './agents/file-agents';
 import { createAgentResolver } from './agents/registry';
 import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
@@ -65,6 +65,8 @@ export interface BuildAppOptions {
 	rateLimitWindowMs?: number;
 	/** Webhook hosts the operator allows (names, `*.domain`, IPs, CIDR ranges); unset: any but link-local and metadata. */
 	webhookAllowedHosts?: string[];
+	/** Behind a load balancer: which proxies' X-Forwarded-For to believe (Fastify's trustProxy); the widget limits per client IP. */
+	trustProxy?: boolean | number | string[];
 }
 
 declare module 'fastify' {
@@ -101,6 +103,11 @@ export const LOG_REDACT = [
 	'*.apiKey',
 ];
 
+/** A number of hops trusts that many proxies nearest the server (Fastify's integer form, which its types lack). */
+function trustProxyOption(value: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+	return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
 export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
 	// Files are read before the store opens: an invalid file fails without leaving anything open.
 	const folders: AgentFolders = options.agents
@@ -123,6 +130,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			schemaErrorFormatter: formatSchemaErrors,
 			// Webhook receivers and reverse proxies sometimes send a trailing slash; treat it as the same route.
 			routerOptions: { ignoreTrailingSlash: true },
+			...(options.trustProxy !== undefined ? { trustProxy: trustProxyOption(options.trustProxy) } : {}),
 		});
 		if (boot.generatedKey) (options.onGeneratedKey ?? printGeneratedKey)(boot.generatedKey, boot.workspace);
 		if (boot.addedGivenKey) app.log.info({ workspaceId: boot.workspace.id }, 'configured API key added to the first workspace');
@@ -165,6 +173,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 
 	const typed = app.withTypeProvider<ZodTypeProvider>();
 	await typed.register(healthRoutes);
+	await typed.register(readinessRoutes, { ctx, relay });
 	installMetrics(app, ctx, { token: options.metricsToken });
 	await typed.register(
 		async (v1) => {

@@ -1,87 +1,130 @@
 #!/usr/bin/env node
-// Command line: `agent-bridge serve` starts the agent server; configuration comes from options or the environment.
+// Command line: `agent-bridge serve` starts the agent server; settings come from the environment (settings.ts) or options.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
+import type { FastifyServerOptions } from 'fastify';
 import { buildApp, LOG_REDACT } from './app';
-import { rateLimitFromEnv } from './api/rate-limit';
-import { allowedHostsFromEnv } from './delivery/destinations';
-import { relayOptionsFromEnv } from './delivery/relay-env';
 import { createEngine } from './engine/index';
 import { checkModel } from './engine/doctor';
 import { parseModelSettings } from './engine/model-settings';
 import { providerProfile } from './engine/providers';
-import { DEFAULT_SQLITE_FILE, openStore } from './store/database';
+import { openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
+import { loadSettings, SERVER_DIR, type Settings, sqliteFileOf } from './settings';
+
+const VERSION = (JSON.parse(readFileSync(path.join(SERVER_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Options given on the command line win over the environment; both go through the same checks. */
+function settingsWith(overrides: Record<string, string | undefined>): Settings {
+	const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+	return loadSettings({ ...process.env, ...given });
+}
+
+/** JSON lines for log collectors; readable lines when a person watches a terminal (or LOG_FORMAT=pretty). */
+function loggerOptions(settings: Settings): FastifyServerOptions['logger'] {
+	const base = { level: settings.LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[redacted]' } };
+	const pretty = settings.LOG_FORMAT ? settings.LOG_FORMAT === 'pretty' : process.stdout.isTTY === true;
+	if (!pretty) return base;
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const pinoPretty = require('pino-pretty') as (o: object) => NodeJS.WritableStream;
+	return { ...base, stream: pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) };
+}
+
+async function serve(settings: Settings): Promise<void> {
+	// The model's own settings (OPENAI_*, MODEL_*) are validated by the engine's schema, with the same kind of message.
+	const model = parseModelSettings(process.env);
+	const sqliteFile = sqliteFileOf(settings);
+	const app = await buildApp({
+		databaseUrl: settings.DATABASE_URL,
+		sqliteFile: settings.DATABASE_URL ? undefined : sqliteFile,
+		agentsDir: settings.AGENTS_DIR,
+		engine: createEngine({ model }),
+		apiKey: settings.AGENT_BRIDGE_API_KEY,
+		metricsToken: settings.METRICS_TOKEN,
+		relay: Object.fromEntries(
+			Object.entries({
+				retryScheduleMs: settings.RELAY_RETRY_SCHEDULE_MS,
+				attemptTimeoutMs: settings.RELAY_ATTEMPT_TIMEOUT_MS,
+				pollIntervalMs: settings.RELAY_POLL_INTERVAL_MS,
+				faultPause: settings.AGENT_BRIDGE_FAULT_PAUSE,
+			}).filter(([, v]) => v !== undefined),
+		),
+		rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE,
+		webhookAllowedHosts: settings.WEBHOOK_ALLOWED_HOSTS,
+		trustProxy: settings.TRUST_PROXY,
+		logger: loggerOptions(settings),
+		conversations: settings.MODEL_BUDGET !== undefined ? { modelBudgetPerWorkspace: settings.MODEL_BUDGET } : {},
+	});
+	app.log.info(
+		{
+			version: VERSION,
+			engine: model ? 'model' : 'offline',
+			...(model
+				? {
+						modelBaseUrl: model.baseURL,
+						model: model.model,
+						modelProvider: providerProfile(model.baseURL, model.model, model.provider).id,
+						modelTurnDeadlineMs: model.turnDeadlineMs,
+					}
+				: {}),
+			database: settings.DATABASE_URL ? 'postgres' : sqliteFile,
+			dataDir: settings.DATA_DIR,
+			agents: app.agentBridge.fileAgents.shared.list().map((a) => a.id),
+		},
+		'agent server configured',
+	);
+	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+		process.once(signal, () => {
+			app.log.info({ signal }, 'shutting down');
+			app.close().then(
+				() => process.exit(0),
+				() => process.exit(1),
+			);
+		});
+	}
+	await app.listen({ port: settings.PORT, host: settings.HOST });
+}
 
 const program = new Command();
-program.name('agent-bridge').description('Agent Bridge agent server');
+program.name('agent-bridge').description('Agent Bridge agent server').version(VERSION, '-v, --version', 'print the version');
 
 program
 	.command('serve', { isDefault: true })
-	.description('start the HTTP server')
-	.option('--port <port>', 'port to listen on (env PORT)', process.env.PORT ?? '3000')
-	.option('--host <host>', 'address to bind (env HOST)', process.env.HOST ?? '127.0.0.1')
-	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)', process.env.DATABASE_URL)
-	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? DEFAULT_SQLITE_FILE)
-	.option('--agents-dir <dir>', 'directory of agent files (env AGENTS_DIR)', process.env.AGENTS_DIR)
+	.description('start the HTTP server (every setting: docs/deploy.md)')
+	.option('--port <port>', 'port to listen on (env PORT, default 3000)')
+	.option('--host <host>', 'address to bind (env HOST, default 127.0.0.1)')
+	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)')
+	.option('--data-dir <dir>', 'folder for the SQLite file (env DATA_DIR, default the server folder\'s data/)')
+	.option('--sqlite-file <file>', 'SQLite file, relative to the data folder (env SQLITE_FILE)')
+	.option('--agents-dir <dir>', 'directory of agent files (env AGENTS_DIR)')
 	.option('--api-key <key>', 'first API key instead of a generated one (env AGENT_BRIDGE_API_KEY)')
-	.option('--log-level <level>', 'pino log level (env LOG_LEVEL)', process.env.LOG_LEVEL ?? 'info')
-	.action(async (opts: { port: string; host: string; databaseUrl?: string; sqliteFile: string; agentsDir?: string; apiKey?: string; logLevel: string }) => {
-		const port = Number(opts.port);
-		if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${opts.port}`);
-		// Read from the environment here rather than as an option default, so `--help` never shows it.
-		const apiKey = opts.apiKey ?? process.env.AGENT_BRIDGE_API_KEY ?? undefined;
-		// Validated before anything starts: a wrong MODEL_* value stops the server with a readable message.
-		const model = parseModelSettings(process.env);
-		const app = await buildApp({
-			databaseUrl: opts.databaseUrl || undefined,
-			sqliteFile: opts.sqliteFile,
-			agentsDir: opts.agentsDir || undefined,
-			engine: createEngine({ model }),
-			apiKey: apiKey || undefined,
-			metricsToken: process.env.METRICS_TOKEN || undefined,
-			relay: relayOptionsFromEnv(process.env),
-			rateLimitPerMinute: rateLimitFromEnv(process.env.RATE_LIMIT_PER_MINUTE),
-			webhookAllowedHosts: allowedHostsFromEnv(process.env.WEBHOOK_ALLOWED_HOSTS),
-			logger: { level: opts.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
-			conversations: process.env.MODEL_BUDGET ? { modelBudgetPerWorkspace: Number(process.env.MODEL_BUDGET) } : {},
+	.option('--log-level <level>', 'pino log level (env LOG_LEVEL, default info)')
+	.action(async (opts: Record<string, string | undefined>) => {
+		const settings = settingsWith({
+			PORT: opts.port,
+			HOST: opts.host,
+			DATABASE_URL: opts.databaseUrl,
+			DATA_DIR: opts.dataDir,
+			SQLITE_FILE: opts.sqliteFile,
+			AGENTS_DIR: opts.agentsDir,
+			AGENT_BRIDGE_API_KEY: opts.apiKey,
+			LOG_LEVEL: opts.logLevel,
 		});
-		app.log.info(
-			{
-				engine: model ? 'model' : 'offline',
-				...(model
-					? {
-							modelBaseUrl: model.baseURL,
-							model: model.model,
-							modelProvider: providerProfile(model.baseURL, model.model, model.provider).id,
-							modelTurnDeadlineMs: model.turnDeadlineMs,
-						}
-					: {}),
-				database: opts.databaseUrl ? 'postgres' : opts.sqliteFile,
-				agents: app.agentBridge.fileAgents.shared.list().map((a) => a.id),
-			},
-			'agent server configured',
-		);
-		for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-			process.once(signal, () => {
-				app.log.info({ signal }, 'shutting down');
-				app.close().then(
-					() => process.exit(0),
-					() => process.exit(1),
-				);
-			});
-		}
-		await app.listen({ port, host: opts.host });
+		await serve(settings);
 	});
 
 program
 	.command('create-workspace')
 	.description('create a workspace and print its first API key (agencies: one workspace per client)')
 	.requiredOption('--name <name>', 'workspace name')
-	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)', process.env.DATABASE_URL)
-	.option('--sqlite-file <file>', 'SQLite file (env SQLITE_FILE)', process.env.SQLITE_FILE ?? DEFAULT_SQLITE_FILE)
-	.action(async (opts: { name: string; databaseUrl?: string; sqliteFile: string }) => {
-		const store = await openStore({ databaseUrl: opts.databaseUrl || undefined, sqliteFile: opts.sqliteFile });
+	.option('--database-url <url>', 'postgres://... for PostgreSQL, else SQLite (env DATABASE_URL)')
+	.option('--data-dir <dir>', 'folder for the SQLite file (env DATA_DIR)')
+	.option('--sqlite-file <file>', 'SQLite file, relative to the data folder (env SQLITE_FILE)')
+	.action(async (opts: { name: string; databaseUrl?: string; dataDir?: string; sqliteFile?: string }) => {
+		const settings = settingsWith({ DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, SQLITE_FILE: opts.sqliteFile });
+		const store = await openStore({ databaseUrl: settings.DATABASE_URL, sqliteFile: settings.DATABASE_URL ? undefined : sqliteFileOf(settings) });
 		try {
 			const key = generateApiKey();
 			const workspace = await store.db.transaction().execute(async (trx) => {

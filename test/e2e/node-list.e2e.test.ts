@@ -33,9 +33,17 @@ test('the installed package has no runtime dependencies and ships only its build
 	const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8'));
 	expect(manifest.dependencies ?? {}).toEqual({});
 	expect(Object.keys(manifest.peerDependencies)).toEqual(['n8n-workflow']);
-	expect(readdirSync(installed).sort()).toEqual(expect.arrayContaining(['dist', 'package.json']));
-	expect(readdirSync(installed)).not.toContain('agent-server');
-	expect(readdirSync(installed)).not.toContain('node_modules');
+	expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+	expect(readdirSync(path.join(installed, 'dist')).sort()).toEqual(['credentials', 'nodes']);
+	// The README n8n users read on the registry, not the repository's.
+	expect(readFileSync(path.join(installed, 'README.md'), 'utf8')).toBe(
+		readFileSync(path.join(repoRoot, 'nodes', 'README.md'), 'utf8'),
+	);
+});
+
+test('installing the tarball as the README says pulls in nothing: n8n-workflow comes from n8n', () => {
+	const nodeModules = path.join(readSharedN8n().userFolder, '.n8n', 'nodes', 'node_modules');
+	expect(readdirSync(nodeModules).filter((d) => !d.startsWith('.'))).toEqual([pkg.name]);
 });
 
 test('n8n 2.x lists every node of the package, and the action nodes as AI tools', async () => {

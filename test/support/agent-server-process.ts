@@ -1,4 +1,4 @@
-// The agent server as its own process (as `npm start` runs it) on a free port, for the suites that need a real
+// The agent server as its own process, from its sources (as `npm run dev` runs it), on a free port, for the suites that need a real
 // process rather than an in-process app: the end-to-end suite and the crash faults.
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -11,7 +11,7 @@ export interface AgentServerProcessOptions {
 	apiKey: string;
 	env?: Record<string, string>;
 	/**
-	 * 'tsx': the tsx wrapper, as `npm start` runs it. 'node': one node process with the TypeScript loader, so a
+	 * 'tsx': the tsx wrapper, as `npm run dev` runs it. 'node': one node process with the TypeScript loader, so a
 	 * SIGKILL hits the server itself and not a wrapper that leaves it running.
 	 */
 	runner: 'tsx' | 'node';
@@ -46,7 +46,8 @@ export async function spawnAgentServer(options: AgentServerProcessOptions): Prom
 	const child = spawn(command, args, {
 		cwd,
 		stdio: ['ignore', log, log],
-		env: { ...cleanEnv(), PORT: String(port), HOST: '127.0.0.1', AGENT_BRIDGE_API_KEY: apiKey, ...options.env },
+		// DATA_DIR in the given folder: each process its own database, never the server folder's.
+		env: { ...cleanEnv(), PORT: String(port), HOST: '127.0.0.1', DATA_DIR: path.join(cwd, 'data'), AGENT_BRIDGE_API_KEY: apiKey, ...options.env },
 	});
 
 	let out = '';

@@ -47,6 +47,15 @@ export interface Relay {
 	stop(): Promise<void>;
 	/** One claim-and-send pass; resolves when the claimed deliveries are done (tests). */
 	runOnce(): Promise<number>;
+	/** For readiness: whether the loop runs, when its last pass ended and how (an error message if it failed). */
+	status(): RelayStatus;
+}
+
+export interface RelayStatus {
+	running: boolean;
+	pollIntervalMs: number;
+	lastPassAt?: Date;
+	lastPassError?: string;
 }
 
 export function createRelay(store: Store, log: FastifyBaseLogger, options: RelayOptions = {}): Relay {
@@ -146,9 +155,10 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		if (marked) {
 			log.warn({ subscriptionId: d.subscriptionId, error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
 		}
-		log.info(
+		// A failed attempt is worth an operator's look; a delivered one is routine.
+		log[delivered ? 'info' : 'warn'](
 			{ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: attemptNo, statusCode, status, error },
-			'webhook delivery attempt',
+			delivered ? 'webhook delivery attempt' : 'webhook delivery attempt failed',
 		);
 		if (d.conversationId) {
 			await addTimeline(store.db, d.workspaceId, d.conversationId, 'delivery', {
@@ -183,7 +193,9 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		let claimed = 0;
 		try {
 			claimed = await pass();
+			lastPass = { at: new Date() };
 		} catch (err) {
+			lastPass = { at: new Date(), error: (err as Error).message };
 			if (!stopped) log.error({ err }, 'delivery relay pass failed');
 		} finally {
 			passing = false;
@@ -193,6 +205,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		again = false;
 		schedule_(more ? 0 : pollMs);
 	}
+
+	let lastPass: { at: Date; error?: string } | undefined;
 
 	function wake() {
 		if (stopped) return;
@@ -218,6 +232,7 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 				if (passing) await new Promise((r) => setTimeout(r, 5));
 			}
 		},
+		status: () => ({ running: !stopped, pollIntervalMs: pollMs, lastPassAt: lastPass?.at, lastPassError: lastPass?.error }),
 		async runOnce() {
 			const n = await pass();
 			await Promise.allSettled([...running]);

@@ -51,6 +51,11 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 			max: 10,
 			...(schema ? { options: `-c search_path=${schema}` } : {}),
 		});
+		// An idle connection the server dropped (restart, failover) must not crash the process: the pool replaces
+		// it on the next query, and /readyz reports the outage meanwhile.
+		pool.on('error', () => undefined);
+		// The same for a connection that is checked out between two queries: the query that uses it next fails instead.
+		pool.on('connect', (client) => client.on('error', () => undefined));
 		db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 	} else {
 		dialect = 'sqlite';

@@ -1,4 +1,4 @@
-// Starts the agent server as its own process, the way `npm start` runs it, on a free port and a fresh SQLite file.
+// Starts the agent server as its own process from its sources, on a free port and a fresh SQLite file.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

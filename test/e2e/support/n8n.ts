@@ -74,20 +74,28 @@ export function packedTarball(): string {
 export async function startN8n(version: string, tarball: string, name = `n8n-${version}`): Promise<RunningN8n> {
 	const userFolder = path.join(e2eDir, name);
 	rmSync(userFolder, { recursive: true, force: true });
-	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
-	mkdirSync(nodesDir, { recursive: true });
-	writeFileSync(path.join(nodesDir, 'package.json'), '{"name":"installed-nodes","private":true}\n');
-	// As a user installs a community package by hand; n8n provides n8n-workflow itself.
-	execFileSync('npm', ['install', tarball, '--legacy-peer-deps', '--no-audit', '--no-fund'], {
-		cwd: nodesDir,
-		stdio: 'ignore',
-	});
+	installPackage(userFolder, tarball);
 
 	const port = await freePort();
 	const url = `http://127.0.0.1:${port}`;
 	const pid = await spawnN8n(version, userFolder, port);
 	const { apiKey, cookie } = await bootstrapOwner(url);
 	return { version, url, apiKey, cookie, pid, userFolder };
+}
+
+/**
+ * Installs the package as the package README says: `cd ~/.n8n/nodes && npm install <package>`, no flags.
+ * n8n provides n8n-workflow itself.
+ */
+export function installPackage(userFolder: string, tarball: string): void {
+	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
+	mkdirSync(nodesDir, { recursive: true });
+	// What n8n writes there on its first start. Without it npm would walk up from this folder (inside the
+	// repository) to the repository's own package.json; a user's home folder has none above ~/.n8n/nodes.
+	writeFileSync(path.join(nodesDir, 'package.json'), '{"name":"installed-nodes","private":true,"dependencies":{}}\n');
+	// A user's shell, not this test run's npm: no npm_config_* or npm_package_* variables.
+	const env = Object.fromEntries(Object.entries(cleanEnv()).filter(([key]) => !/^npm_/i.test(key)));
+	execFileSync('npm', ['install', tarball], { cwd: nodesDir, stdio: 'ignore', env });
 }
 
 /**

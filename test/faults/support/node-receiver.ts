@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
-import { AiAgentTrigger } from '../../../nodes/AgentBridge/AiAgentTrigger.node';
+import { AiAgentTrigger } from '../../../nodes/AiAgentTrigger/AiAgentTrigger.node';
 
 /** What the receiver does with the n-th request: run the node and answer, answer a bare status, or stall. */
 export type Behaviour = { kind: 'node' } | { kind: 'status'; status: number; retryAfter?: string } | { kind: 'slow'; delayMs: number };

@@ -8,14 +8,14 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { getAgents, getChannelFilters, getOutcomes } from './GenericFunctions';
-import { agentFilter, triggerNotice } from './TriggerDescription';
+import { getAgents, getChannelFilters, getOutcomes } from '../shared/GenericFunctions';
+import { agentFilter, triggerNotice } from '../shared/TriggerDescription';
 import {
 	createSubscription,
 	deleteSubscription,
 	receiveEvent,
 	subscriptionExists,
-} from './TriggerFunctions';
+} from '../shared/TriggerFunctions';
 
 const EVENT = 'conversation.ended';
 
@@ -42,7 +42,7 @@ export class ConversationEndedTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Conversation Ended Trigger',
 		name: 'conversationEndedTrigger',
-		icon: { light: 'file:agentBridge.svg', dark: 'file:agentBridge.dark.svg' },
+		icon: { light: 'file:../shared/agentBridge.svg', dark: 'file:../shared/agentBridge.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["outcome"] ? "Outcome: " + $parameter["outcome"] : "Any outcome"}}',

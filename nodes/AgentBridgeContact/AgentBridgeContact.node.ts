@@ -17,15 +17,15 @@ import {
 	parseTags,
 	requiredString,
 	toCustomFieldValue,
-} from './GenericFunctions';
+} from '../shared/GenericFunctions';
 
 const STANDARD_FIELDS = ['firstName', 'lastName', 'email', 'phone'];
 
-export class Contact implements INodeType {
+export class AgentBridgeContact implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Agent Bridge Contact',
 		name: 'agentBridgeContact',
-		icon: { light: 'file:agentBridge.svg', dark: 'file:agentBridge.dark.svg' },
+		icon: { light: 'file:../shared/agentBridge.svg', dark: 'file:../shared/agentBridge.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',

@@ -1,4 +1,4 @@
-import { AgentBridgeApi } from './AgentBridgeApi.credentials';
+import { AgentBridgeApi } from '../../credentials/AgentBridgeApi.credentials';
 
 describe('Agent Bridge API credential', () => {
 	const credential = new AgentBridgeApi();
@@ -39,8 +39,8 @@ describe('Agent Bridge API credential', () => {
 
 	it('has light and dark icons', () => {
 		expect(credential.icon).toEqual({
-			light: 'file:../nodes/AgentBridge/agentBridge.svg',
-			dark: 'file:../nodes/AgentBridge/agentBridge.dark.svg',
+			light: 'file:../nodes/shared/agentBridge.svg',
+			dark: 'file:../nodes/shared/agentBridge.dark.svg',
 		});
 	});
 });

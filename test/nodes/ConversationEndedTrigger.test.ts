@@ -1,6 +1,6 @@
-import { hookContext, reply } from './__tests__/helpers';
-import { SECRET, hooksOf, signedRequest } from './__tests__/triggers';
-import { ConversationEndedTrigger } from './ConversationEndedTrigger.node';
+import { hookContext, reply } from './support/helpers';
+import { SECRET, hooksOf, signedRequest } from './support/triggers';
+import { ConversationEndedTrigger } from '../../nodes/ConversationEndedTrigger/ConversationEndedTrigger.node';
 
 const trigger = new ConversationEndedTrigger();
 const { hooks, webhook } = hooksOf(trigger);

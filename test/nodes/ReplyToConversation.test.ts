@@ -1,7 +1,7 @@
 import { NodeApiError } from 'n8n-workflow';
 
-import { executeContext, reply } from './__tests__/helpers';
-import { ReplyToConversation } from './ReplyToConversation.node';
+import { executeContext, reply } from './support/helpers';
+import { ReplyToConversation } from '../../nodes/ReplyToConversation/ReplyToConversation.node';
 
 const node = new ReplyToConversation();
 const message = {

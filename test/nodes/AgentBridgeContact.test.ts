@@ -1,9 +1,9 @@
 import { NodeApiError } from 'n8n-workflow';
 
-import { executeContext, reply } from './__tests__/helpers';
-import { buildUpdateBody, Contact } from './Contact.node';
+import { executeContext, reply } from './support/helpers';
+import { AgentBridgeContact, buildUpdateBody } from '../../nodes/AgentBridgeContact/AgentBridgeContact.node';
 
-const node = new Contact();
+const node = new AgentBridgeContact();
 const contact = {
 	id: 'ct_1',
 	firstName: 'Dana',

@@ -14,13 +14,13 @@ import {
 	getChannels,
 	itemError,
 	requiredString,
-} from './GenericFunctions';
+} from '../shared/GenericFunctions';
 
 export class ReplyToConversation implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Reply to Conversation',
 		name: 'replyToConversation',
-		icon: { light: 'file:agentBridge.svg', dark: 'file:agentBridge.dark.svg' },
+		icon: { light: 'file:../shared/agentBridge.svg', dark: 'file:../shared/agentBridge.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle:

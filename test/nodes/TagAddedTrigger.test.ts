@@ -1,6 +1,6 @@
-import { hookContext, reply } from './__tests__/helpers';
-import { SECRET, hooksOf, signedRequest } from './__tests__/triggers';
-import { TagAddedTrigger } from './TagAddedTrigger.node';
+import { hookContext, reply } from './support/helpers';
+import { SECRET, hooksOf, signedRequest } from './support/triggers';
+import { TagAddedTrigger } from '../../nodes/TagAddedTrigger/TagAddedTrigger.node';
 
 const trigger = new TagAddedTrigger();
 const { hooks, webhook } = hooksOf(trigger);

@@ -8,14 +8,14 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { getAgents, getTags, parseTags } from './GenericFunctions';
-import { agentFilter, triggerNotice } from './TriggerDescription';
+import { getAgents, getTags, parseTags } from '../shared/GenericFunctions';
+import { agentFilter, triggerNotice } from '../shared/TriggerDescription';
 import {
 	createSubscription,
 	deleteSubscription,
 	receiveEvent,
 	subscriptionExists,
-} from './TriggerFunctions';
+} from '../shared/TriggerFunctions';
 
 const EVENT = 'contact.tag.added';
 
@@ -40,7 +40,7 @@ export class TagAddedTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Tag Added Trigger',
 		name: 'tagAddedTrigger',
-		icon: { light: 'file:agentBridge.svg', dark: 'file:agentBridge.dark.svg' },
+		icon: { light: 'file:../shared/agentBridge.svg', dark: 'file:../shared/agentBridge.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["tags"] && $parameter["tags"].length ? "Tags: " + $parameter["tags"].join(", ") : "Any tag"}}',

@@ -14,7 +14,7 @@ import {
 	itemError,
 	parseTags,
 	requiredString,
-} from './GenericFunctions';
+} from '../shared/GenericFunctions';
 
 /** The server's rubric when none is given; shown in the node so users know what they get. */
 export const DEFAULT_RUBRIC =
@@ -24,7 +24,7 @@ export class ScoreLead implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Score Lead',
 		name: 'scoreLead',
-		icon: { light: 'file:agentBridge.svg', dark: 'file:agentBridge.dark.svg' },
+		icon: { light: 'file:../shared/agentBridge.svg', dark: 'file:../shared/agentBridge.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["rubricType"] === "custom" ? "Custom rubric" : "Default rubric"}}',

@@ -1,7 +1,7 @@
 import { NodeApiError } from 'n8n-workflow';
 
-import { executeContext, reply } from './__tests__/helpers';
-import { DEFAULT_RUBRIC, ScoreLead } from './ScoreLead.node';
+import { executeContext, reply } from './support/helpers';
+import { DEFAULT_RUBRIC, ScoreLead } from '../../nodes/ScoreLead/ScoreLead.node';
 
 const node = new ScoreLead();
 const scored = { contactId: 'ct_1', score: 8, rationale: 'Budget and timeline fit', confidence: 0.9 };

@@ -8,14 +8,14 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { getActions, getAgents } from './GenericFunctions';
-import { agentFilter, triggerNotice } from './TriggerDescription';
+import { getActions, getAgents } from '../shared/GenericFunctions';
+import { agentFilter, triggerNotice } from '../shared/TriggerDescription';
 import {
 	createSubscription,
 	deleteSubscription,
 	receiveEvent,
 	subscriptionExists,
-} from './TriggerFunctions';
+} from '../shared/TriggerFunctions';
 
 const EVENT = 'agent.action.triggered';
 
@@ -40,7 +40,7 @@ export class AiAgentTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'AI Agent Trigger',
 		name: 'aiAgentTrigger',
-		icon: { light: 'file:agentBridge.svg', dark: 'file:agentBridge.dark.svg' },
+		icon: { light: 'file:../shared/agentBridge.svg', dark: 'file:../shared/agentBridge.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["actionId"] ? "Action: " + $parameter["actionId"] : "Any action"}}',

@@ -1,6 +1,6 @@
-import { hookContext, reply } from './__tests__/helpers';
-import { SECRET, hooksOf, signedRequest } from './__tests__/triggers';
-import { AiAgentTrigger } from './AiAgentTrigger.node';
+import { hookContext, reply } from './support/helpers';
+import { SECRET, hooksOf, signedRequest } from './support/triggers';
+import { AiAgentTrigger } from '../../nodes/AiAgentTrigger/AiAgentTrigger.node';
 
 // The lifecycle, signature check and de-duplication are tested for every trigger in TriggerFunctions.test.ts.
 const trigger = new AiAgentTrigger();

@@ -1,7 +1,7 @@
 import type { ILoadOptionsFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { executeContext, reply, sign } from './__tests__/helpers';
+import { executeContext, reply, sign } from './support/helpers';
 import {
 	agentBridgeApiRequest,
 	getActions,
@@ -16,7 +16,7 @@ import {
 	parseTags,
 	toCustomFieldValue,
 	verifyWebhookSignature,
-} from './GenericFunctions';
+} from '../../nodes/shared/GenericFunctions';
 
 describe('verifyWebhookSignature', () => {
 	// Test vector from the Standard Webhooks specification.

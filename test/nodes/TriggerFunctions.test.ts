@@ -1,11 +1,11 @@
 import type { IDataObject, INodeType } from 'n8n-workflow';
 
-import { hookContext, reply } from './__tests__/helpers';
-import { SECRET, TEST_WEBHOOK_URL, WEBHOOK_URL, hooksOf, signedRequest } from './__tests__/triggers';
-import { AiAgentTrigger } from './AiAgentTrigger.node';
-import { ConversationEndedTrigger } from './ConversationEndedTrigger.node';
-import { TagAddedTrigger } from './TagAddedTrigger.node';
-import { compactFilters } from './TriggerFunctions';
+import { hookContext, reply } from './support/helpers';
+import { SECRET, TEST_WEBHOOK_URL, WEBHOOK_URL, hooksOf, signedRequest } from './support/triggers';
+import { AiAgentTrigger } from '../../nodes/AiAgentTrigger/AiAgentTrigger.node';
+import { ConversationEndedTrigger } from '../../nodes/ConversationEndedTrigger/ConversationEndedTrigger.node';
+import { TagAddedTrigger } from '../../nodes/TagAddedTrigger/TagAddedTrigger.node';
+import { compactFilters } from '../../nodes/shared/TriggerFunctions';
 
 // Every trigger shares one lifecycle, signature check and de-duplication: each is run through all of it.
 const triggers: Array<[string, INodeType, string, Record<string, unknown>, IDataObject]> = [
