@@ -207,7 +207,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		if (marked) {
 			log.warn({ subscriptionId: d.subscriptionId, error: r.error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
 		}
-		if (!delivered && looksDown(r.statusCode, r.error)) await probeLater(d.subscriptionId, now);
+		// A receiver that asked for time with Retry-After is not probed before then.
+		if (!delivered && next.reason !== 'retry-after' && looksDown(r.statusCode, r.error)) await probeLater(d.subscriptionId, now);
 		log.info(
 			{ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: r.attemptNo, statusCode: r.statusCode, status, error: r.error },
 			'webhook delivery attempt',
