@@ -3,6 +3,8 @@
 import { useRelayApp, waitUntil } from '../testing/harness';
 import { DEFAULT_PROBE, jitteredDelayMs, probeDelayMs, SIGNAL_MIN_IDLE_MS } from './resume';
 
+jest.setTimeout(15_000);
+
 // A schedule whose second attempt is a minute away: anything sooner was brought forward.
 const LONG = [0, 60_000, 60_000];
 // No probe within a test unless one asks for it.
@@ -46,6 +48,12 @@ describe('resuming deliveries when a destination is back', () => {
 	const deliveryTimeline = async (conversationId: string) =>
 		(await s.t.call('GET', `/v1/conversations/${conversationId}`)).json().timeline.filter((e: { kind: string }) => e.kind === 'delivery').map((e: { detail: any }) => e.detail);
 
+	/** The conversation's delivery entries once one says delivered (the timeline is written just after the row). */
+	async function deliveredTimeline(conversationId: string) {
+		await waitUntil(async () => (await deliveryTimeline(conversationId)).some((e: any) => e.status === 'delivered'), 3000, 'the delivered entry');
+		return deliveryTimeline(conversationId);
+	}
+
 	/** Fires one event, lets its first attempt fail, and waits until a signal may release it. */
 	async function failedOnce(subscriptionId?: string) {
 		const chat = await fire();
@@ -64,6 +72,7 @@ describe('resuming deliveries when a destination is back', () => {
 		const wait = Date.parse(d.nextAttemptAt) - Date.parse(d.updatedAt);
 		expect(wait).toBeGreaterThanOrEqual(60_000);
 		expect(wait).toBeLessThanOrEqual(72_000 + 50);
+		await waitUntil(async () => (await deliveryTimeline(chat.conversation.id)).length === 1, 3000, 'the timeline entry');
 		const [entry] = await deliveryTimeline(chat.conversation.id);
 		expect(entry).toMatchObject({ status: 'retrying', nextAttemptAt: d.nextAttemptAt, nextAttemptReason: 'schedule' });
 		expect(entry.nextAttemptWhy).toMatch(/retry schedule, attempt 2 of 3/);
@@ -76,7 +85,7 @@ describe('resuming deliveries when a destination is back', () => {
 		status = 200;
 		expect((await s.t.call('GET', `/v1/subscriptions/${sub.id}`)).statusCode).toBe(200);
 		await waitUntil(async () => (await list('?status=delivered')).length === 1, 3000, 'the released delivery');
-		const entries = await deliveryTimeline(chat.conversation.id);
+		const entries = await deliveredTimeline(chat.conversation.id);
 		expect(entries.at(-1)).toMatchObject({ status: 'delivered', attempt: 2 });
 		expect(entries.at(-1).attemptedEarly).toMatch(/n8n checked or created its subscription/);
 	});
@@ -117,7 +126,7 @@ describe('resuming deliveries when a destination is back', () => {
 		await start();
 		const a = await subscribe('/a');
 		const b = await subscribe('/b');
-		const first = await failedOnce();
+		const first = await fire();
 		await fire();
 		await waitUntil(async () => (await list('?status=pending')).filter((d) => d.attempts === 1).length === 4, 5000, 'four failed first attempts');
 		await new Promise((r) => setTimeout(r, SIGNAL_MIN_IDLE_MS + 100));
@@ -128,7 +137,7 @@ describe('resuming deliveries when a destination is back', () => {
 		// A's other delivery went on the success itself; B's after a probe of its webhook.
 		expect((await list(`?subscriptionId=${b.id}`)).every((d) => d.attempts === 2)).toBe(true);
 		expect(s.receiver.probes.map((p) => p.url)).toEqual(['/webhook/b']);
-		const reasons = (await deliveryTimeline(first.conversation.id)).filter((e: any) => e.status === 'delivered').map((e: any) => e.attemptedEarly);
+		const reasons = (await deliveredTimeline(first.conversation.id)).filter((e: any) => e.status === 'delivered').map((e: any) => e.attemptedEarly);
 		expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/retry now/)]));
 	});
 
@@ -142,7 +151,7 @@ describe('resuming deliveries when a destination is back', () => {
 		await waitUntil(async () => (await list('?status=delivered')).length === 1, 3000, 'the delivery after the probe');
 		expect(Date.now() - upAt).toBeLessThan(1500);
 		expect(s.receiver.received).toHaveLength(2);
-		expect((await deliveryTimeline(chat.conversation.id)).at(-1).attemptedEarly).toMatch(/a probe found the destination answering/);
+		expect((await deliveredTimeline(chat.conversation.id)).at(-1).attemptedEarly).toMatch(/a probe found the destination answering/);
 	});
 
 	it('stops probing once the destination has been down for long, and never probes one that refuses (401)', async () => {
