@@ -268,7 +268,7 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		await scheduleProbe(store.db, [subscriptionId], new Date(now + probeDelayMs(state.probeFailures, probePolicy, random)));
 	}
 
-	/** OPTIONS on the webhook URL: n8n answers 204 once the webhook is registered again, and runs nothing. */
+	/** A CORS preflight on the webhook URL: n8n answers 204 once the webhook is registered again, and runs nothing. */
 	async function probe(p: ClaimedProbe): Promise<void> {
 		let statusCode: number | null = null;
 		let error: string | null = null;
@@ -276,7 +276,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 			const res = await sendWebhook(
 				destinations,
 				p.url,
-				{ 'user-agent': 'agent-bridge-relay/1' },
+				// With an Origin (a CORS preflight) n8n looks the webhook up: 404 until the workflow is active again.
+				{ 'user-agent': 'agent-bridge-relay/1', origin: new URL(p.url).origin, 'access-control-request-method': 'POST' },
 				'',
 				AbortSignal.any([AbortSignal.timeout(probeTimeoutMs), shutdown.signal]),
 				'OPTIONS',

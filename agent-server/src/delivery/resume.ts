@@ -51,7 +51,7 @@ export function looksDown(statusCode: number | null, error: string | null): bool
 	return statusCode === 404 || statusCode === 408 || statusCode === 429 || statusCode >= 500;
 }
 
-/** A probe (OPTIONS on the webhook URL) says the destination is back: n8n answers 204 for a registered webhook. */
+/** A probe (a CORS preflight on the webhook URL) says the destination is back: n8n answers 204 for a registered webhook. */
 export function probeAnswered(statusCode: number): boolean {
 	return statusCode < 500 && statusCode !== 404 && statusCode !== 408 && statusCode !== 429;
 }
