@@ -1,6 +1,8 @@
 // n8n stopped while contacts fire workflow actions, then started again: every event arrives once, within seconds
 // of n8n being healthy, on the real retry schedule. Runs its own n8n, so stopping it disturbs no other test.
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_RETRY_SCHEDULE_MS } from '../../agent-server/src/delivery/relay';
+import { DEFAULT_PROBE } from '../../agent-server/src/delivery/resume';
 import { N8N_VERSION } from './global-setup';
 import { startAgentServer, type RunningAgentServer } from './support/agent-server';
 import { N8nApi, nodeOutput, packedTarball, restartN8n, startN8n, stopN8n, waitFor, type RunningN8n } from './support/n8n';
@@ -10,7 +12,6 @@ import { bridgeCredential, waitForSubscriptions } from './support/scenario';
 const RESUME_LIMIT_MS = 15_000;
 /** The 10-minute outage runs on a clock 20 times faster: every delay of the relay divided by 20. */
 const CLOCK = 20;
-const DEFAULT_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
 let n8n: RunningN8n;
 let api: N8nApi;
@@ -153,10 +154,10 @@ test('n8n down for 40 seconds while actions fire: every event runs once, within 
 test('n8n down for 10 minutes (clock 20 times faster) while actions fire: every event runs once, within 15 s of n8n being healthy', async () => {
 	const scaled = (ms: number) => String(Math.round(ms / CLOCK));
 	const c = await chain('Actions (fast clock)', {
-		RELAY_RETRY_SCHEDULE_MS: DEFAULT_SCHEDULE_MS.map(scaled).join(','),
-		RELAY_PROBE_BASE_MS: scaled(1_000),
-		RELAY_PROBE_MAX_MS: scaled(60_000),
-		RELAY_PROBE_FOR_MS: scaled(3_600_000),
+		RELAY_RETRY_SCHEDULE_MS: DEFAULT_RETRY_SCHEDULE_MS.map(scaled).join(','),
+		RELAY_PROBE_BASE_MS: scaled(DEFAULT_PROBE.baseMs),
+		RELAY_PROBE_MAX_MS: scaled(DEFAULT_PROBE.maxMs),
+		RELAY_PROBE_FOR_MS: scaled(DEFAULT_PROBE.forMs),
 	});
 	const { fired, healthyAt } = await outage(c, 600_000 / CLOCK);
 	// The deliveries now wait for their 30-minute step (90 s on this clock): only the probe and the signals that

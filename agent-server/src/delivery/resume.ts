@@ -24,7 +24,9 @@ export interface ProbePolicy {
 	forMs: number;
 }
 
-export const DEFAULT_PROBE: ProbePolicy = { baseMs: 1_000, maxMs: 60_000, forMs: 3_600_000 };
+// The cap keeps a restarted n8n waiting at most about 10 s: on a plain restart n8n keeps its webhooks registered and
+// calls no trigger's checkExists, so the probe is what notices it is back.
+export const DEFAULT_PROBE: ProbePolicy = { baseMs: 1_000, maxMs: 10_000, forMs: 3_600_000 };
 
 /** A delivery attempted this recently is not brought forward again by a signal. */
 export const SIGNAL_MIN_IDLE_MS = 2_000;
