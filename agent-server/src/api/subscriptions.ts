@@ -3,8 +3,8 @@ import type { AppContext } from '../context';
 import { z } from 'zod';
 import { createDestinationPolicy, type DestinationPolicy } from '../delivery/destinations';
 import { exampleEnvelope } from '../events/examples';
-import { destinationSignal } from '../delivery/resume';
-import { insertDelivery, insertEventRow, recentEvents, releaseDeliveries, resetProbes, subscriptionHealth } from '../store/outbox';
+import { destinationSignal, retrySubscriptionNow } from '../delivery/resume';
+import { insertDelivery, insertEventRow, recentEvents, subscriptionHealth } from '../store/outbox';
 import {
 	EVENT_TYPES,
 	createSubscription,
@@ -79,10 +79,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; destin
 	app.post('/subscriptions/:id/retry', { schema: { params: idParams } }, async (request) => {
 		const sub = await getSubscription(ctx.store.db, request.workspaceId, request.params.id);
 		if (!sub) throw notFound('subscription', request.params.id);
-		const released = await ctx.store.db.transaction().execute(async (trx) => {
-			await resetProbes(trx, [sub.id]);
-			return releaseDeliveries(trx, request.workspaceId, { subscriptionIds: [sub.id], reason: 'retry-now', now: new Date(), ignoreRetryAfter: true });
-		});
+		const released = await ctx.store.db.transaction().execute((trx) => retrySubscriptionNow(trx, request.workspaceId, sub.id));
 		if (released.length > 0) ctx.deliveriesQueued();
 		return { retried: released.length, deliveryIds: released };
 	});

@@ -99,6 +99,12 @@ export async function destinationSignal(
 	return { released, probed: others };
 }
 
+/** Retry now for a whole subscription: every pending delivery is due at once, even past a Retry-After. */
+export async function retrySubscriptionNow(db: Queryable, workspaceId: string, subscriptionId: string, now = new Date()): Promise<string[]> {
+	await resetProbes(db, [subscriptionId]);
+	return releaseDeliveries(db, workspaceId, { subscriptionIds: [subscriptionId], reason: 'retry-now', now, ignoreRetryAfter: true });
+}
+
 /** Why a pending delivery is due when it is, in a sentence for the timeline. */
 export function describeNextAttempt(reason: NextAttemptReason, step: number, scheduleLength: number): string {
 	switch (reason) {
