@@ -140,7 +140,7 @@ test('the deliveries table says when a pending delivery is tried next and why, a
 	await row.getByText('retry schedule').waitFor();
 	await page.getByRole('list', { name: 'Timeline' }).getByText(/next attempt .*retry schedule, attempt 2 of 8/).waitFor();
 	await row.getByRole('button', { name: 'Retry now' }).click();
-	await table.locator('tr', { hasText: url }).getByText('retry now').waitFor();
+	await table.locator('tr', { hasText: url }).getByText('retry now', { exact: true }).waitFor();
 	expect((await t.call('GET', `/v1/deliveries?subscriptionId=${sub.id}`)).json().data[0]).toMatchObject({ id: pending.id, nextAttemptReason: 'retry-now' });
 	expect(Date.parse((await t.call('GET', `/v1/deliveries?subscriptionId=${sub.id}`)).json().data[0].nextAttemptAt)).toBeLessThanOrEqual(Date.now());
 	await screenshot(page, 'inspector-deliveries');
