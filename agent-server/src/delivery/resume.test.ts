@@ -111,6 +111,26 @@ describe('resuming deliveries when a destination is back', () => {
 		expect(s.receiver.probes).toHaveLength(1);
 	});
 
+	it('repeated signals cannot hammer a destination: no release right after an attempt, no probe right after a probe', async () => {
+		await start();
+		const sub = await subscribe();
+		await fire();
+		await waitUntil(async () => (await list()).some((d) => d.attempts === 1));
+		status = 200;
+		// Attempted less than 2 s ago: n8n checking the subscription does not send it again yet.
+		await s.t.call('GET', `/v1/subscriptions/${sub.id}`);
+		await new Promise((r) => setTimeout(r, 300));
+		expect((await list())[0]).toMatchObject({ attempts: 1, nextAttemptReason: 'schedule' });
+		// Five credential tests in a row: one probe.
+		status = 500;
+		for (let i = 0; i < 5; i++) await s.t.call('GET', '/v1/workspace');
+		await waitUntil(() => s.receiver.probes.length === 1, 3000, 'the probe');
+		for (let i = 0; i < 5; i++) await s.t.call('GET', '/v1/workspace');
+		await new Promise((r) => setTimeout(r, 500));
+		expect(s.receiver.probes).toHaveLength(1);
+		expect(s.receiver.received).toHaveLength(1);
+	});
+
 	it('a probe that still finds the destination down releases nothing', async () => {
 		await start();
 		await subscribe();
