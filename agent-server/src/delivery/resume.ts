@@ -70,7 +70,7 @@ export function sameDestination(a: string, b: string): boolean {
 export interface SignalResult {
 	/** Deliveries brought forward to now. */
 	released: string[];
-	/** Failing subscriptions whose destination is probed now. */
+	/** Other failing subscriptions at the destination, probed now (or 5 s after their last probe). */
 	probed: string[];
 }
 
