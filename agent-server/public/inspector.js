@@ -227,7 +227,7 @@
 		if (!deliveries.length) detail.appendChild(text('p', 'No deliveries for this conversation.', { class: 'muted' }));
 		else {
 			var table = el('table', { 'aria-label': 'Deliveries' }, [
-				el('thead', null, [el('tr', null, ['Event', 'Destination', 'Status', 'Attempts', 'Last result'].map(function (h) {
+				el('thead', null, [el('tr', null, ['Event', 'Destination', 'Status', 'Attempts', 'Last result', 'Next attempt', ''].map(function (h) {
 					return text('th', h, { scope: 'col' });
 				}))]),
 			]);
@@ -240,6 +240,8 @@
 						el('td', null, [text('span', d.status, { class: 'pill ' + d.status })]),
 						text('td', d.attempts),
 						text('td', d.lastStatusCode ? 'HTTP ' + d.lastStatusCode : d.lastError || ''),
+						el('td', null, d.status === 'pending' ? [time(d.nextAttemptAt), ' ', text('span', NEXT_ATTEMPT_WHY[d.nextAttemptReason] || '', { class: 'muted' })] : []),
+						el('td', null, [d.status === 'delivered' ? null : retryButton(c.id, d)]),
 					]),
 				);
 			});
@@ -248,6 +250,36 @@
 		}
 		detail.appendChild(sendToTestSection(c.id));
 		detail.scrollTop = scroll;
+	}
+
+	// Why a pending delivery is due when it is (docs/delivery.md, "When a pending delivery is tried next").
+	var NEXT_ATTEMPT_WHY = {
+		new: 'first attempt',
+		schedule: 'retry schedule',
+		'retry-after': 'receiver asked to wait',
+		replay: 'replayed',
+		'retry-now': 'retry now',
+		'subscription-checked': 'n8n checked its subscription',
+		'destination-delivered': 'destination accepted another delivery',
+		probe: 'destination answers again',
+	};
+
+	// Retry now: a pending delivery goes at once, a failed one is reopened with the same webhook-id.
+	function retryButton(conversationId, d) {
+		var button = text('button', 'Retry now', { type: 'button', class: 'retry', 'data-delivery': d.id });
+		button.addEventListener('click', function () {
+			button.disabled = true;
+			api('POST', '/deliveries/' + encodeURIComponent(d.id) + '/retry')
+				.then(function () {
+					return renderDetail(conversationId);
+				})
+				.catch(function (err) {
+					button.disabled = false;
+					button.title = err.message;
+					button.textContent = 'Retry failed: ' + err.message;
+				});
+		});
+		return button;
 	}
 
 	function eventRow(cls, kind, summary, why, at) {
@@ -330,7 +362,15 @@
 				row = eventRow('warn', '🔒 Loop locked: ' + (d.actionId || d.eventType), 'depth ' + d.depth, d.reason, entry.at);
 				break;
 			case 'delivery':
-				row = eventRow(d.status === 'failed' ? 'warn' : 'info', 'Delivery ' + d.status, d.eventType + ' attempt ' + d.attempt, d.error || (d.statusCode ? 'HTTP ' + d.statusCode : ''), entry.at);
+				row = eventRow(
+					d.status === 'failed' ? 'warn' : 'info',
+					'Delivery ' + d.status,
+					d.eventType + ' attempt ' + d.attempt + (d.attemptedEarly ? ' (early: ' + d.attemptedEarly + ')' : ''),
+					[d.error || (d.statusCode ? 'HTTP ' + d.statusCode : ''), d.nextAttemptAt ? 'next attempt ' + new Date(d.nextAttemptAt).toLocaleTimeString() + ': ' + d.nextAttemptWhy : '']
+						.filter(Boolean)
+						.join('; '),
+					entry.at,
+				);
 				break;
 			case 'wait.fulfilled':
 			case 'wait.timed_out':

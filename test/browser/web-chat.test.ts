@@ -119,6 +119,36 @@ test("the inspector shows a conversation's timeline with each action's reason", 
 	await page.close();
 });
 
+test('the deliveries table says when a pending delivery is tried next and why, and Retry now sends it at once', async () => {
+	const down = createServer((req, res) => {
+		req.resume();
+		res.writeHead(503).end();
+	});
+	await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+	const url = `http://127.0.0.1:${(down.address() as AddressInfo).port}/webhook/late`;
+	const sub = (await t.call('POST', '/v1/subscriptions', { url, events: ['agent.action.triggered'], filters: { agentId: 'lead-qualifier' } })).json();
+	const turn = (await t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text: "I'm Dana, our budget is $25,000 and we'd like to launch within 1 month" })).json();
+	// One relay pass: the attempt fails and the delivery waits for its retry schedule.
+	await t.app.agentBridge.relay.runOnce();
+	const [pending] = (await t.call('GET', `/v1/deliveries?subscriptionId=${sub.id}`)).json().data;
+	expect(pending).toMatchObject({ status: 'pending', attempts: 1, nextAttemptReason: 'schedule' });
+
+	const page = await openInspector();
+	await page.getByRole('button', { name: new RegExp(turn.conversation.id) }).click();
+	const table = page.getByRole('table', { name: 'Deliveries' });
+	const row = table.locator('tr', { hasText: url });
+	await row.getByText('retry schedule').waitFor();
+	await page.getByRole('list', { name: 'Timeline' }).getByText(/next attempt .*retry schedule, attempt 2 of 8/).waitFor();
+	await row.getByRole('button', { name: 'Retry now' }).click();
+	await table.locator('tr', { hasText: url }).getByText('retry now', { exact: true }).waitFor();
+	expect((await t.call('GET', `/v1/deliveries?subscriptionId=${sub.id}`)).json().data[0]).toMatchObject({ id: pending.id, nextAttemptReason: 'retry-now' });
+	expect(Date.parse((await t.call('GET', `/v1/deliveries?subscriptionId=${sub.id}`)).json().data[0].nextAttemptAt)).toBeLessThanOrEqual(Date.now());
+	await screenshot(page, 'inspector-deliveries');
+	await page.close();
+	await t.call('DELETE', `/v1/subscriptions/${sub.id}`);
+	await new Promise<void>((resolve) => down.close(() => resolve()));
+});
+
 test('the test panel shows why an action did not fire', async () => {
 	const page = await openInspector();
 	await page.getByRole('tab', { name: 'Test panel' }).click();

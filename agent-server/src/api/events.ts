@@ -1,9 +1,9 @@
-// Delivery inspection and replay: what is pending or failed, the invariant counts, and replaying one delivery,
-// a subscription's failed deliveries, or everything since a time.
+// Delivery inspection, retry-now and replay: what is pending or failed, the invariant counts, retrying one delivery
+// now, and replaying one delivery, a subscription's failed deliveries, or everything since a time.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context';
-import { deliveryCounts, listDeliveries, replayDeliveries, type ReplayResult } from '../store/outbox';
+import { deliveryCounts, listDeliveries, replayDeliveries, retryDeliveryNow, type ReplayResult } from '../store/outbox';
 import { getSubscription } from '../store/subscriptions';
 import { HttpError, notFound } from '../util/http-error';
 import { idParams } from './schemas';
@@ -46,6 +46,19 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
 		}
 		ctx.deliveriesQueued();
 		return replayAnswer(result);
+	});
+
+	// Retry now: a pending delivery goes at once, a failed one is reopened (same webhook-id). A delivered one is not
+	// retried (409): replay sends it again under a new webhook-id, on purpose.
+	app.post('/deliveries/:id/retry', { schema: { params: idParams } }, async (request) => {
+		const { id } = request.params;
+		const outcome = await ctx.store.db.transaction().execute((trx) => retryDeliveryNow(trx, request.workspaceId, id, new Date()));
+		if (!outcome) throw notFound('delivery', id);
+		if (outcome === 'delivered') throw new HttpError(409, `delivery ${id} was already delivered; replay it to send it again under a new webhook-id`);
+		if (outcome === 'subscription-deleted') throw new HttpError(409, `delivery ${id} is to a deleted subscription`);
+		ctx.deliveriesQueued();
+		const [delivery] = await listDeliveries(ctx.store.db, request.workspaceId, { id });
+		return { outcome, delivery };
 	});
 
 	app.post('/deliveries/replay', { schema: { body: replayBody } }, async (request) => {

@@ -90,6 +90,7 @@ export const inspectRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
 				'deliveries.last_status_code as lastStatusCode',
 				'deliveries.last_error as lastError',
 				'deliveries.next_attempt_at as nextAttemptAt',
+				'deliveries.next_attempt_reason as nextAttemptReason',
 				'deliveries.created_at as createdAt',
 				'deliveries.updated_at as updatedAt',
 			])

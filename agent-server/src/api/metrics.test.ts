@@ -14,6 +14,8 @@ describe('GET /metrics', () => {
 		expect(res.body).toMatch(/^agent_bridge_conversations\{status="active"\} 1$/m);
 		expect(res.body).toMatch(/^agent_bridge_events\{type="agent\.action\.triggered"\} 1$/m);
 		expect(res.body).toMatch(/^agent_bridge_deliveries\{status="pending"\} 1$/m);
+		expect(res.body).toMatch(/^agent_bridge_pending_deliveries\{reason="new"\} 1$/m);
+		expect(res.body).toMatch(/^agent_bridge_probed_destinations 0$/m);
 		expect(res.body).toMatch(/^agent_bridge_http_request_duration_seconds_count\{method="POST",route="\/v1\/chat",status="200"\} 1$/m);
 		expect(res.body).not.toContain(t.apiKey);
 	});

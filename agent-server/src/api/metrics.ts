@@ -48,6 +48,29 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 	countBy('agent_bridge_deliveries', 'Deliveries by status (pending, delivered, failed)', 'status', () =>
 		db.selectFrom('deliveries').select(['status as key', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute(),
 	);
+	// Why pending deliveries wait: many on `schedule` with a destination back means nothing has noticed it yet.
+	countBy('agent_bridge_pending_deliveries', 'Pending deliveries by why their next attempt is due when it is', 'reason', () =>
+		db
+			.selectFrom('deliveries')
+			.select(['next_attempt_reason as key', (eb) => eb.fn.countAll<number>().as('n')])
+			.where('status', '=', 'pending')
+			.groupBy('next_attempt_reason')
+			.execute(),
+	);
+	new Gauge({
+		name: 'agent_bridge_probed_destinations',
+		help: 'Subscriptions whose destination looks down and is being probed',
+		registers: [registry],
+		async collect() {
+			const row = await db
+				.selectFrom('subscriptions')
+				.select((eb) => eb.fn.countAll<number>().as('n'))
+				.where('probe_at', 'is not', null)
+				.where('deleted_at', 'is', null)
+				.executeTakeFirst();
+			this.set(Number(row?.n ?? 0));
+		},
+	});
 	new Gauge({
 		name: 'agent_bridge_model_calls',
 		help: 'Model calls made by all conversations',

@@ -3,6 +3,7 @@ import type { AppContext } from '../context';
 import { z } from 'zod';
 import { createDestinationPolicy, type DestinationPolicy } from '../delivery/destinations';
 import { exampleEnvelope } from '../events/examples';
+import { destinationSignal, retrySubscriptionNow } from '../delivery/resume';
 import { insertDelivery, insertEventRow, recentEvents, subscriptionHealth } from '../store/outbox';
 import {
 	EVENT_TYPES,
@@ -41,7 +42,9 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; destin
 			}
 			return created;
 		});
-		if (request.body.sendTestEvent) ctx.deliveriesQueued();
+		// n8n creates a subscription when it activates a workflow: its other webhooks there may be back too.
+		const signal = await destinationSignal(ctx.store.db, request.workspaceId, { url: sub.url });
+		if (request.body.sendTestEvent || signal.probed.length > 0) ctx.deliveriesQueued();
 		return reply.status(201).send(sub);
 	});
 
@@ -63,7 +66,22 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; destin
 	app.get('/subscriptions/:id', { schema: { params: idParams } }, async (request) => {
 		const sub = await getSubscription(ctx.store.db, request.workspaceId, request.params.id);
 		if (!sub) throw notFound('subscription', request.params.id);
+		// A trigger node's checkExists: n8n is (re)activating the workflow, so the destination is back.
+		const signal = await destinationSignal(ctx.store.db, request.workspaceId, { subscriptionId: sub.id, url: sub.url });
+		if (signal.released.length + signal.probed.length > 0) {
+			request.log.info({ subscriptionId: sub.id, released: signal.released.length, probed: signal.probed.length }, 'subscription checked: pending deliveries released');
+			ctx.deliveriesQueued();
+		}
 		return withoutSecret(sub);
+	});
+
+	// Retry now, for every pending delivery of a subscription (failed ones are replayed with /deliveries/replay).
+	app.post('/subscriptions/:id/retry', { schema: { params: idParams } }, async (request) => {
+		const sub = await getSubscription(ctx.store.db, request.workspaceId, request.params.id);
+		if (!sub) throw notFound('subscription', request.params.id);
+		const released = await ctx.store.db.transaction().execute((trx) => retrySubscriptionNow(trx, request.workspaceId, sub.id));
+		if (released.length > 0) ctx.deliveriesQueued();
+		return { retried: released.length, deliveryIds: released };
 	});
 
 	app.delete('/subscriptions/:id', { schema: { params: idParams } }, async (request, reply) => {

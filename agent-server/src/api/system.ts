@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
 import type { Relay, RelayStatus } from '../delivery/relay';
+import { destinationSignal } from '../delivery/resume';
 import { pingDatabase } from '../store/health';
 import { getWorkspace } from '../store/workspaces';
 import { notFound } from '../util/http-error';
@@ -38,6 +39,9 @@ export const workspaceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
 	app.get('/workspace', async (request) => {
 		const workspace = await getWorkspace(ctx.store.db, request.workspaceId);
 		if (!workspace) throw notFound('workspace', request.workspaceId);
+		// n8n's credential test calls this route: an n8n using this workspace is up, so probe its failing destinations.
+		const signal = await destinationSignal(ctx.store.db, request.workspaceId, {});
+		if (signal.probed.length > 0) ctx.deliveriesQueued();
 		return { id: workspace.id, name: workspace.name };
 	});
 };

@@ -8,6 +8,16 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 	return n;
 }
 
+function probeFromEnv(env: NodeJS.ProcessEnv): RelayOptions['probe'] {
+	const probe = {
+		baseMs: positiveInt('RELAY_PROBE_BASE_MS', env.RELAY_PROBE_BASE_MS),
+		maxMs: positiveInt('RELAY_PROBE_MAX_MS', env.RELAY_PROBE_MAX_MS),
+		forMs: positiveInt('RELAY_PROBE_FOR_MS', env.RELAY_PROBE_FOR_MS),
+	};
+	const given = Object.fromEntries(Object.entries(probe).filter(([, v]) => v !== undefined));
+	return Object.keys(given).length > 0 ? given : undefined;
+}
+
 export function relayOptionsFromEnv(env: NodeJS.ProcessEnv): RelayOptions {
 	const schedule = env.RELAY_RETRY_SCHEDULE_MS?.trim();
 	const pause = env.AGENT_BRIDGE_FAULT_PAUSE;
@@ -17,6 +27,7 @@ export function relayOptionsFromEnv(env: NodeJS.ProcessEnv): RelayOptions {
 		attemptTimeoutMs: positiveInt('RELAY_ATTEMPT_TIMEOUT_MS', env.RELAY_ATTEMPT_TIMEOUT_MS),
 		pollIntervalMs: positiveInt('RELAY_POLL_INTERVAL_MS', env.RELAY_POLL_INTERVAL_MS),
 		faultPause: (pause || undefined) as FaultPausePoint | undefined,
+		probe: probeFromEnv(env),
 	};
 	return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as RelayOptions;
 }

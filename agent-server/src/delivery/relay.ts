@@ -3,8 +3,32 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { addTimeline } from '../store/conversations';
 import type { Store } from '../store/database';
-import { claimDueDeliveries, finishAttempt, recordSubscriptionHealth, releaseLease, type ClaimedDelivery } from '../store/outbox';
+import {
+	claimDueDeliveries,
+	claimDueProbes,
+	finishAttempt,
+	finishProbe,
+	getProbeState,
+	recordSubscriptionHealth,
+	releaseDeliveries,
+	releaseLease,
+	scheduleProbe,
+	type ClaimedDelivery,
+	type ClaimedProbe,
+} from '../store/outbox';
+import type { NextAttemptReason } from '../store/schema';
 import { createDestinationPolicy, RefusedDestinationError, type DestinationPolicy } from './destinations';
+import {
+	DEFAULT_PROBE,
+	describeNextAttempt,
+	destinationSignal,
+	isEarlyAttempt,
+	jitteredDelayMs,
+	looksDown,
+	probeAnswered,
+	probeDelayMs,
+	type ProbePolicy,
+} from './resume';
 import { retryAfterMs } from './retry-after';
 import { sendWebhook } from './send';
 import { signPayload } from './signing';
@@ -33,6 +57,12 @@ export interface RelayOptions {
 	faultPause?: FaultPausePoint;
 	/** Which destinations may be contacted; checked again on the resolved address of every attempt. */
 	destinations?: DestinationPolicy;
+	/** Each retry waits its schedule step plus up to this fraction of it (default 0.2). */
+	retryJitter?: number;
+	/** How a destination that looks down is probed until it answers (default 1 s doubling to 60 s, for 1 h). */
+	probe?: Partial<ProbePolicy>;
+	/** Random source for jitter (tests). */
+	random?: () => number;
 }
 
 export type FaultPausePoint = 'before-send' | 'after-send';
@@ -66,6 +96,11 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 	const batch = options.batchSize ?? 50;
 	const markFailingAfterMs = options.markFailingAfterMs ?? 3_600_000;
 	const destinations = options.destinations ?? createDestinationPolicy();
+	const jitter = options.retryJitter ?? 0.2;
+	const probePolicy: ProbePolicy = { ...DEFAULT_PROBE, ...options.probe };
+	const random = options.random ?? Math.random;
+	// A probe is one OPTIONS request: it gets a shorter timeout than a delivery.
+	const probeTimeoutMs = Math.min(timeoutMs, 5_000);
 	// The lease outlives the attempt timeout (plus bookkeeping) so a live attempt is never claimed twice.
 	const leaseMs = timeoutMs + Math.min(30_000, timeoutMs);
 	// Never wait longer than the schedule's longest step, whatever Retry-After asks for.
@@ -83,8 +118,17 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 
 	const capacity = (url: string) => perUrl - (inFlight.get(url) ?? 0);
 
+	function track(p: Promise<void>, what: string) {
+		const tracked = p
+			.catch((err) => log.error({ err }, `${what} bookkeeping failed`))
+			.finally(() => running.delete(tracked));
+		running.add(tracked);
+	}
+
 	async function pass(): Promise<number> {
-		const claimed = await claimDueDeliveries(store.db, { now: new Date(), leaseMs, limit: batch, capacity });
+		const now = new Date();
+		for (const p of await claimDueProbes(store.db, { now, leaseMs: probeTimeoutMs + 5_000, limit: batch })) track(probe(p), 'probe');
+		const claimed = await claimDueDeliveries(store.db, { now, leaseMs, limit: batch, capacity });
 		for (const d of claimed) {
 			inFlight.set(d.url, (inFlight.get(d.url) ?? 0) + 1);
 			const p = attempt(d)
@@ -142,22 +186,41 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 			return;
 		}
 		await faultPause('after-send', d);
+		await recordAttempt(d, { attemptNo, error, statusCode, retryAfter });
+	}
+
+	/** The outcome of one attempt: the delivery row, the destination's health and probe, the timeline. */
+	async function recordAttempt(
+		d: ClaimedDelivery,
+		r: { attemptNo: number; error: string | null; statusCode: number | null; retryAfter: number | undefined },
+	): Promise<void> {
 		const now = Date.now();
-		const delivered = error === null;
-		const exhausted = !delivered && attemptNo >= schedule.length;
+		const delivered = r.error === null;
+		const next = nextAttempt(d, r.retryAfter);
+		const exhausted = !delivered && next.exhausted;
 		const status = delivered ? 'delivered' : exhausted ? 'failed' : 'pending';
-		// The receiver may ask for more time (429/503 + Retry-After), never for less than the schedule.
-		const delay = Math.min(Math.max(schedule[attemptNo] ?? 0, retryAfter ?? 0), maxDelayMs);
-		const nextAttemptAt = new Date(delivered || exhausted ? now : now + delay).toISOString();
-		const recorded = await finishAttempt(store.db, d, { status, attempts: attemptNo, nextAttemptAt, error, statusCode });
+		const nextAttemptAt = new Date(delivered || exhausted ? now : now + next.delayMs).toISOString();
+		const recorded = await finishAttempt(store.db, d, {
+			status,
+			attempts: r.attemptNo,
+			scheduleStep: next.step,
+			nextAttemptAt,
+			nextAttemptReason: next.reason,
+			error: r.error,
+			statusCode: r.statusCode,
+		});
 		if (!recorded) return; // the lease was lost (e.g. subscription deleted meanwhile): another writer owns the row
-		const marked = await recordSubscriptionHealth(store.db, d.subscriptionId, { ok: delivered, error, at: new Date(now), markFailingAfterMs });
+		// A delivery that went through is the best sign its destination is back: release the rest at once.
+		if (delivered) await resumeAfterSuccess(d, now);
+		const marked = await recordSubscriptionHealth(store.db, d.subscriptionId, { ok: delivered, error: r.error, at: new Date(now), markFailingAfterMs });
 		if (marked) {
-			log.warn({ subscriptionId: d.subscriptionId, error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
+			log.warn({ subscriptionId: d.subscriptionId, error: r.error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
 		}
+		// A receiver that asked for time with Retry-After is not probed before then.
+		if (!delivered && next.reason !== 'retry-after' && looksDown(r.statusCode, r.error)) await probeLater(d.subscriptionId, now);
 		// A failed attempt is worth an operator's look; a delivered one is routine.
 		log[delivered ? 'info' : 'warn'](
-			{ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: attemptNo, statusCode, status, error },
+			{ deliveryId: d.id, eventId: d.eventId, subscriptionId: d.subscriptionId, attempt: r.attemptNo, statusCode: r.statusCode, status, error: r.error },
 			delivered ? 'webhook delivery attempt' : 'webhook delivery attempt failed',
 		);
 		if (d.conversationId) {
@@ -166,13 +229,87 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 				eventType: d.eventType,
 				deliveryId: d.id,
 				subscriptionId: d.subscriptionId,
-				attempt: attemptNo,
+				attempt: r.attemptNo,
 				status: delivered ? 'delivered' : exhausted ? 'failed' : 'retrying',
-				statusCode,
-				...(error ? { error } : {}),
-				...(status === 'pending' ? { nextAttemptAt } : {}),
+				statusCode: r.statusCode,
+				...(r.error ? { error: r.error } : {}),
+				...(isEarlyAttempt(d.nextAttemptReason) ? { attemptedEarly: describeNextAttempt(d.nextAttemptReason, d.scheduleStep, schedule.length) } : {}),
+				...(status === 'pending'
+					? { nextAttemptAt, nextAttemptReason: next.reason, nextAttemptWhy: describeNextAttempt(next.reason, next.step, schedule.length) }
+					: {}),
 			});
 		}
+	}
+
+	/**
+	 * Where a failed attempt leaves the delivery in its retry schedule. An attempt brought forward by a release does
+	 * not advance the schedule (a destination that answers probes but fails deliveries cannot use up the retries
+	 * early); the receiver may ask for more time with Retry-After, never for less than the schedule.
+	 */
+	function nextAttempt(d: ClaimedDelivery, retryAfter: number | undefined) {
+		const step = isEarlyAttempt(d.nextAttemptReason) ? d.scheduleStep : d.scheduleStep + 1;
+		const exhausted = step >= schedule.length;
+		const wait = jitteredDelayMs(schedule[Math.max(step, 1)] ?? 0, jitter, random);
+		const askedLonger = retryAfter !== undefined && retryAfter > wait;
+		const delayMs = askedLonger ? Math.min(retryAfter, maxDelayMs) : wait;
+		const reason: NextAttemptReason = askedLonger ? 'retry-after' : 'schedule';
+		return { step, exhausted, delayMs, reason };
+	}
+
+	async function resumeAfterSuccess(d: ClaimedDelivery, now: number): Promise<void> {
+		const signal = await destinationSignal(store.db, d.workspaceId, {
+			reason: 'destination-delivered',
+			subscriptionId: d.subscriptionId,
+			url: d.url,
+			now: new Date(now),
+		});
+		if (signal.released.length + signal.probed.length > 0) {
+			log.info({ subscriptionId: d.subscriptionId, released: signal.released.length, probed: signal.probed.length }, 'destination back: pending deliveries released');
+			wake();
+		}
+	}
+
+	/** A destination that looks down is probed on a short capped backoff, for as long as it has not been down for long. */
+	async function probeLater(subscriptionId: string, now: number): Promise<void> {
+		const state = await getProbeState(store.db, subscriptionId);
+		if (!state) return;
+		const downFor = now - Date.parse(state.failingSince ?? new Date(now).toISOString());
+		if (downFor >= probePolicy.forMs) return;
+		await scheduleProbe(store.db, [subscriptionId], new Date(now + probeDelayMs(state.probeFailures, probePolicy, random)));
+	}
+
+	/** A CORS preflight on the webhook URL: n8n answers 204 once the webhook is registered again, and runs nothing. */
+	async function probe(p: ClaimedProbe): Promise<void> {
+		let statusCode: number | null = null;
+		let error: string | null = null;
+		try {
+			const res = await sendWebhook(
+				destinations,
+				p.url,
+				// With an Origin (a CORS preflight) n8n looks the webhook up: 404 until the workflow is active again.
+				{ 'user-agent': 'agent-bridge-relay/1', origin: new URL(p.url).origin, 'access-control-request-method': 'POST' },
+				'',
+				AbortSignal.any([AbortSignal.timeout(probeTimeoutMs), shutdown.signal]),
+				'OPTIONS',
+			);
+			statusCode = res.statusCode;
+		} catch (err) {
+			error = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+		}
+		if (shutdown.signal.aborted) return; // the lease runs out and another pass probes again
+		const now = Date.now();
+		const up = statusCode !== null && probeAnswered(statusCode);
+		const probes = p.probeFailures + 1;
+		const downFor = now - Date.parse(p.failingSince ?? new Date(now).toISOString());
+		// Down: the next probe after a longer (capped) wait, unless it has been down for long. Up: no probe until the
+		// released deliveries fail again; the count is kept so a destination that answers probes but fails deliveries
+		// is probed less and less often.
+		const nextProbeAt = up || downFor >= probePolicy.forMs ? null : new Date(now + probeDelayMs(probes, probePolicy, random));
+		if (!(await finishProbe(store.db, p, { nextProbeAt, probeFailures: probes }))) return;
+		log.info({ subscriptionId: p.subscriptionId, statusCode, error, up, nextProbeAt }, 'destination probe');
+		if (!up) return;
+		const released = await releaseDeliveries(store.db, p.workspaceId, { subscriptionIds: [p.subscriptionId], reason: 'probe', now: new Date(now) });
+		if (released.length > 0) wake();
 	}
 
 	function schedule_(delay: number) {

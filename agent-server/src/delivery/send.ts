@@ -1,4 +1,4 @@
-// One webhook POST over node:http(s). The host name is resolved by our own lookup, which checks every address
+// One webhook POST (or an OPTIONS probe) over node:http(s). The host name is resolved by our own lookup, which checks every address
 // against the destination policy before the socket connects to it: the address checked is the address used,
 // so a name that resolves to a metadata or link-local address (or is re-pointed there later) is never contacted.
 // Redirects are never followed (node:http does not follow them).
@@ -42,6 +42,7 @@ export function sendWebhook(
 	headers: Record<string, string>,
 	body: string,
 	signal: AbortSignal,
+	method: 'POST' | 'OPTIONS' = 'POST',
 ): Promise<SendResult> {
 	const target = new URL(url);
 	const refused = policy.checkHost(target.hostname);
@@ -51,7 +52,7 @@ export function sendWebhook(
 		const req = client.request(
 			target,
 			{
-				method: 'POST',
+				method,
 				headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
 				lookup: checkedLookup(policy, target.hostname),
 				signal,

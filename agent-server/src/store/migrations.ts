@@ -1,5 +1,5 @@
 // Schema migrations, kept in code so the server has no migration files to ship. Only portable SQL types.
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const text = 'text' as const;
 
@@ -261,6 +261,26 @@ const m006Turns: Migration = {
 	},
 };
 
+// Resuming after an outage: a delivery's step in the retry schedule (attempts brought forward by a signal do not
+// advance it) and why it is due when it is; a subscription's probe of its destination while that is down.
+const m007DeliveryResume: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('deliveries').addColumn('schedule_step', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+		await db.schema.alterTable('deliveries').addColumn('next_attempt_reason', text, (c) => c.notNull().defaultTo('schedule')).execute();
+		await sql`update deliveries set schedule_step = attempts`.execute(db);
+		await db.schema.alterTable('subscriptions').addColumn('probe_at', text).execute();
+		await db.schema.alterTable('subscriptions').addColumn('probe_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+		await db.schema.alterTable('subscriptions').addColumn('probed_at', text).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.alterTable('subscriptions').dropColumn('probed_at').execute();
+		await db.schema.alterTable('subscriptions').dropColumn('probe_failures').execute();
+		await db.schema.alterTable('subscriptions').dropColumn('probe_at').execute();
+		await db.schema.alterTable('deliveries').dropColumn('next_attempt_reason').execute();
+		await db.schema.alterTable('deliveries').dropColumn('schedule_step').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -271,6 +291,7 @@ export const migrationProvider: MigrationProvider = {
 			'004_web_channel': m004WebChannel,
 			'005_workspace_agents': m005WorkspaceAgents,
 			'006_turns': m006Turns,
+			'007_delivery_resume': m007DeliveryResume,
 		};
 	},
 };

@@ -3,7 +3,19 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { buildTestApp, type TestApp } from '../testing/harness';
 import { dropPgSchema } from './database';
-import { claimDueDeliveries, deliveryCounts, finishAttempt, recordSubscriptionHealth, replayDeliveries, subscriptionHealth } from './outbox';
+import {
+	claimDueDeliveries,
+	claimDueProbes,
+	deliveryCounts,
+	finishAttempt,
+	finishProbe,
+	recordSubscriptionHealth,
+	releaseDeliveries,
+	replayDeliveries,
+	retryDeliveryNow,
+	scheduleProbe,
+	subscriptionHealth,
+} from './outbox';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -54,6 +66,43 @@ for (const [name, options, enabled] of targets) {
 
 			await recordSubscriptionHealth(db(), sub.id, { ok: true, error: null, at: new Date(), markFailingAfterMs: 60_000 });
 			expect((await subscriptionHealth(db(), ws)).get(sub.id)).toMatchObject({ status: 'healthy', consecutiveFailures: 0 });
+		});
+
+		it('lets one of several concurrent claimers probe a destination, and fences a late probe result', async () => {
+			const sub = (await t.call('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/probe', events: ['agent.action.triggered'] })).json();
+			await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+			const now = new Date();
+			await scheduleProbe(db(), [sub.id], new Date(now.getTime() - 1000));
+			const claims = await Promise.all(Array.from({ length: 4 }, () => claimDueProbes(db(), { now, leaseMs: 10_000, limit: 10 })));
+			const mine = claims.flat().filter((p) => p.subscriptionId === sub.id);
+			expect(mine).toHaveLength(1);
+			// A probe that lost its lease (the probe was rescheduled meanwhile) records nothing.
+			await db().updateTable('subscriptions').set({ probe_at: now.toISOString() }).where('id', '=', sub.id).execute();
+			expect(await finishProbe(db(), mine[0], { nextProbeAt: null, probeFailures: 9 })).toBe(false);
+			expect((await subscriptionHealth(db(), (await t.call('GET', '/v1/workspace')).json().id)).get(sub.id)?.nextProbeAt).toBe(now.toISOString());
+			// scheduleProbe only brings a probe forward.
+			await scheduleProbe(db(), [sub.id], new Date(now.getTime() + 60_000));
+			expect((await db().selectFrom('subscriptions').select('probe_at').where('id', '=', sub.id).executeTakeFirstOrThrow()).probe_at).toBe(now.toISOString());
+		});
+
+		it('releases a waiting delivery once when signals and retry-now race, and never one in flight', async () => {
+			const ws = (await t.call('GET', '/v1/workspace')).json().id as string;
+			const sub = (await t.call('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/race', events: ['agent.action.triggered'] })).json();
+			await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
+			const [claimed] = (await claimDueDeliveries(db(), { now: new Date(), leaseMs: 60_000, limit: 100, capacity: () => 100 })).filter((d) => d.subscriptionId === sub.id);
+			expect(await retryDeliveryNow(db(), ws, claimed.id, new Date())).toBe('in-flight');
+			const later = new Date(Date.now() + 60_000).toISOString();
+			await finishAttempt(db(), claimed, { status: 'pending', attempts: 1, nextAttemptAt: later, error: 'HTTP 503', statusCode: 503 });
+			const now = new Date();
+			const results = await Promise.all([
+				releaseDeliveries(db(), ws, { subscriptionIds: [sub.id], reason: 'subscription-checked', now }),
+				releaseDeliveries(db(), ws, { subscriptionIds: [sub.id], reason: 'probe', now }),
+				retryDeliveryNow(db(), ws, claimed.id, now),
+			]);
+			const released = [...results[0], ...results[1]].length + (results[2] === 'brought-forward' ? 1 : 0);
+			expect(released).toBe(1);
+			const row = await db().selectFrom('deliveries').selectAll().where('id', '=', claimed.id).executeTakeFirstOrThrow();
+			expect(row).toMatchObject({ status: 'pending', next_attempt_at: now.toISOString() });
 		});
 
 		it('stores and replays an Idempotency-Key reply', async () => {

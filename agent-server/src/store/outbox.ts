@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
-import type { DeliveryRow, EventRow, Queryable } from './schema';
+import type { DeliveryRow, EventRow, NextAttemptReason, Queryable } from './schema';
 import { listSubscriptions, subscriptionMatches } from './subscriptions';
 
 export interface EventEnvelope {
@@ -70,6 +70,8 @@ export async function insertDelivery(db: Queryable, workspaceId: string, eventId
 			lease_token: null,
 			created_at: at,
 			updated_at: at,
+			schedule_step: 0,
+			next_attempt_reason: 'new',
 		})
 		.execute();
 	return id;
@@ -104,6 +106,8 @@ export interface ClaimedDelivery {
 	eventId: string;
 	subscriptionId: string;
 	attempts: number;
+	scheduleStep: number;
+	nextAttemptReason: NextAttemptReason;
 	leaseToken: string;
 	url: string;
 	secret: string;
@@ -167,6 +171,8 @@ export async function claimDueDeliveries(
 			'deliveries.event_id as eventId',
 			'deliveries.subscription_id as subscriptionId',
 			'deliveries.attempts as attempts',
+			'deliveries.schedule_step as scheduleStep',
+			'deliveries.next_attempt_reason as nextAttemptReason',
 			'subscriptions.url as url',
 			'subscriptions.secret as secret',
 			'events.envelope as envelope',
@@ -182,20 +188,32 @@ export async function claimDueDeliveries(
 		.orderBy('deliveries.next_attempt_at')
 		.orderBy('deliveries.id')
 		.execute();
-	return rows.map((r) => ({ ...r, attempts: Number(r.attempts), leaseToken }));
+	return rows.map((r) => ({ ...r, attempts: Number(r.attempts), scheduleStep: Number(r.scheduleStep), leaseToken }));
 }
 
 /** Records an attempt; the lease token makes a late writer (lease expired, row re-claimed) a no-op. */
 export async function finishAttempt(
 	db: Queryable,
 	delivery: Pick<ClaimedDelivery, 'id' | 'leaseToken'>,
-	result: { status: DeliveryRow['status']; attempts: number; nextAttemptAt: string; error: string | null; statusCode: number | null },
+	result: {
+		status: DeliveryRow['status'];
+		attempts: number;
+		/** Default: the attempts made (every attempt was a scheduled one). */
+		scheduleStep?: number;
+		nextAttemptAt: string;
+		/** Default: the retry schedule. */
+		nextAttemptReason?: NextAttemptReason;
+		error: string | null;
+		statusCode: number | null;
+	},
 ): Promise<boolean> {
 	const updated = await db
 		.updateTable('deliveries')
 		.set({
 			status: result.status,
 			attempts: result.attempts,
+			schedule_step: result.scheduleStep ?? result.attempts,
+			next_attempt_reason: result.nextAttemptReason ?? 'schedule',
 			next_attempt_at: result.nextAttemptAt,
 			last_error: result.error,
 			last_status_code: result.statusCode,
@@ -220,6 +238,69 @@ export async function releaseLease(db: Queryable, delivery: Pick<ClaimedDelivery
 		.execute();
 }
 
+/**
+ * Brings pending deliveries forward to `now` (a sign that their destination is back, or retry-now). Leaves alone
+ * deliveries in flight, already due, or (unless `ignoreRetryAfter`) waiting because the receiver asked for time;
+ * with `minIdleMs`, also those attempted less than that long ago, so repeated signals cannot hammer a destination.
+ * Returns the ids released.
+ */
+export async function releaseDeliveries(
+	db: Queryable,
+	workspaceId: string,
+	opts: { subscriptionIds?: string[]; deliveryId?: string; reason: NextAttemptReason; now: Date; minIdleMs?: number; ignoreRetryAfter?: boolean },
+): Promise<string[]> {
+	if (opts.subscriptionIds?.length === 0) return [];
+	const nowText = opts.now.toISOString();
+	let q = db
+		.updateTable('deliveries')
+		.set({ next_attempt_at: nowText, next_attempt_reason: opts.reason })
+		.where('workspace_id', '=', workspaceId)
+		.where('status', '=', 'pending')
+		.where('next_attempt_at', '>', nowText)
+		.where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', nowText)]));
+	if (opts.subscriptionIds) q = q.where('subscription_id', 'in', opts.subscriptionIds);
+	if (opts.deliveryId) q = q.where('id', '=', opts.deliveryId);
+	if (!opts.ignoreRetryAfter) q = q.where('next_attempt_reason', '!=', 'retry-after');
+	if (opts.minIdleMs) q = q.where('updated_at', '<=', new Date(opts.now.getTime() - opts.minIdleMs).toISOString());
+	const rows = await q.returning(['id']).execute();
+	return rows.map((r) => r.id);
+}
+
+export type RetryNowOutcome = 'brought-forward' | 'already-due' | 'in-flight' | 'reopened' | 'delivered' | 'subscription-deleted';
+
+/**
+ * Retry now, for one delivery: a pending one is brought forward (even past a Retry-After), a failed one is reopened
+ * with the same webhook-id and a fresh retry schedule. A delivered one, or one to a deleted subscription, is left
+ * as it is. Undefined when the workspace has no such delivery.
+ */
+export async function retryDeliveryNow(db: Queryable, workspaceId: string, id: string, now: Date): Promise<RetryNowOutcome | undefined> {
+	const row = await db
+		.selectFrom('deliveries')
+		.innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
+		.select(['deliveries.status as status', 'deliveries.next_attempt_at as nextAttemptAt', 'deliveries.locked_until as lockedUntil', 'subscriptions.deleted_at as deletedAt'])
+		.where('deliveries.workspace_id', '=', workspaceId)
+		.where('deliveries.id', '=', id)
+		.executeTakeFirst();
+	if (!row) return undefined;
+	if (row.status === 'delivered') return 'delivered';
+	if (row.deletedAt !== null) return 'subscription-deleted';
+	const nowText = now.toISOString();
+	if (row.status === 'failed') {
+		const reopened = await db
+			.updateTable('deliveries')
+			.set({ status: 'pending', schedule_step: 0, next_attempt_at: nowText, next_attempt_reason: 'retry-now', locked_until: null, lease_token: null, updated_at: nowText })
+			.where('id', '=', id)
+			.where('status', '=', 'failed')
+			.executeTakeFirst();
+		// Another writer changed it meanwhile: report what it is now.
+		return Number(reopened.numUpdatedRows) === 1 ? 'reopened' : retryDeliveryNow(db, workspaceId, id, now);
+	}
+	if (row.lockedUntil !== null && row.lockedUntil > nowText) return 'in-flight';
+	if (row.nextAttemptAt <= nowText) return 'already-due';
+	const released = await releaseDeliveries(db, workspaceId, { deliveryId: id, reason: 'retry-now', now, ignoreRetryAfter: true });
+	return released.length === 1 ? 'brought-forward' : 'already-due';
+}
+
 export interface DeliveryInfo {
 	id: string;
 	eventId: string;
@@ -228,6 +309,10 @@ export interface DeliveryInfo {
 	status: DeliveryRow['status'];
 	attempts: number;
 	nextAttemptAt: string;
+	/** Why it is due then (pending deliveries); see docs/delivery.md. */
+	nextAttemptReason: NextAttemptReason;
+	/** An attempt is being made right now (another instance or this one holds its lease). */
+	inFlight: boolean;
 	lastError: string | null;
 	lastStatusCode: number | null;
 	createdAt: string;
@@ -258,6 +343,7 @@ export async function listDeliveries(db: Queryable, workspaceId: string, filter:
 	if (filter.status) q = q.where('deliveries.status', '=', filter.status);
 	if (filter.since) q = q.where('events.created_at', '>=', filter.since);
 	const rows = await q.orderBy('deliveries.id').limit(filter.limit ?? 1000).execute();
+	const now = nowIso();
 	return rows.map((r) => ({
 		id: r.id,
 		eventId: r.event_id,
@@ -266,6 +352,8 @@ export async function listDeliveries(db: Queryable, workspaceId: string, filter:
 		status: r.status,
 		attempts: Number(r.attempts),
 		nextAttemptAt: r.next_attempt_at,
+		nextAttemptReason: r.next_attempt_reason,
+		inFlight: r.status === 'pending' && r.locked_until !== null && r.locked_until > now,
 		lastError: r.last_error,
 		lastStatusCode: r.last_status_code === null ? null : Number(r.last_status_code),
 		createdAt: r.created_at,
@@ -341,7 +429,18 @@ export async function replayDeliveries(db: Queryable, workspaceId: string, selec
 	for (let i = 0; i < failed.length; i += 500) {
 		await db
 			.updateTable('deliveries')
-			.set({ status: 'pending', attempts: 0, next_attempt_at: at, last_error: null, last_status_code: null, locked_until: null, lease_token: null, updated_at: at })
+			.set({
+				status: 'pending',
+				attempts: 0,
+				schedule_step: 0,
+				next_attempt_at: at,
+				next_attempt_reason: 'replay',
+				last_error: null,
+				last_status_code: null,
+				locked_until: null,
+				lease_token: null,
+				updated_at: at,
+			})
 			.where('id', 'in', failed.slice(i, i + 500))
 			.where('status', '=', 'failed')
 			.execute();
@@ -366,7 +465,7 @@ export async function recordSubscriptionHealth(
 	if (result.ok) {
 		await db
 			.updateTable('subscriptions')
-			.set({ consecutive_failures: 0, failing_since: null, marked_failing_at: null, last_success_at: at })
+			.set({ consecutive_failures: 0, failing_since: null, marked_failing_at: null, last_success_at: at, probe_at: null, probe_failures: 0 })
 			.where('id', '=', subscriptionId)
 			.execute();
 		return false;
@@ -399,6 +498,8 @@ export interface SubscriptionHealth {
 	lastSuccessAt: string | null;
 	lastFailureAt: string | null;
 	lastFailure: string | null;
+	/** While the destination is down: when the relay next checks whether it answers again. */
+	nextProbeAt: string | null;
 	pending: number;
 	failed: number;
 }
@@ -430,9 +531,133 @@ export async function subscriptionHealth(db: Queryable, workspaceId: string): Pr
 				lastSuccessAt: s.last_success_at,
 				lastFailureAt: s.last_failure_at,
 				lastFailure: s.last_failure,
+				nextProbeAt: s.probe_at,
 				pending: count(s.id, 'pending'),
 				failed: count(s.id, 'failed'),
 			},
 		]),
 	);
+}
+
+export interface ProbeState {
+	failingSince: string | null;
+	probeAt: string | null;
+	probeFailures: number;
+}
+
+export async function getProbeState(db: Queryable, subscriptionId: string): Promise<ProbeState | undefined> {
+	const row = await db
+		.selectFrom('subscriptions')
+		.select(['failing_since', 'probe_at', 'probe_failures'])
+		.where('id', '=', subscriptionId)
+		.where('deleted_at', 'is', null)
+		.executeTakeFirst();
+	return row ? { failingSince: row.failing_since, probeAt: row.probe_at, probeFailures: Number(row.probe_failures) } : undefined;
+}
+
+/**
+ * Sets when the destination is next probed; only ever brings a probe forward, never pushes one back. With
+ * `minGapMs`, not sooner than that long after the last probe.
+ */
+export async function scheduleProbe(db: Queryable, subscriptionIds: string[], at: Date, minGapMs = 0): Promise<void> {
+	if (subscriptionIds.length === 0) return;
+	const atText = at.toISOString();
+	const rows = await db
+		.selectFrom('subscriptions')
+		.select(['id', 'probe_at', 'probed_at'])
+		.where('id', 'in', subscriptionIds)
+		.where('deleted_at', 'is', null)
+		.execute();
+	for (const row of rows) {
+		const earliest = row.probed_at ? new Date(Date.parse(row.probed_at) + minGapMs).toISOString() : atText;
+		const target = earliest > atText ? earliest : atText;
+		if (row.probe_at !== null && row.probe_at <= target) continue;
+		// Compare-and-set: a probe claimed or rescheduled meanwhile is left as its writer set it.
+		let q = db.updateTable('subscriptions').set({ probe_at: target }).where('id', '=', row.id);
+		q = row.probe_at === null ? q.where('probe_at', 'is', null) : q.where('probe_at', '=', row.probe_at);
+		await q.execute();
+	}
+}
+
+/** A sign of life: the probe backoff starts again from its shortest step. */
+export async function resetProbes(db: Queryable, subscriptionIds: string[]): Promise<void> {
+	if (subscriptionIds.length === 0) return;
+	await db.updateTable('subscriptions').set({ probe_failures: 0, probe_at: null }).where('id', 'in', subscriptionIds).execute();
+}
+
+/** The workspace's live subscriptions whose destination is failing. */
+export async function failingSubscriptions(db: Queryable, workspaceId: string): Promise<{ id: string; url: string }[]> {
+	return db
+		.selectFrom('subscriptions')
+		.select(['id', 'url'])
+		.where('workspace_id', '=', workspaceId)
+		.where('deleted_at', 'is', null)
+		.where('failing_since', 'is not', null)
+		.execute();
+}
+
+export interface ClaimedProbe {
+	subscriptionId: string;
+	workspaceId: string;
+	url: string;
+	failingSince: string | null;
+	probeFailures: number;
+	/** The lease: probe_at as set by the claim; finishProbe writes only while it is unchanged. */
+	leasedUntil: string;
+}
+
+/**
+ * Claims due probes of destinations that still have pending deliveries. The claim moves probe_at to the end of
+ * a lease with a compare-and-set, so with several instances only one probes a destination at a time.
+ */
+export async function claimDueProbes(db: Queryable, opts: { now: Date; leaseMs: number; limit: number }): Promise<ClaimedProbe[]> {
+	const nowText = opts.now.toISOString();
+	const due = await db
+		.selectFrom('subscriptions')
+		.select(['id', 'workspace_id', 'url', 'failing_since', 'probe_at', 'probe_failures'])
+		.where('deleted_at', 'is', null)
+		.where('probe_at', '<=', nowText)
+		.where((eb) =>
+			eb.exists(
+				eb
+					.selectFrom('deliveries')
+					.select('deliveries.id')
+					.whereRef('deliveries.subscription_id', '=', 'subscriptions.id')
+					.where('deliveries.status', '=', 'pending'),
+			),
+		)
+		.orderBy('probe_at')
+		.limit(opts.limit)
+		.execute();
+	const leasedUntil = new Date(opts.now.getTime() + opts.leaseMs).toISOString();
+	const claimed: ClaimedProbe[] = [];
+	for (const row of due) {
+		const won = await db
+			.updateTable('subscriptions')
+			.set({ probe_at: leasedUntil, probed_at: nowText })
+			.where('id', '=', row.id)
+			.where('probe_at', '=', row.probe_at)
+			.executeTakeFirst();
+		if (Number(won.numUpdatedRows) !== 1) continue;
+		claimed.push({
+			subscriptionId: row.id,
+			workspaceId: row.workspace_id,
+			url: row.url,
+			failingSince: row.failing_since,
+			probeFailures: Number(row.probe_failures),
+			leasedUntil,
+		});
+	}
+	return claimed;
+}
+
+/** Records a probe: the next one (null: none) and the probe count; a no-op if the lease was lost. */
+export async function finishProbe(db: Queryable, probe: ClaimedProbe, result: { nextProbeAt: Date | null; probeFailures: number }): Promise<boolean> {
+	const updated = await db
+		.updateTable('subscriptions')
+		.set({ probe_at: result.nextProbeAt?.toISOString() ?? null, probe_failures: result.probeFailures })
+		.where('id', '=', probe.subscriptionId)
+		.where('probe_at', '=', probe.leasedUntil)
+		.executeTakeFirst();
+	return Number(updated.numUpdatedRows) === 1;
 }

@@ -103,6 +103,12 @@ export interface SubscriptionRow {
 	last_success_at: string | null;
 	last_failure_at: string | null;
 	last_failure: string | null;
+	/** While the destination is down: when the relay next checks whether it answers again (null: no probe due). */
+	probe_at: string | null;
+	/** Probes made since the last delivery that succeeded; the probe backoff grows with it. */
+	probe_failures: number;
+	/** When the destination was last probed. */
+	probed_at: string | null;
 }
 
 export interface EventRow {
@@ -116,6 +122,22 @@ export interface EventRow {
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/**
+ * Why a pending delivery is due when it is: its first attempt, its retry schedule, the receiver's Retry-After, a
+ * replay, or a release brought it forward (retry-now, a sign that its destination is back).
+ */
+export const NEXT_ATTEMPT_REASONS = [
+	'new',
+	'schedule',
+	'retry-after',
+	'replay',
+	'retry-now',
+	'subscription-checked',
+	'destination-delivered',
+	'probe',
+] as const;
+export type NextAttemptReason = (typeof NEXT_ATTEMPT_REASONS)[number];
 
 export interface DeliveryRow {
 	id: string;
@@ -131,6 +153,9 @@ export interface DeliveryRow {
 	lease_token: string | null;
 	created_at: string;
 	updated_at: string;
+	/** Scheduled attempts made: an attempt brought forward by a release does not advance the retry schedule. */
+	schedule_step: number;
+	next_attempt_reason: NextAttemptReason;
 }
 
 /** A stored reply for an Idempotency-Key; status_code null while the first request is still running. */

@@ -69,6 +69,9 @@ export async function createSubscription(
 		last_success_at: null,
 		last_failure_at: null,
 		last_failure: null,
+		probe_at: null,
+		probe_failures: 0,
+		probed_at: null,
 	};
 	await db.insertInto('subscriptions').values(row).execute();
 	return fromRow(row);

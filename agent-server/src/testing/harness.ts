@@ -137,15 +137,26 @@ export interface ReceivedRequest {
 	body: string;
 }
 
-/** A local webhook receiver; `respond` picks the status for each request (default 200). */
+/**
+ * A local webhook receiver; `respond` picks the status for each request (default 200). Probes (OPTIONS, which the
+ * relay sends to a destination that looks down) are kept apart in `probes`, answered by `respond` too, or 204 when
+ * it answers 2xx, as n8n answers for a registered webhook.
+ */
 export async function startReceiver(respond: (req: ReceivedRequest, index: number) => number = () => 200) {
 	const received: ReceivedRequest[] = [];
+	const probes: ReceivedRequest[] = [];
 	const waiters: { count: number; resolve: () => void }[] = [];
 	const server = createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
 		req.on('end', () => {
 			const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+			if (entry.method === 'OPTIONS') {
+				const status = respond(entry, received.length);
+				probes.push(entry);
+				res.writeHead(status >= 200 && status < 300 ? 204 : status).end();
+				return;
+			}
 			const status = respond(entry, received.length);
 			received.push(entry);
 			res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
@@ -160,6 +171,7 @@ export async function startReceiver(respond: (req: ReceivedRequest, index: numbe
 	return {
 		url: `http://127.0.0.1:${port}/webhook`,
 		received,
+		probes,
 		/** Resolves once `count` requests have arrived (rejects after timeoutMs). */
 		waitFor(count: number, timeoutMs = 5000): Promise<void> {
 			if (received.length >= count) return Promise.resolve();

@@ -254,6 +254,7 @@ export interface Execution {
 	id: string;
 	status: string;
 	finished: boolean;
+	startedAt: string;
 	data?: { resultData?: { runData?: Record<string, Array<{ data?: { main?: Array<Array<{ json: any }>> } }>> } };
 }
 

@@ -22,6 +22,8 @@ export interface NodeReceiver {
 	requests: RawRequest[];
 	/** Status the receiver answered, per request. */
 	answers: number[];
+	/** Status answered to each probe (OPTIONS), which never reaches the trigger node. */
+	probes: number[];
 	/** webhook-ids answered with a 2xx. */
 	acknowledged: Set<string>;
 	/** Workflow executions per webhook-id: above 1 would be a side effect applied twice. */
@@ -47,6 +49,7 @@ export async function startNodeReceiver(): Promise<NodeReceiver> {
 	let pick: (index: number) => Behaviour = () => ({ kind: 'node' });
 	const requests: RawRequest[] = [];
 	const answers: number[] = [];
+	const probes: number[] = [];
 	const acknowledged = new Set<string>();
 	const executions = new Map<string, number>();
 	let concurrent = 0;
@@ -99,6 +102,15 @@ export async function startNodeReceiver(): Promise<NodeReceiver> {
 	}
 
 	const onRequest = (incoming: IncomingMessage, res: ServerResponse) => {
+		// n8n answers OPTIONS on a registered webhook with 204 and runs nothing; a bare status stands for n8n
+		// restarting (404) or a proxy in front of it (502/503), for probes as for deliveries.
+		if (incoming.method === 'OPTIONS') {
+			const b = pick(requests.length);
+			probes.push(b.kind === 'status' ? b.status : 204);
+			res.writeHead(probes[probes.length - 1]).end();
+			incoming.resume();
+			return;
+		}
 		const chunks: Buffer[] = [];
 		incoming.on('data', (c: Buffer) => chunks.push(c));
 		incoming.on('end', () => {
@@ -120,6 +132,7 @@ export async function startNodeReceiver(): Promise<NodeReceiver> {
 		behave: (p) => void (pick = p),
 		requests,
 		answers,
+		probes,
 		acknowledged,
 		executions,
 		inject: (req) => handle(req, requests.push(req) - 1),
