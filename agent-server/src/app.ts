@@ -12,6 +12,7 @@ import { installIdempotency } from './api/idempotency';
 import { installMetrics } from './api/metrics';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
+import { installTextHygiene } from './api/text-hygiene';
 import { healthRoutes, workspaceRoutes } from './api/system';
 import { bindAgentFolders, type BoundFileAgents } from './agents/file-agents';
 import { createAgentResolver } from './agents/registry';
@@ -21,12 +22,13 @@ import { createSweeper } from './conversations/sweeper';
 import { createDestinationPolicy } from './delivery/destinations';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
 import { createEngine } from './engine/index';
+import { BODY_LIMIT_BYTES } from './limits';
 import { loadAgentFolders, type AgentFolders, type AgentRegistry } from './engine/agent-config';
 import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
 
-export const BODY_LIMIT = 256 * 1024;
+export const BODY_LIMIT = BODY_LIMIT_BYTES;
 
 export interface BuildAppOptions {
 	/** Operator token for GET /metrics; without it the metrics are open (block them at the proxy). */
@@ -120,7 +122,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			bodyLimit: BODY_LIMIT,
 			schemaErrorFormatter: formatSchemaErrors,
 			// Webhook receivers and reverse proxies sometimes send a trailing slash; treat it as the same route.
-			routerOptions: { ignoreTrailingSlash: true },
+			// Long ids reach the schemas (a clear 400) instead of the router's silent 404 past 100 characters.
+			routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2000 },
 		});
 		if (boot.generatedKey) (options.onGeneratedKey ?? printGeneratedKey)(boot.generatedKey, boot.workspace);
 		if (boot.addedGivenKey) app.log.info({ workspaceId: boot.workspace.id }, 'configured API key added to the first workspace');
@@ -136,13 +139,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	app.setSerializerCompiler(serializerCompiler);
 	installErrorHandlers(app);
 
-	// An empty JSON body (e.g. a DELETE sent with a JSON content type) is no body rather than a 400.
-	const defaultJson = app.getDefaultJsonParser('error', 'error');
-	app.removeContentTypeParser('application/json');
-	app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-		if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
-		defaultJson(request, body as string, done);
-	});
+	installTextHygiene(app);
 
 	const relay = createRelay(store, app.log, { destinations, ...options.relay });
 	const agentResolver = createAgentResolver(files.agents, store.db);

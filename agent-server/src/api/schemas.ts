@@ -1,8 +1,9 @@
 // Request schemas shared by the routes. Objects are strict: an unknown key is a 400, not silently dropped.
 import { z } from 'zod';
+import { ID_MAX_LENGTH } from '../limits';
 import { EVENT_TYPES } from '../store/subscriptions';
 
-export const id = z.string().min(1).max(200);
+export const id = z.string().min(1).max(ID_MAX_LENGTH);
 export const idParams = z.object({ id });
 
 export const nonBlank = (max: number) =>

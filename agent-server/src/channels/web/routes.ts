@@ -4,7 +4,9 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { id } from '../../api/schemas';
 import type { AppContext } from '../../context';
+import { WIDGET_BODY_LIMIT_BYTES } from '../../limits';
 import { chat } from '../../conversations/service';
 import { getConversation } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
@@ -25,12 +27,12 @@ declare module 'fastify' {
 	}
 }
 
-export const WIDGET_BODY_LIMIT = 8 * 1024;
+export const WIDGET_BODY_LIMIT = WIDGET_BODY_LIMIT_BYTES;
 const SESSION_HEADER = 'x-widget-session';
 
 const key = z.string().min(1).max(100);
 const messageBody = z.strictObject({
-	agentId: z.string().min(1).max(200),
+	agentId: id,
 	text: z
 		.string()
 		.min(1)
@@ -41,11 +43,11 @@ const messageBody = z.strictObject({
 const postQuery = z.strictObject({ key });
 const pollQuery = z.strictObject({
 	key,
-	after: z.string().max(200).optional(),
+	after: id.optional(),
 	wait: z.coerce.number().int().min(0).max(60).optional(),
 });
 const agentQuery = z.strictObject({ key });
-const agentParams = z.object({ agentId: z.string().min(1).max(200) });
+const agentParams = z.object({ agentId: id });
 
 export interface PublicMessage {
 	id: string;
