@@ -180,6 +180,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	await typed.register(widgetRoutes, { ctx, options: options.web, prefix: '/widget/v1' });
 	await typed.register(assetRoutes);
 
+	// Webhooks to the server itself are refused unless the allow list names its address.
+	app.addHook('onListen', async () => {
+		destinations.setOwnAddresses(app.addresses().flatMap((a) => (typeof a === 'string' ? [] : [{ address: a.address, port: a.port }])));
+	});
 	app.addHook('onReady', async () => {
 		relay.start();
 		sweeper.start();

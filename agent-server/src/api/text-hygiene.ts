@@ -5,11 +5,12 @@ import { HttpError } from '../util/http-error';
 
 // C0 controls except tab, line feed and carriage return; DEL; C1 controls.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why a string may not be stored, or null when it is clean. */
 export function textProblem(s: string): string | null {
 	if (CONTROL.test(s)) return 'must not contain control characters (tab and newlines are fine)';
-	if (!s.isWellFormed()) return 'must not contain lone surrogates (invalid Unicode)';
+	if (LONE_SURROGATE.test(s)) return 'must not contain lone surrogates (invalid Unicode)';
 	return null;
 }
 
