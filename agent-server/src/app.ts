@@ -9,7 +9,9 @@ import { formatSchemaErrors, installErrorHandlers } from './api/errors';
 import { eventRoutes } from './api/events';
 import { inspectRoutes } from './api/inspect';
 import { installIdempotency } from './api/idempotency';
+import { apiKeyRoutes } from './api/keys';
 import { installMetrics } from './api/metrics';
+import { fastifyTrustProxy, type TrustProxy } from './api/proxy';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
 import { installTextHygiene } from './api/text-hygiene';
@@ -31,8 +33,14 @@ import { bootstrap, type Workspace } from './store/workspaces';
 export const BODY_LIMIT = BODY_LIMIT_BYTES;
 
 export interface BuildAppOptions {
-	/** Operator token for GET /metrics; without it the metrics are open (block them at the proxy). */
+	/** Operator token for GET /metrics (per-workspace series included); without it /metrics answers 401. */
 	metricsToken?: string;
+	/** Serve /metrics without a token (totals only, no per-workspace series): METRICS_PUBLIC=true. */
+	metricsPublic?: boolean;
+	/** Reverse proxies whose X-Forwarded-For is believed (TRUST_PROXY): true, a hop count, or addresses and ranges. */
+	trustProxy?: TrustProxy;
+	/** Failed authentications per client address per minute before 429 (default 20). */
+	authFailuresPerMinute?: number;
 	/** postgres://... for PostgreSQL; otherwise SQLite (see sqliteFile). */
 	databaseUrl?: string;
 	/** SQLite file, default ./data/agent-bridge.db. */
@@ -120,6 +128,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		app = Fastify({
 			logger: options.logger ?? false,
 			bodyLimit: BODY_LIMIT,
+			trustProxy: fastifyTrustProxy(options.trustProxy),
 			schemaErrorFormatter: formatSchemaErrors,
 			// Webhook receivers and reverse proxies sometimes send a trailing slash; treat it as the same route.
 			// Long ids reach the schemas (a clear 400) instead of the router's silent 404 past 100 characters.
@@ -138,6 +147,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	app.setValidatorCompiler(validatorCompiler);
 	app.setSerializerCompiler(serializerCompiler);
 	installErrorHandlers(app);
+	// No answer is ever sniffed into another type by a browser (JSON shown as HTML, say).
+	app.addHook('onSend', async (_request, reply, payload) => {
+		reply.header('x-content-type-options', 'nosniff');
+		return payload;
+	});
 
 	installTextHygiene(app);
 
@@ -159,10 +173,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 
 	const typed = app.withTypeProvider<ZodTypeProvider>();
 	await typed.register(healthRoutes);
-	installMetrics(app, ctx, { token: options.metricsToken });
+	installMetrics(app, ctx, { token: options.metricsToken, public: options.metricsPublic });
 	await typed.register(
 		async (v1) => {
-			installAuth(v1, store);
+			installAuth(v1, store, { failuresPerMinute: options.authFailuresPerMinute });
 			await installApiRateLimit(v1, { perMinute: options.rateLimitPerMinute, windowMs: options.rateLimitWindowMs });
 			installIdempotency(v1, store, ['POST /v1/chat']);
 			await v1.register(workspaceRoutes, { ctx });
@@ -173,6 +187,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(eventRoutes, { ctx });
 			await v1.register(inspectRoutes, { ctx });
 			await v1.register(widgetKeyRoutes, { ctx });
+			await v1.register(apiKeyRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);

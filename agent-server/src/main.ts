@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { buildApp, LOG_REDACT } from './app';
 import { rateLimitFromEnv } from './api/rate-limit';
 import { allowedHostsFromEnv } from './delivery/destinations';
+import { trustProxyFromEnv } from './api/proxy';
 import { relayOptionsFromEnv } from './delivery/relay-env';
 import { createEngine } from './engine/index';
 import { DEFAULT_SQLITE_FILE, openStore } from './store/database';
@@ -42,6 +43,8 @@ program
 			engine: createEngine({ model }),
 			apiKey: apiKey || undefined,
 			metricsToken: process.env.METRICS_TOKEN || undefined,
+			metricsPublic: process.env.METRICS_PUBLIC === 'true',
+			trustProxy: trustProxyFromEnv(process.env.TRUST_PROXY),
 			relay: relayOptionsFromEnv(process.env),
 			rateLimitPerMinute: rateLimitFromEnv(process.env.RATE_LIMIT_PER_MINUTE),
 			webhookAllowedHosts: allowedHostsFromEnv(process.env.WEBHOOK_ALLOWED_HOSTS),

@@ -237,6 +237,18 @@ const m005WorkspaceAgents: Migration = {
 	},
 };
 
+// API keys carry scopes and can be revoked; every key made before scopes existed keeps full access.
+const m006ApiKeyScopes: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('api_keys').addColumn('scopes', text, (c) => c.notNull().defaultTo('admin')).execute();
+		await db.schema.alterTable('api_keys').addColumn('revoked_at', text).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.alterTable('api_keys').dropColumn('revoked_at').execute();
+		await db.schema.alterTable('api_keys').dropColumn('scopes').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -246,6 +258,7 @@ export const migrationProvider: MigrationProvider = {
 			'003_field_writes': m003FieldWrites,
 			'004_web_channel': m004WebChannel,
 			'005_workspace_agents': m005WorkspaceAgents,
+			'006_api_key_scopes': m006ApiKeyScopes,
 		};
 	},
 };

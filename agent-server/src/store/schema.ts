@@ -1,5 +1,5 @@
 // Row types of the database. Timestamps are ISO-8601 text, JSON columns are text, ids are prefixed text.
-import type { Kysely, Transaction } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
 
 export interface WorkspaceRow {
 	id: string;
@@ -15,6 +15,9 @@ export interface ApiKeyRow {
 	prefix: string;
 	name: string;
 	created_at: string;
+	/** Comma-separated: nodes, inspector, admin. */
+	scopes: Generated<string>;
+	revoked_at: string | null;
 }
 
 export interface ContactRow {
