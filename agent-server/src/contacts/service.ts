@@ -25,6 +25,7 @@ import { envelopeContext } from '../conversations/lifecycle';
 import { deliverLateResults } from '../conversations/waits';
 import { getEvent } from '../store/outbox';
 import type { Queryable } from '../store/schema';
+import { CUSTOM_FIELDS_PER_CONTACT, TAGS_PER_CONTACT } from '../limits';
 import { HttpError, notFound } from '../util/http-error';
 
 export function contactView(contact: Contact) {
@@ -39,6 +40,29 @@ export function contactView(contact: Contact) {
 		createdAt: contact.createdAt,
 		updatedAt: contact.updatedAt,
 	};
+}
+
+/**
+ * The contact limits (docs/limits.md): a change that would leave the contact with more custom fields or tags than
+ * allowed is refused whole, with 409, before anything is written.
+ */
+export function checkContactLimits(contact: Pick<Contact, 'customFields' | 'tags'>, change: { custom?: Record<string, CustomFieldValue>; tags?: string[] }): void {
+	if (change.custom) {
+		const names = new Set(Object.keys(contact.customFields));
+		for (const [name, value] of Object.entries(change.custom)) {
+			if (value === null) names.delete(name);
+			else names.add(name);
+		}
+		if (names.size > CUSTOM_FIELDS_PER_CONTACT && names.size > Object.keys(contact.customFields).length) {
+			throw new HttpError(409, `a contact holds at most ${CUSTOM_FIELDS_PER_CONTACT} custom fields; this change would make ${names.size} (remove some by writing null)`);
+		}
+	}
+	if (change.tags) {
+		const tags = new Set([...contact.tags, ...change.tags]);
+		if (tags.size > TAGS_PER_CONTACT) {
+			throw new HttpError(409, `a contact holds at most ${TAGS_PER_CONTACT} tags; this change would make ${tags.size} (remove some first)`);
+		}
+	}
 }
 
 export async function contactOrThrow(db: Queryable, workspaceId: string, id: string): Promise<Contact> {
@@ -71,6 +95,7 @@ export async function patchContact(
 ): Promise<Contact> {
 	const { db } = ctx.store;
 	const contact = await contactOrThrow(db, workspaceId, id);
+	checkContactLimits(contact, { custom: changes.custom });
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	const updated = await db.transaction().execute(async (trx) => {
 		const updated = await updateContact(trx, workspaceId, contact, changes);
@@ -113,6 +138,7 @@ export async function addTags(ctx: AppContext, workspaceId: string, id: string, 
 	const contact = await contactOrThrow(db, workspaceId, id);
 	const added = [...new Set(tags)].filter((t) => !contact.tags.includes(t));
 	if (added.length === 0) return contact;
+	checkContactLimits(contact, { tags: added });
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	const causation = await resolveCausation(db, workspaceId, causationHeader);
 	const addedBy = causationHeader ? 'workflow' : 'api';

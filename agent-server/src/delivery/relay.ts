@@ -5,6 +5,7 @@ import { addTimeline } from '../store/conversations';
 import type { Store } from '../store/database';
 import { claimDueDeliveries, finishAttempt, recordSubscriptionHealth, releaseLease, type ClaimedDelivery } from '../store/outbox';
 import { createDestinationPolicy, RefusedDestinationError, type DestinationPolicy } from './destinations';
+import { RELAY_MAX_IN_FLIGHT, RELAY_MAX_IN_FLIGHT_PER_URL } from '../limits';
 import { retryAfterMs } from './retry-after';
 import { sendWebhook } from './send';
 import { signPayload } from './signing';
@@ -20,6 +21,8 @@ export interface RelayOptions {
 	attemptTimeoutMs?: number;
 	/** Deliveries in flight at once per destination URL (per instance). */
 	maxInFlightPerUrl?: number;
+	/** Deliveries in flight at once over all destinations (per instance); bounds connections and memory. */
+	maxInFlight?: number;
 	/** Deliveries claimed per pass. */
 	batchSize?: number;
 	/** false: do not start the loop (tests that only look at the outbox). */
@@ -53,7 +56,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 	const schedule = options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS;
 	const pollMs = options.pollIntervalMs ?? 1_000;
 	const timeoutMs = options.attemptTimeoutMs ?? 15_000;
-	const perUrl = options.maxInFlightPerUrl ?? 4;
+	const perUrl = options.maxInFlightPerUrl ?? RELAY_MAX_IN_FLIGHT_PER_URL;
+	const maxInFlight = options.maxInFlight ?? RELAY_MAX_IN_FLIGHT;
 	const batch = options.batchSize ?? 50;
 	const markFailingAfterMs = options.markFailingAfterMs ?? 3_600_000;
 	const destinations = options.destinations ?? createDestinationPolicy();
@@ -75,7 +79,9 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 	const capacity = (url: string) => perUrl - (inFlight.get(url) ?? 0);
 
 	async function pass(): Promise<number> {
-		const claimed = await claimDueDeliveries(store.db, { now: new Date(), leaseMs, limit: batch, capacity });
+		const room = Math.min(batch, maxInFlight - running.size);
+		if (room <= 0) return 0;
+		const claimed = await claimDueDeliveries(store.db, { now: new Date(), leaseMs, limit: room, capacity });
 		for (const d of claimed) {
 			inFlight.set(d.url, (inFlight.get(d.url) ?? 0) + 1);
 			const p = attempt(d)

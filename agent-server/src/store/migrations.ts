@@ -238,12 +238,16 @@ const m005WorkspaceAgents: Migration = {
 };
 
 // API keys carry scopes and can be revoked; every key made before scopes existed keeps full access.
+// Also an index for the widget's sessions-per-key limit.
 const m006ApiKeyScopes: Migration = {
 	async up(db: Kysely<unknown>) {
 		await db.schema.alterTable('api_keys').addColumn('scopes', text, (c) => c.notNull().defaultTo('admin')).execute();
 		await db.schema.alterTable('api_keys').addColumn('revoked_at', text).execute();
+		// The widget's new-sessions-per-hour limit counts a key's recent sessions.
+		await db.schema.createIndex('widget_sessions_key_created').on('widget_sessions').columns(['widget_key_id', 'created_at']).execute();
 	},
 	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('widget_sessions_key_created').execute();
 		await db.schema.alterTable('api_keys').dropColumn('revoked_at').execute();
 		await db.schema.alterTable('api_keys').dropColumn('scopes').execute();
 	},

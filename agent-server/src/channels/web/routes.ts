@@ -6,11 +6,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { id } from '../../api/schemas';
 import type { AppContext } from '../../context';
-import { WIDGET_BODY_LIMIT_BYTES } from '../../limits';
+import { WIDGET_BODY_LIMIT_BYTES, WIDGET_MESSAGE_MAX_CHARS, WIDGET_SESSIONS_PER_KEY_PER_HOUR } from '../../limits';
 import { chat } from '../../conversations/service';
 import { getConversation } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
-import { createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from './store';
+import { countWidgetSessionsSince, createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from './store';
 
 export interface WebChannelOptions {
 	/** Widget requests per client IP and widget key in each window (default 30 messages, 240 polls a minute). */
@@ -19,6 +19,8 @@ export interface WebChannelOptions {
 	pollIntervalMs?: number;
 	/** Longest a poll is held open, in seconds (default 25). */
 	maxWaitSeconds?: number;
+	/** New sessions one widget key may open per hour (default 1000); past it a visitor without a session gets 429. */
+	sessionsPerKeyPerHour?: number;
 }
 
 declare module 'fastify' {
@@ -36,7 +38,7 @@ const messageBody = z.strictObject({
 	text: z
 		.string()
 		.min(1)
-		.max(2000)
+		.max(WIDGET_MESSAGE_MAX_CHARS)
 		.refine((s) => s.trim().length > 0, 'must not be blank'),
 	sessionToken: z.string().min(1).max(200).optional(),
 });
@@ -54,6 +56,14 @@ export interface PublicMessage {
 	role: 'contact' | 'agent' | 'human';
 	text: string;
 	createdAt: string;
+}
+
+/** A widget key opens a bounded number of sessions (contacts and conversations) an hour, whoever sends them. */
+async function checkSessionBudget(ctx: AppContext, widgetKeyId: string, perHour: number): Promise<void> {
+	const since = new Date(Date.now() - 3_600_000).toISOString();
+	if ((await countWidgetSessionsSince(ctx.store.db, widgetKeyId, since)) >= perHour) {
+		throw new HttpError(429, `this widget key opened its ${perHour} new chats for this hour; try again later`);
+	}
 }
 
 /** What the browser may see of a conversation: who spoke and what was said, nothing about workflows. */
@@ -176,6 +186,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 			const agent = await webAgent(ctx, workspaceId, request.body.agentId);
 			let session = request.body.sessionToken ? await sessionOf(ctx, request, request.body.sessionToken) : undefined;
 			if (session && session.agentId !== agent.id) throw new HttpError(400, `this session talks to agent ${session.agentId}, not ${agent.id}`);
+			if (!session) await checkSessionBudget(ctx, widgetKey.id, options.sessionsPerKeyPerHour ?? WIDGET_SESSIONS_PER_KEY_PER_HOUR);
 
 			const current = session ? await getConversation(ctx.store.db, workspaceId, session.conversationId) : undefined;
 			// An ended conversation is not reopened: the same contact starts a new one.
