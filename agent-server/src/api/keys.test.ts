@@ -71,6 +71,20 @@ describe('API keys', () => {
 		expect((await t.call('POST', '/v1/api-keys', { name: ' ', scopes: ['nodes'] })).statusCode).toBe(400);
 	});
 
+	test('a revoked configured key stays revoked when the server starts again with it', async () => {
+		const admin = (await t.call('POST', '/v1/api-keys', { name: 'new admin', scopes: ['admin'] })).json();
+		const configured = (await t.call('GET', '/v1/api-keys')).json().data.find((k: { name: string }) => k.name === 'configured');
+		expect((await as(admin.key, 'DELETE', `/v1/api-keys/${configured.id}`)).statusCode).toBe(204);
+		const { buildApp } = await import('../app');
+		const again = await buildApp({ ...t.database, apiKey: t.apiKey, relay: { enabled: false } });
+		try {
+			const res = await again.inject({ method: 'GET', url: '/v1/workspace', headers: { authorization: `Bearer ${t.apiKey}` } });
+			expect(res.statusCode).toBe(401);
+		} finally {
+			await again.close();
+		}
+	});
+
 	test('another workspace cannot see, rotate or revoke these keys', async () => {
 		const { id } = (await t.call('POST', '/v1/api-keys', { name: 'ci', scopes: ['nodes'] })).json();
 		const db = t.app.agentBridge.store.db;
