@@ -8,6 +8,7 @@ import { conversationRoutes } from './api/conversations';
 import { formatSchemaErrors, installErrorHandlers } from './api/errors';
 import { eventRoutes } from './api/events';
 import { inspectRoutes } from './api/inspect';
+import { erasureRoutes } from './api/erasure';
 import { installIdempotency } from './api/idempotency';
 import { apiKeyRoutes } from './api/keys';
 import { installMetrics } from './api/metrics';
@@ -22,6 +23,7 @@ import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } fr
 import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
 import { createDestinationPolicy } from './delivery/destinations';
+import { createRetentionSweeper } from './erasure/service';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
 import { createEngine } from './engine/index';
 import { BODY_LIMIT_BYTES } from './limits';
@@ -41,6 +43,8 @@ export interface BuildAppOptions {
 	trustProxy?: TrustProxy;
 	/** Failed authentications per client address per minute before 429 (default 20). */
 	authFailuresPerMinute?: number;
+	/** How often each workspace's transcript retention is applied (default hourly; 0: never, tests). */
+	retentionSweepIntervalMs?: number;
 	/** postgres://... for PostgreSQL; otherwise SQLite (see sqliteFile). */
 	databaseUrl?: string;
 	/** SQLite file, default ./data/agent-bridge.db. */
@@ -168,6 +172,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		conversations: options.conversations ?? {},
 	};
 	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
+	const retention = createRetentionSweeper(ctx, options.retentionSweepIntervalMs ?? 3_600_000, (err) => app.log.error({ err }, 'transcript retention failed'));
 	app.decorate('agentBridge', { ...ctx, relay });
 	app.decorateRequest('workspaceId', '');
 
@@ -188,6 +193,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(inspectRoutes, { ctx });
 			await v1.register(widgetKeyRoutes, { ctx });
 			await v1.register(apiKeyRoutes, { ctx });
+			await v1.register(erasureRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);
@@ -202,10 +208,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	app.addHook('onReady', async () => {
 		relay.start();
 		sweeper.start();
+		retention.start();
 	});
 	// Stop sending before the database goes away.
 	app.addHook('onClose', async () => {
 		await sweeper.stop();
+		await retention.stop();
 		await relay.stop();
 		await store.close();
 	});

@@ -60,6 +60,8 @@ const INSPECTOR_ROUTES = [
 	'GET /v1/deliveries/summary',
 	'POST /v1/deliveries/:id/replay',
 	'POST /v1/deliveries/replay',
+	'GET /v1/workspace/log',
+	'GET /v1/workspace/retention',
 ];
 
 const SCOPE_ROUTES: Record<Exclude<ApiKeyScope, 'admin'>, Set<string>> = {

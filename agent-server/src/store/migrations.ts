@@ -253,6 +253,29 @@ const m006ApiKeyScopes: Migration = {
 	},
 };
 
+// The workspace's own timeline (erasures, retention: what must not sit on a contact's timeline) and its
+// transcript retention setting.
+const m007WorkspaceLog: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('workspace_log')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('at', text, (c) => c.notNull())
+			.addColumn('kind', text, (c) => c.notNull())
+			.addColumn('detail', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('workspace_log_workspace').on('workspace_log').columns(['workspace_id', 'id']).execute();
+		await db.schema.alterTable('workspaces').addColumn('transcript_retention_days', 'integer').execute();
+		await db.schema.createIndex('events_contact').on('events').columns(['contact_id']).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('events_contact').execute();
+		await db.schema.alterTable('workspaces').dropColumn('transcript_retention_days').execute();
+		await db.schema.dropTable('workspace_log').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -263,6 +286,7 @@ export const migrationProvider: MigrationProvider = {
 			'004_web_channel': m004WebChannel,
 			'005_workspace_agents': m005WorkspaceAgents,
 			'006_api_key_scopes': m006ApiKeyScopes,
+			'007_workspace_log': m007WorkspaceLog,
 		};
 	},
 };

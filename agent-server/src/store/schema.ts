@@ -6,6 +6,17 @@ export interface WorkspaceRow {
 	workspace_id: string;
 	name: string;
 	created_at: string;
+	/** Added by 007_workspace_log: days transcripts are kept; null keeps them. */
+	transcript_retention_days?: number | null;
+}
+
+/** The workspace's own timeline: erasures and retention runs, which must not sit on a contact's timeline. */
+export interface WorkspaceLogRow {
+	id: string;
+	workspace_id: string;
+	at: string;
+	kind: string;
+	detail: string;
 }
 
 export interface ApiKeyRow {
@@ -185,6 +196,7 @@ export interface Database {
 	widget_keys: WidgetKeyRow;
 	widget_sessions: WidgetSessionRow;
 	workspace_agents: WorkspaceAgentRow;
+	workspace_log: WorkspaceLogRow;
 }
 
 export type Db = Kysely<Database>;
