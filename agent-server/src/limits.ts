@@ -23,7 +23,7 @@ export const AGENTS_PER_WORKSPACE = 100;
 /** Widget sessions one publishable key may open per hour. */
 export const WIDGET_SESSIONS_PER_KEY_PER_HOUR = 1000;
 /** Webhook deliveries in flight at once per instance, over all destinations. */
-export const RELAY_MAX_IN_FLIGHT = 64;
+export const RELAY_MAX_IN_FLIGHT = 16;
 /** Webhook deliveries in flight at once per instance to one destination URL. */
 export const RELAY_MAX_IN_FLIGHT_PER_URL = 4;
 /** API keys per workspace. */
