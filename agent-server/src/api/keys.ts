@@ -9,7 +9,7 @@ import { idParams, nonBlank } from './schemas';
 
 const createKeyBody = z.strictObject({
 	name: nonBlank(100),
-	scopes: z.array(z.enum(API_KEY_SCOPES as ['nodes', 'inspector', 'admin'])).min(1).max(API_KEY_SCOPES.length),
+	scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
 });
 
 export const apiKeyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {

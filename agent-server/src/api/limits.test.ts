@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import {
 	AGENTS_PER_WORKSPACE,
+	API_KEYS_PER_WORKSPACE,
 	BODY_LIMIT_BYTES,
 	CUSTOM_FIELD_VALUE_MAX_BYTES,
 	CUSTOM_FIELDS_PER_CONTACT,
@@ -102,6 +103,15 @@ describe('limits', () => {
 	test(`a workspace holds at most ${AGENTS_PER_WORKSPACE} agents of its own`, async () => {
 		for (let i = 0; i < AGENTS_PER_WORKSPACE; i++) expect((await t.call('POST', '/v1/agents', { id: `a${i}`, name: `A${i}` })).statusCode).toBe(201);
 		await expectRefused(() => t.call('POST', '/v1/agents', { id: 'one-more', name: 'One more' }), 409, /at most 100 agents/);
+	});
+
+	test(`a workspace holds at most ${API_KEYS_PER_WORKSPACE} active API keys; a revoked one frees its place`, async () => {
+		// The configured key is the first.
+		const made: string[] = [];
+		for (let i = 1; i < API_KEYS_PER_WORKSPACE; i++) made.push((await t.call('POST', '/v1/api-keys', { name: `k${i}`, scopes: ['nodes'] })).json().id);
+		await expectRefused(() => t.call('POST', '/v1/api-keys', { name: 'one more', scopes: ['nodes'] }), 409, /at most 20 active API keys/);
+		expect((await t.call('DELETE', `/v1/api-keys/${made[0]}`)).statusCode).toBe(204);
+		expect((await t.call('POST', '/v1/api-keys', { name: 'one more', scopes: ['nodes'] })).statusCode).toBe(201);
 	});
 
 	test('a widget key opens a bounded number of new chats an hour; visitors with a session go on', async () => {

@@ -22,8 +22,8 @@ export async function createWorkspace(db: Queryable, name: string): Promise<Work
 	return { id, name };
 }
 
-export type ApiKeyScope = 'nodes' | 'inspector' | 'admin';
-export const API_KEY_SCOPES: readonly ApiKeyScope[] = ['nodes', 'inspector', 'admin'];
+export const API_KEY_SCOPES = ['nodes', 'inspector', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export async function addApiKey(db: Queryable, workspaceId: string, key: string, name = 'default', scopes: readonly ApiKeyScope[] = ['admin']): Promise<string> {
 	const id = newId('key');
