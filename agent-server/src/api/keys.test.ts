@@ -122,6 +122,23 @@ describe('failed authentication', () => {
 		expect((await via('192.0.2.9', '198.51.100.99', t.apiKey)).statusCode).toBe(429);
 	});
 
+	test('behind a trusted proxy each widget visitor has a rate-limit bucket of their own', async () => {
+		t = await buildTestApp({ trustProxy: 1, web: { rateLimit: { messages: 1 } } });
+		const site = 'https://shop.example.com';
+		const key = (await t.call('POST', '/v1/widget-keys', { allowedOrigins: [site] })).json().key;
+		const send = (visitor: string) =>
+			t.app.inject({
+				method: 'POST',
+				url: `/widget/v1/messages?key=${key}`,
+				remoteAddress: '10.0.0.1',
+				headers: { origin: site, 'x-forwarded-for': visitor },
+				payload: { agentId: 'other-agent', text: 'hi' },
+			});
+		expect((await send('198.51.100.1')).statusCode).toBe(200);
+		expect((await send('198.51.100.2')).statusCode).toBe(200);
+		expect((await send('198.51.100.1')).statusCode).toBe(429);
+	});
+
 	test('TRUST_PROXY reads true, a hop count, or addresses and ranges', () => {
 		expect(trustProxyFromEnv(undefined)).toBeUndefined();
 		expect(trustProxyFromEnv('false')).toBeUndefined();
