@@ -26,6 +26,8 @@ export const WIDGET_SESSIONS_PER_KEY_PER_HOUR = 1000;
 export const RELAY_MAX_IN_FLIGHT = 16;
 /** Webhook deliveries in flight at once per instance to one destination URL. */
 export const RELAY_MAX_IN_FLIGHT_PER_URL = 4;
+/** Latest messages an event's transcript carries; the rest is read with GET /v1/conversations/:id. */
+export const EVENT_TRANSCRIPT_MESSAGES = 50;
 /** API keys per workspace. */
 export const API_KEYS_PER_WORKSPACE = 20;
 /** Time the deterministic extraction of one message may take before the remaining pattern fields are skipped. */

@@ -9,6 +9,7 @@ import {
 	BODY_LIMIT_BYTES,
 	CUSTOM_FIELD_VALUE_MAX_BYTES,
 	CUSTOM_FIELDS_PER_CONTACT,
+	EVENT_TRANSCRIPT_MESSAGES,
 	MESSAGE_MAX_CHARS,
 	SUBSCRIPTIONS_PER_WORKSPACE,
 	TAGS_PER_CONTACT,
@@ -112,6 +113,19 @@ describe('limits', () => {
 		await expectRefused(() => t.call('POST', '/v1/api-keys', { name: 'one more', scopes: ['nodes'] }), 409, /at most 20 active API keys/);
 		expect((await t.call('DELETE', `/v1/api-keys/${made[0]}`)).statusCode).toBe(204);
 		expect((await t.call('POST', '/v1/api-keys', { name: 'one more', scopes: ['nodes'] })).statusCode).toBe(201);
+	});
+
+	test(`an event carries the latest ${EVENT_TRANSCRIPT_MESSAGES} messages and says where the rest is`, async () => {
+		await t.call('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['agent.action.triggered'] });
+		const first = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'message 1' })).json();
+		const conversationId = first.conversation.id;
+		for (let i = 2; i <= 30; i++) await t.call('POST', '/v1/chat', { agentId: 'test-agent', conversationId, text: i === 30 ? 'fire:lead_scoring' : `message ${i}` });
+		const event = await t.app.agentBridge.store.db.selectFrom('events').select('envelope').executeTakeFirstOrThrow();
+		const envelope = JSON.parse(event.envelope);
+		expect(envelope.transcript).toHaveLength(EVENT_TRANSCRIPT_MESSAGES);
+		expect(envelope.transcriptTruncated).toEqual({ total: 60, included: EVENT_TRANSCRIPT_MESSAGES, url: `/v1/conversations/${conversationId}` });
+		expect(envelope.transcript[0].text).toBe('message 6');
+		expect((await t.call('GET', envelope.transcriptTruncated.url)).json().messages).toHaveLength(60);
 	});
 
 	test('a widget key opens a bounded number of new chats an hour; visitors with a session go on', async () => {
