@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../agent-server/src/app';
 import { signPayload } from '../agent-server/src/delivery/signing';
+import { TAGS_PER_CONTACT } from '../agent-server/src/limits';
 import type { Measurement } from './measure';
 import { report } from './measure';
 
@@ -57,8 +58,12 @@ async function main() {
 	const call = (method: 'POST' | 'GET', url: string, payload?: object) =>
 		filler.inject({ method, url, payload, headers: { authorization: `Bearer ${API_KEY}` } });
 	const subscription = (await call('POST', '/v1/subscriptions', { url: receiver.url, events: ['contact.tag.added'] })).json();
-	const contact = (await call('POST', '/v1/contacts', { firstName: 'Bench' })).json();
-	for (let i = 0; i < EVENTS; i++) await call('POST', `/v1/contacts/${contact.id}/tags`, { tags: [`tag_${i}`] });
+	// A contact holds at most TAGS_PER_CONTACT tags: a new contact takes over when one is full.
+	let contact = { id: '' };
+	for (let i = 0; i < EVENTS; i++) {
+		if (i % TAGS_PER_CONTACT === 0) contact = (await call('POST', '/v1/contacts', { firstName: 'Bench' })).json();
+		await call('POST', `/v1/contacts/${contact.id}/tags`, { tags: [`tag_${i}`] });
+	}
 	const bodies = (await filler.agentBridge.store.db.selectFrom('events').select(['id', 'envelope']).execute()).map((r) => r.envelope);
 	await filler.close();
 	if (bodies.length !== EVENTS) throw new Error(`expected ${EVENTS} events, got ${bodies.length}`);

@@ -8,10 +8,14 @@ import { conversationRoutes } from './api/conversations';
 import { formatSchemaErrors, installErrorHandlers } from './api/errors';
 import { eventRoutes } from './api/events';
 import { inspectRoutes } from './api/inspect';
+import { erasureRoutes } from './api/erasure';
 import { installIdempotency } from './api/idempotency';
+import { apiKeyRoutes } from './api/keys';
 import { installMetrics } from './api/metrics';
+import { fastifyTrustProxy, type TrustProxy } from './api/proxy';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
+import { installTextHygiene } from './api/text-hygiene';
 import { healthRoutes, readinessRoutes, workspaceRoutes } from './api/system';
 import { bindAgentFolders, type BoundFileAgents } from './agents/file-agents';
 import { createAgentResolver } from './agents/registry';
@@ -20,19 +24,29 @@ import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
 import { createTurnQueue } from './conversations/turn-queue';
 import { createDestinationPolicy } from './delivery/destinations';
+import { createRetentionSweeper } from './erasure/service';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
 import { createEngine } from './engine/index';
 import { type AgentRegistry } from './engine/agent-config';
 import { loadAgentFolders, type AgentFolders } from './agents/agent-files';
+import { BODY_LIMIT_BYTES } from './limits';
 import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
 
-export const BODY_LIMIT = 256 * 1024;
+export const BODY_LIMIT = BODY_LIMIT_BYTES;
 
 export interface BuildAppOptions {
-	/** Operator token for GET /metrics; without it the metrics are open (block them at the proxy). */
+	/** Operator token for GET /metrics (per-workspace series included); without it /metrics answers 401. */
 	metricsToken?: string;
+	/** Serve /metrics without a token (totals only, no per-workspace series): METRICS_PUBLIC=true. */
+	metricsPublic?: boolean;
+	/** Reverse proxies whose X-Forwarded-For is believed (TRUST_PROXY): true, a hop count, or addresses and ranges. */
+	trustProxy?: TrustProxy;
+	/** Failed authentications per client address per minute before 429 (default 20). */
+	authFailuresPerMinute?: number;
+	/** How often each workspace's transcript retention is applied (default hourly; 0: never, tests). */
+	retentionSweepIntervalMs?: number;
 	/** postgres://... for PostgreSQL; otherwise SQLite (see sqliteFile). */
 	databaseUrl?: string;
 	/** SQLite file, default ./data/agent-bridge.db. */
@@ -65,8 +79,6 @@ export interface BuildAppOptions {
 	rateLimitWindowMs?: number;
 	/** Webhook hosts the operator allows (names, `*.domain`, IPs, CIDR ranges); unset: any but link-local and metadata. */
 	webhookAllowedHosts?: string[];
-	/** Behind a load balancer: which proxies' X-Forwarded-For to believe (Fastify's trustProxy); the widget limits per client IP. */
-	trustProxy?: boolean | number | string[];
 }
 
 declare module 'fastify' {
@@ -103,10 +115,6 @@ export const LOG_REDACT = [
 	'*.apiKey',
 ];
 
-/** A number of hops trusts that many proxies nearest the server (Fastify's integer form, which its types lack). */
-function trustProxyOption(value: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
-	return typeof value === 'number' ? (_address, hop) => hop < value : value;
-}
 
 export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
 	// Files are read before the store opens: an invalid file fails without leaving anything open.
@@ -127,10 +135,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		app = Fastify({
 			logger: options.logger ?? false,
 			bodyLimit: BODY_LIMIT,
+			trustProxy: fastifyTrustProxy(options.trustProxy),
 			schemaErrorFormatter: formatSchemaErrors,
 			// Webhook receivers and reverse proxies sometimes send a trailing slash; treat it as the same route.
-			routerOptions: { ignoreTrailingSlash: true },
-			...(options.trustProxy !== undefined ? { trustProxy: trustProxyOption(options.trustProxy) } : {}),
+			// Long ids reach the schemas (a clear 400) instead of the router's silent 404 past 100 characters.
+			routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2000 },
 		});
 		if (boot.generatedKey) (options.onGeneratedKey ?? printGeneratedKey)(boot.generatedKey, boot.workspace);
 		if (boot.addedGivenKey) app.log.info({ workspaceId: boot.workspace.id }, 'configured API key added to the first workspace');
@@ -145,14 +154,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	app.setValidatorCompiler(validatorCompiler);
 	app.setSerializerCompiler(serializerCompiler);
 	installErrorHandlers(app);
-
-	// An empty JSON body (e.g. a DELETE sent with a JSON content type) is no body rather than a 400.
-	const defaultJson = app.getDefaultJsonParser('error', 'error');
-	app.removeContentTypeParser('application/json');
-	app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-		if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
-		defaultJson(request, body as string, done);
+	// No answer is ever sniffed into another type by a browser (JSON shown as HTML, say).
+	app.addHook('onSend', async (_request, reply, payload) => {
+		reply.header('x-content-type-options', 'nosniff');
+		return payload;
 	});
+
+	installTextHygiene(app);
 
 	const relay = createRelay(store, app.log, { destinations, ...options.relay });
 	const agentResolver = createAgentResolver(files.agents, store.db);
@@ -168,16 +176,17 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		turns: createTurnQueue(store, options.conversations),
 	};
 	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
+	const retention = createRetentionSweeper(ctx, options.retentionSweepIntervalMs ?? 3_600_000, (err) => app.log.error({ err }, 'transcript retention failed'));
 	app.decorate('agentBridge', { ...ctx, relay });
 	app.decorateRequest('workspaceId', '');
 
 	const typed = app.withTypeProvider<ZodTypeProvider>();
 	await typed.register(healthRoutes);
 	await typed.register(readinessRoutes, { ctx, relay });
-	installMetrics(app, ctx, { token: options.metricsToken });
+	installMetrics(app, ctx, { token: options.metricsToken, public: options.metricsPublic });
 	await typed.register(
 		async (v1) => {
-			installAuth(v1, store);
+			installAuth(v1, store, { failuresPerMinute: options.authFailuresPerMinute });
 			await installApiRateLimit(v1, { perMinute: options.rateLimitPerMinute, windowMs: options.rateLimitWindowMs });
 			installIdempotency(v1, store, ['POST /v1/chat']);
 			await v1.register(workspaceRoutes, { ctx });
@@ -188,6 +197,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(eventRoutes, { ctx });
 			await v1.register(inspectRoutes, { ctx });
 			await v1.register(widgetKeyRoutes, { ctx });
+			await v1.register(apiKeyRoutes, { ctx });
+			await v1.register(erasureRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);
@@ -195,13 +206,19 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	await typed.register(widgetRoutes, { ctx, options: options.web, prefix: '/widget/v1' });
 	await typed.register(assetRoutes);
 
+	// Webhooks to the server itself are refused unless the allow list names its address.
+	app.addHook('onListen', async () => {
+		destinations.setOwnAddresses(app.addresses().flatMap((a) => (typeof a === 'string' ? [] : [{ address: a.address, port: a.port }])));
+	});
 	app.addHook('onReady', async () => {
 		relay.start();
 		sweeper.start();
+		retention.start();
 	});
 	// Stop sending before the database goes away.
 	app.addHook('onClose', async () => {
 		await sweeper.stop();
+		await retention.stop();
 		await relay.stop();
 		await store.close();
 	});

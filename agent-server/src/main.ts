@@ -32,6 +32,14 @@ function loggerOptions(settings: Settings): FastifyServerOptions['logger'] {
 	return { ...base, stream: pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) };
 }
 
+/** The probe settings given, or none (the relay's defaults). */
+function relayProbe(settings: Settings) {
+	const probe = Object.fromEntries(
+		Object.entries({ baseMs: settings.RELAY_PROBE_BASE_MS, maxMs: settings.RELAY_PROBE_MAX_MS, forMs: settings.RELAY_PROBE_FOR_MS }).filter(([, v]) => v !== undefined),
+	);
+	return Object.keys(probe).length ? probe : undefined;
+}
+
 async function serve(settings: Settings): Promise<void> {
 	// The model's own settings (OPENAI_*, MODEL_*) are validated by the engine's schema, with the same kind of message.
 	const model = parseModelSettings(process.env);
@@ -43,12 +51,14 @@ async function serve(settings: Settings): Promise<void> {
 		engine: createEngine({ model }),
 		apiKey: settings.AGENT_BRIDGE_API_KEY,
 		metricsToken: settings.METRICS_TOKEN,
+		metricsPublic: settings.METRICS_PUBLIC,
 		relay: Object.fromEntries(
 			Object.entries({
 				retryScheduleMs: settings.RELAY_RETRY_SCHEDULE_MS,
 				attemptTimeoutMs: settings.RELAY_ATTEMPT_TIMEOUT_MS,
 				pollIntervalMs: settings.RELAY_POLL_INTERVAL_MS,
 				faultPause: settings.AGENT_BRIDGE_FAULT_PAUSE,
+				probe: relayProbe(settings),
 			}).filter(([, v]) => v !== undefined),
 		),
 		rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE,

@@ -3,6 +3,7 @@
 // A setting is an environment variable name mapped to a zod schema of its text (an unset or blank variable is
 // undefined) that turns it into the typed value. Settings come in groups (a record of such entries); a module with
 // settings of its own exports its group and adds it to `settingsSchema` below.
+import { trustProxyFromEnv, type TrustProxy } from './api/proxy';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -45,10 +46,13 @@ const trustProxy = () =>
 	z
 		.string()
 		.trim()
-		.transform((value): boolean | number | string[] => {
-			if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-			if (/^\d+$/.test(value)) return Number(value);
-			return value.split(',').map((s) => s.trim()).filter(Boolean);
+		.transform((value, ctx): TrustProxy | undefined => {
+			try {
+				return trustProxyFromEnv(value);
+			} catch (err) {
+				ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^TRUST_PROXY: /, '') });
+				return z.NEVER;
+			}
 		});
 
 export const serverSettings = {
@@ -61,6 +65,10 @@ export const serverSettings = {
 	LOG_FORMAT: oneOf(['json', 'pretty']).optional(),
 	TRUST_PROXY: trustProxy().optional(),
 	METRICS_TOKEN: text().optional(),
+	/** Serve /metrics without a token (totals only). */
+	METRICS_PUBLIC: oneOf(['true', 'false'])
+		.transform((v) => v === 'true')
+		.optional(),
 	RATE_LIMIT_PER_MINUTE: wholeNumber('a whole number of requests (0 turns the limit off)').optional(),
 };
 
@@ -90,6 +98,10 @@ export const deliverySettings = {
 		.optional(),
 	RELAY_ATTEMPT_TIMEOUT_MS: milliseconds().optional(),
 	RELAY_POLL_INTERVAL_MS: milliseconds().optional(),
+	/** The probe of a destination that is down: first wait, longest wait, and how long to probe before the long schedule. */
+	RELAY_PROBE_BASE_MS: milliseconds().optional(),
+	RELAY_PROBE_MAX_MS: milliseconds().optional(),
+	RELAY_PROBE_FOR_MS: milliseconds().optional(),
 	/** Fault tests only. */
 	AGENT_BRIDGE_FAULT_PAUSE: oneOf(['before-send', 'after-send']).optional(),
 };

@@ -3,7 +3,9 @@
 import type { AppContext } from '../context';
 import { idleMinutes } from '../conversations/sweeper';
 import { validateAgentConfig, type AgentConfig } from '../engine/agent-config';
-import { deleteStoredAgent, getStoredAgent, insertStoredAgent, updateStoredAgent, type StoredAgent } from '../store/agents';
+import { AGENTS_PER_WORKSPACE } from '../limits';
+import { countStoredAgents, deleteStoredAgent, getStoredAgent, insertStoredAgent, updateStoredAgent, type StoredAgent } from '../store/agents';
+import { lockWorkspace } from '../store/workspaces';
 import { HttpError, notFound } from '../util/http-error';
 import { agentView, type AgentView } from './view';
 
@@ -53,7 +55,13 @@ export async function getAgent(ctx: AppContext, workspaceId: string, agentId: st
 export async function createAgent(ctx: AppContext, workspaceId: string, config: ConfigBody): Promise<AgentDetail> {
 	const agent = validated(config);
 	if (ctx.fileAgents.shared.get(agent.id) || ctx.fileAgents.ownedBy(workspaceId).get(agent.id)) throw new HttpError(409, `${fileAgentMessage(agent.id)}; pick another id for this workspace's agent`);
-	const stored = await insertStoredAgent(ctx.store.db, workspaceId, { id: agent.id, config, idleMinutes: idleMinutes(agent) });
+	const stored = await ctx.store.db.transaction().execute(async (trx) => {
+		await lockWorkspace(trx, workspaceId);
+		if ((await countStoredAgents(trx, workspaceId)) >= AGENTS_PER_WORKSPACE) {
+			throw new HttpError(409, `a workspace has at most ${AGENTS_PER_WORKSPACE} agents of its own; delete one first`);
+		}
+		return insertStoredAgent(trx, workspaceId, { id: agent.id, config, idleMinutes: idleMinutes(agent) });
+	});
 	if (!stored) throw new HttpError(409, `agent ${agent.id} already exists in this workspace; replace it with PUT /v1/agents/${agent.id}`);
 	ctx.agentsChanged(workspaceId);
 	return detail(agent, stored);

@@ -1,25 +1,137 @@
-// Resolves "Authorization: Bearer <key>" to the workspace; every /v1 route runs behind it.
-import type { FastifyInstance } from 'fastify';
+// Resolves "Authorization: Bearer <key>" to the workspace and the key's scopes; every /v1 route runs behind it.
+// Wrong keys are counted per client address, so guessing keys is throttled before the database is asked.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AUTH_FAILURES_PER_MINUTE } from '../limits';
 import type { Store } from '../store/database';
-import { findWorkspaceByApiKey } from '../store/workspaces';
+import { findWorkspaceByApiKey, type ApiKeyScope } from '../store/workspaces';
 
 declare module 'fastify' {
 	interface FastifyRequest {
 		workspaceId: string;
+		apiKeyScopes: ApiKeyScope[];
 	}
 }
 
-export function installAuth(scope: FastifyInstance, store: Store): void {
+// What the n8n nodes call: chat, conversations and contacts they act on, their own subscriptions.
+const NODES_ROUTES = [
+	'GET /v1/workspace',
+	'GET /v1/agents',
+	'GET /v1/agents/:agentId',
+	'POST /v1/chat',
+	'POST /v1/conversations',
+	'GET /v1/conversations/:id',
+	'POST /v1/conversations/:id/replies',
+	'POST /v1/conversations/:id/end',
+	'POST /v1/conversations/:id/handoff',
+	'POST /v1/conversations/:id/release',
+	'GET /v1/contacts',
+	'POST /v1/contacts',
+	'GET /v1/contacts/:id',
+	'PATCH /v1/contacts/:id',
+	'POST /v1/contacts/:id/tags',
+	'DELETE /v1/contacts/:id/tags/:tag',
+	'POST /v1/contacts/:id/score',
+	'POST /v1/subscriptions',
+	'GET /v1/subscriptions',
+	'GET /v1/subscriptions/:id',
+	'DELETE /v1/subscriptions/:id',
+	'GET /v1/events/examples/:type',
+];
+
+// What the inspector and a human inbox need: read conversations and deliveries, talk as a human, replay.
+const INSPECTOR_ROUTES = [
+	'GET /v1/workspace',
+	'GET /v1/agents',
+	'GET /v1/agents/:agentId',
+	'GET /v1/budget',
+	'POST /v1/chat',
+	'GET /v1/conversations',
+	'GET /v1/conversations/:id',
+	'GET /v1/conversations/:id/deliveries',
+	'POST /v1/conversations/:id/events/send',
+	'POST /v1/conversations/:id/handoff',
+	'POST /v1/conversations/:id/release',
+	'POST /v1/conversations/:id/human-replies',
+	'POST /v1/conversations/:id/end',
+	'GET /v1/contacts/:id',
+	'GET /v1/subscriptions',
+	'GET /v1/subscriptions/health',
+	'GET /v1/deliveries',
+	'GET /v1/deliveries/summary',
+	'POST /v1/deliveries/:id/replay',
+	'POST /v1/deliveries/replay',
+	'GET /v1/workspace/log',
+	'GET /v1/workspace/retention',
+];
+
+const SCOPE_ROUTES: Record<Exclude<ApiKeyScope, 'admin'>, Set<string>> = {
+	nodes: new Set(NODES_ROUTES),
+	inspector: new Set(INSPECTOR_ROUTES),
+};
+
+/** Whether keys with these scopes may call this route ("METHOD /v1/path" as registered); admin may call all. */
+export function scopesAllow(scopes: readonly ApiKeyScope[], route: string): boolean {
+	return scopes.some((s) => s === 'admin' || SCOPE_ROUTES[s].has(route));
+}
+
+/** Failed authentications per client address in fixed one-minute windows; bounded in memory. */
+function failureCounter(max: number, windowMs = 60_000, maxAddresses = 10_000) {
+	const seen = new Map<string, { count: number; resetAt: number }>();
+	const current = (ip: string, now: number) => {
+		const entry = seen.get(ip);
+		return entry && entry.resetAt > now ? entry : undefined;
+	};
+	return {
+		/** Seconds until this address may try again, or 0. */
+		blockedFor(ip: string, now = Date.now()): number {
+			const entry = current(ip, now);
+			return entry && entry.count >= max ? Math.ceil((entry.resetAt - now) / 1000) : 0;
+		},
+		fail(ip: string, now = Date.now()): void {
+			const entry = current(ip, now);
+			if (entry) entry.count += 1;
+			else {
+				if (seen.size >= maxAddresses) for (const [k, v] of seen) if (v.resetAt <= now || seen.size >= maxAddresses) seen.delete(k);
+				seen.set(ip, { count: 1, resetAt: now + windowMs });
+			}
+		},
+	};
+}
+
+function unauthorized(reply: FastifyReply, message: string) {
+	return reply.status(401).send({ statusCode: 401, error: 'Unauthorized', message });
+}
+
+export interface AuthOptions {
+	/** Failed authentications per client address per minute before 429 (default 20). */
+	failuresPerMinute?: number;
+}
+
+export function installAuth(scope: FastifyInstance, store: Store, options: AuthOptions = {}): void {
+	const failures = failureCounter(options.failuresPerMinute ?? AUTH_FAILURES_PER_MINUTE);
 	scope.addHook('onRequest', async (request, reply) => {
+		const wait = failures.blockedFor(request.ip);
+		if (wait > 0) {
+			return reply
+				.status(429)
+				.header('retry-after', String(wait))
+				.send({ statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from this address; retry in ${wait} s` });
+		}
 		const header = request.headers.authorization;
 		const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-		if (!match) {
-			return reply
-				.status(401)
-				.send({ statusCode: 401, error: 'Unauthorized', message: 'missing API key: send the header "Authorization: Bearer <api key>"' });
+		if (!match) return unauthorized(reply, 'missing API key: send the header "Authorization: Bearer <api key>"');
+		const key = await findWorkspaceByApiKey(store.db, match[1]);
+		if (!key) {
+			failures.fail(request.ip);
+			return unauthorized(reply, 'invalid API key');
 		}
-		const workspace = await findWorkspaceByApiKey(store.db, match[1]);
-		if (!workspace) return reply.status(401).send({ statusCode: 401, error: 'Unauthorized', message: 'invalid API key' });
-		request.workspaceId = workspace.id;
+		const route = `${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url}`;
+		if (request.routeOptions.url && !scopesAllow(key.scopes, route)) {
+			return reply
+				.status(403)
+				.send({ statusCode: 403, error: 'Forbidden', message: `this API key (scopes: ${key.scopes.join(', ')}) may not call ${route}` });
+		}
+		request.workspaceId = key.id;
+		request.apiKeyScopes = key.scopes;
 	});
 }

@@ -6,22 +6,22 @@ import type { AppContext } from '../context';
 import { deliveryCounts, listDeliveries, replayDeliveries, retryDeliveryNow, type ReplayResult } from '../store/outbox';
 import { getSubscription } from '../store/subscriptions';
 import { HttpError, notFound } from '../util/http-error';
-import { idParams } from './schemas';
+import { id, idParams } from './schemas';
 
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time');
 const toIso = (s: string | undefined) => (s === undefined ? undefined : new Date(s).toISOString());
 
 const deliveryQuery = z.strictObject({
 	status: z.enum(['pending', 'delivered', 'failed']).optional(),
-	subscriptionId: z.string().min(1).max(200).optional(),
-	eventId: z.string().min(1).max(200).optional(),
+	subscriptionId: id.optional(),
+	eventId: id.optional(),
 	since: isoTime.optional(),
 	limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
 const replayBody = z
 	.strictObject({
-		subscriptionId: z.string().min(1).max(200).optional(),
+		subscriptionId: id.optional(),
 		since: isoTime.optional(),
 		includeDelivered: z.boolean().optional(),
 	})

@@ -28,10 +28,17 @@ describe('Idempotency-Key on POST /v1/chat', () => {
 		expect((await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi' }, { 'idempotency-key': 'a b' })).statusCode).toBe(400);
 	});
 
-	it('stores a 4xx answer too', async () => {
-		const bad = await t.call('POST', '/v1/chat', { agentId: 'nope', text: 'hi' }, { 'idempotency-key': 'k-404' });
+	it('does not replay a refusal: once its cause is fixed, the same request with the same key runs', async () => {
+		const body = { agentId: 'later-agent', text: 'hi' };
+		const bad = await t.call('POST', '/v1/chat', body, { 'idempotency-key': 'k-404' });
 		expect(bad.statusCode).toBe(404);
-		// A 4xx is an answer too: the same request gets it again.
-		expect((await t.call('POST', '/v1/chat', { agentId: 'nope', text: 'hi' }, { 'idempotency-key': 'k-404' })).headers['idempotent-replayed']).toBe('true');
+		expect((await t.call('POST', '/v1/agents', { id: 'later-agent', name: 'Later' })).statusCode).toBe(201);
+		const retry = await t.call('POST', '/v1/chat', body, { 'idempotency-key': 'k-404' });
+		expect(retry.statusCode).toBe(200);
+		expect(retry.headers['idempotent-replayed']).toBeUndefined();
+		// The success is what is replayed from now on.
+		const again = await t.call('POST', '/v1/chat', body, { 'idempotency-key': 'k-404' });
+		expect(again.headers['idempotent-replayed']).toBe('true');
+		expect(again.json()).toEqual(retry.json());
 	});
 });

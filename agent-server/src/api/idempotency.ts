@@ -1,5 +1,5 @@
-// Idempotency-Key for POST routes: the first request's status and body are stored per (workspace, key) and a
-// retry with the same key gets them back without running the route again, so it fires nothing new.
+// Idempotency-Key for POST routes: the first successful answer is stored per (workspace, key) and a retry with the
+// same key gets it back without running the route again, so it fires nothing new.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../store/database';
@@ -103,14 +103,15 @@ export function installIdempotency(scope: FastifyInstance, store: Store, routes:
 		const claim = request.idempotencyClaim;
 		if (!claim) return payload;
 		const mine = { workspace_id: request.workspaceId, key: claim.key, locked_until: claim.lockedUntil };
-		if (reply.statusCode < 500 && typeof payload === 'string') {
+		// Only a success is replayed: a refusal (4xx) may be fixed and retried with the same key, and a server error
+		// changed nothing (the route's transaction rolled back).
+		if (reply.statusCode < 400 && typeof payload === 'string') {
 			await db
 				.updateTable('idempotency_keys')
 				.set({ status_code: reply.statusCode, response_body: payload })
 				.where((eb) => eb.and(mine))
 				.execute();
 		} else {
-			// A server error changed nothing (the route's transaction rolled back): let a retry run again.
 			await db.deleteFrom('idempotency_keys').where((eb) => eb.and(mine)).execute();
 		}
 		return payload;

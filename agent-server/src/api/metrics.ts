@@ -1,13 +1,27 @@
 // Prometheus metrics for operators: HTTP latency from this instance, and conversations, events, deliveries and
 // model calls read from the database at scrape time, so every instance behind a load balancer reports the same truth.
+// The operator token is required (unless opened explicitly, then totals only); per-workspace series need the token.
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context';
 import { installModelMetrics } from './model-metrics';
 
 export interface MetricsOptions {
-	/** When set, a scrape must send `Authorization: Bearer <token>`. */
+	/** A scrape sends `Authorization: Bearer <token>` and sees every series, per-workspace ones included. */
 	token?: string;
+	/** Without the token, serve the totals anyway (no per-workspace series). */
+	public?: boolean;
+}
+
+function bearer(header: string | undefined): string | undefined {
+	return typeof header === 'string' ? /^bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+	const x = Buffer.from(a);
+	const y = Buffer.from(b);
+	return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export function installMetrics(app: FastifyInstance, ctx: AppContext, options: MetricsOptions = {}): void {
@@ -82,11 +96,38 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 	});
 
 	installModelMetrics(app, ctx.engine, registry);
+	// Per-workspace series: only for the operator token, never on an opened endpoint.
+	const perWorkspace = new Registry();
+	const countByWorkspace = (name: string, help: string, label: string, table: 'conversations' | 'events' | 'deliveries', column: 'status' | 'type') =>
+		new Gauge({
+			name,
+			help,
+			labelNames: ['workspace', label],
+			registers: [perWorkspace],
+			async collect() {
+				this.reset();
+				const rows = await db
+					.selectFrom(table)
+					.select(['workspace_id as workspace', `${column} as key`, (eb) => eb.fn.countAll<number>().as('n')])
+					.groupBy(['workspace_id', column])
+					.execute();
+				for (const row of rows) this.set({ workspace: row.workspace, [label]: String(row.key ?? 'unknown') }, Number(row.n));
+			},
+		});
+	countByWorkspace('agent_bridge_workspace_conversations', 'Conversations by workspace and status', 'status', 'conversations', 'status');
+	countByWorkspace('agent_bridge_workspace_events', 'Events by workspace and type', 'type', 'events', 'type');
+	countByWorkspace('agent_bridge_workspace_deliveries', 'Deliveries by workspace and status', 'status', 'deliveries', 'status');
 
 	app.get('/metrics', async (request, reply) => {
-		if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
-			return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'metrics need the operator token (METRICS_TOKEN)' });
+		const given = bearer(request.headers.authorization);
+		const operator = options.token !== undefined && given !== undefined && sameSecret(given, options.token);
+		if (!operator && !options.public) {
+			const message = options.token
+				? 'metrics need the operator token: send "Authorization: Bearer <METRICS_TOKEN>"'
+				: 'metrics are closed: set METRICS_TOKEN (and send it as a bearer token) or METRICS_PUBLIC=true';
+			return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message });
 		}
-		return reply.type(registry.contentType).send(await registry.metrics());
+		const body = operator ? `${await registry.metrics()}\n${await perWorkspace.metrics()}` : await registry.metrics();
+		return reply.type(registry.contentType).send(body);
 	});
 }

@@ -9,7 +9,7 @@ const LIMIT = 5;
 describe('API rate limit', () => {
 	let t: TestApp;
 	beforeEach(async () => {
-		t = await buildTestApp({ rateLimitPerMinute: LIMIT });
+		t = await buildTestApp({ rateLimitPerMinute: LIMIT, metricsPublic: true });
 		const db = t.app.agentBridge.store.db;
 		const ws = await createWorkspace(db, 'Other');
 		await addApiKey(db, ws.id, OTHER_KEY);

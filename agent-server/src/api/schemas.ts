@@ -1,8 +1,9 @@
 // Request schemas shared by the routes. Objects are strict: an unknown key is a 400, not silently dropped.
 import { z } from 'zod';
+import { CUSTOM_FIELD_VALUE_MAX_BYTES, CUSTOM_FIELDS_PER_CONTACT, ID_MAX_LENGTH, MESSAGE_MAX_CHARS, TAGS_PER_CONTACT } from '../limits';
 import { EVENT_TYPES } from '../store/subscriptions';
 
-export const id = z.string().min(1).max(200);
+export const id = z.string().min(1).max(ID_MAX_LENGTH);
 export const idParams = z.object({ id });
 
 export const nonBlank = (max: number) =>
@@ -14,7 +15,7 @@ export const nonBlank = (max: number) =>
 
 export const chatBody = z.strictObject({
 	agentId: id,
-	text: nonBlank(4000),
+	text: nonBlank(MESSAGE_MAX_CHARS),
 	conversationId: id.optional(),
 	contactId: id.optional(),
 	contact: z
@@ -33,14 +34,22 @@ const customFieldName = z
 	.min(1)
 	.max(100)
 	.regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'custom field names use letters, digits and underscores, starting with a letter');
-const customFieldValue = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
+const customFieldValue = z.union([
+	z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= CUSTOM_FIELD_VALUE_MAX_BYTES, `at most ${CUSTOM_FIELD_VALUE_MAX_BYTES} bytes (UTF-8)`),
+	z.number(),
+	z.boolean(),
+	z.null(),
+]);
+const customFields = z
+	.record(customFieldName, customFieldValue)
+	.refine((r) => Object.keys(r).length <= CUSTOM_FIELDS_PER_CONTACT, `at most ${CUSTOM_FIELDS_PER_CONTACT} custom fields`);
 
 export const patchContactBody = z.strictObject({
 	firstName: z.string().max(200).nullable().optional(),
 	lastName: z.string().max(200).nullable().optional(),
 	email: z.string().max(320).nullable().optional(),
 	phone: z.string().max(50).nullable().optional(),
-	customFields: z.record(customFieldName, customFieldValue).optional(),
+	customFields: customFields.optional(),
 });
 
 const tag = z
@@ -48,7 +57,7 @@ const tag = z
 	.min(1)
 	.max(100)
 	.refine((s) => s.trim() === s && s.length > 0, 'tags have no leading or trailing spaces');
-export const tagsBody = z.strictObject({ tags: z.array(tag).min(1).max(100) });
+export const tagsBody = z.strictObject({ tags: z.array(tag).min(1).max(TAGS_PER_CONTACT) });
 export const tagParams = z.object({ id, tag });
 
 export const scoreBody = z
@@ -95,8 +104,8 @@ const standardFields = {
 
 export const createContactBody = z.strictObject({
 	...standardFields,
-	customFields: z.record(customFieldName, customFieldValue).optional(),
-	tags: z.array(tag).max(100).optional(),
+	customFields: customFields.optional(),
+	tags: z.array(tag).max(TAGS_PER_CONTACT).optional(),
 });
 
 export const startConversationBody = z
@@ -104,15 +113,15 @@ export const startConversationBody = z
 		agentId: id,
 		contactId: id,
 		channel: z.string().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'use letters, digits, "-" and "_"').optional(),
-		text: nonBlank(4000).optional(),
-		instructions: nonBlank(4000).optional(),
+		text: nonBlank(MESSAGE_MAX_CHARS).optional(),
+		instructions: nonBlank(MESSAGE_MAX_CHARS).optional(),
 	})
 	.refine((b) => (b.text === undefined) !== (b.instructions === undefined), 'give exactly one of text and instructions');
 
 export const replyOptionsBody = z
 	.strictObject({
-		text: nonBlank(4000).optional(),
-		instructions: nonBlank(4000).optional(),
+		text: nonBlank(MESSAGE_MAX_CHARS).optional(),
+		instructions: nonBlank(MESSAGE_MAX_CHARS).optional(),
 		onlyIfNoReplySince: z.iso.datetime({ offset: true }).optional(),
 		skipIfHuman: z.boolean().optional(),
 	})

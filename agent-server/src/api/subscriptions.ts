@@ -7,6 +7,7 @@ import { destinationSignal, retrySubscriptionNow } from '../delivery/resume';
 import { insertDelivery, insertEventRow, recentEvents, subscriptionHealth } from '../store/outbox';
 import {
 	EVENT_TYPES,
+	countSubscriptions,
 	createSubscription,
 	deleteSubscription,
 	getSubscription,
@@ -14,6 +15,8 @@ import {
 	subscriptionMatches,
 	withoutSecret,
 } from '../store/subscriptions';
+import { SUBSCRIPTIONS_PER_WORKSPACE } from '../limits';
+import { lockWorkspace } from '../store/workspaces';
 import { HttpError, notFound } from '../util/http-error';
 import { idParams, subscriptionBody } from './schemas';
 
@@ -28,6 +31,10 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; destin
 		const filters = Object.fromEntries(Object.entries(request.body.filters ?? {}).filter(([, v]) => v !== undefined));
 		const events = [...new Set(request.body.events)];
 		const sub = await ctx.store.db.transaction().execute(async (trx) => {
+			await lockWorkspace(trx, request.workspaceId);
+			if ((await countSubscriptions(trx, request.workspaceId)) >= SUBSCRIPTIONS_PER_WORKSPACE) {
+				throw new HttpError(409, `a workspace has at most ${SUBSCRIPTIONS_PER_WORKSPACE} subscriptions; delete one first`);
+			}
 			const created = await createSubscription(trx, request.workspaceId, { url: request.body.url, events, filters });
 			if (request.body.sendTestEvent) {
 				// The newest real event this subscription would have received, else the documented example.

@@ -27,6 +27,7 @@ import { addTagsWithEvents } from '../conversations/policies';
 import { deliverLateResults } from '../conversations/waits';
 import { getEvent } from '../store/outbox';
 import type { Queryable } from '../store/schema';
+import { CUSTOM_FIELDS_PER_CONTACT, TAGS_PER_CONTACT } from '../limits';
 import { HttpError, notFound } from '../util/http-error';
 
 export function contactView(contact: Contact) {
@@ -41,6 +42,29 @@ export function contactView(contact: Contact) {
 		createdAt: contact.createdAt,
 		updatedAt: contact.updatedAt,
 	};
+}
+
+/**
+ * The contact limits (docs/limits.md): a change that would leave the contact with more custom fields or tags than
+ * allowed is refused whole, with 409, before anything is written.
+ */
+export function checkContactLimits(contact: Pick<Contact, 'customFields' | 'tags'>, change: { custom?: Record<string, CustomFieldValue>; tags?: string[] }): void {
+	if (change.custom) {
+		const names = new Set(Object.keys(contact.customFields));
+		for (const [name, value] of Object.entries(change.custom)) {
+			if (value === null) names.delete(name);
+			else names.add(name);
+		}
+		if (names.size > CUSTOM_FIELDS_PER_CONTACT && names.size > Object.keys(contact.customFields).length) {
+			throw new HttpError(409, `a contact holds at most ${CUSTOM_FIELDS_PER_CONTACT} custom fields; this change would make ${names.size} (remove some by writing null)`);
+		}
+	}
+	if (change.tags) {
+		const tags = new Set([...contact.tags, ...change.tags]);
+		if (tags.size > TAGS_PER_CONTACT) {
+			throw new HttpError(409, `a contact holds at most ${TAGS_PER_CONTACT} tags; this change would make ${tags.size} (remove some first)`);
+		}
+	}
 }
 
 export async function contactOrThrow(db: Queryable, workspaceId: string, id: string): Promise<Contact> {
@@ -75,7 +99,7 @@ export async function patchContact(
 	await contactOrThrow(db, workspaceId, id);
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	const updated = await db.transaction().execute(async (trx) => {
-		const updated = await updateContact(trx, workspaceId, id, changes);
+		const updated = await updateContact(trx, workspaceId, id, changes, (stored) => checkContactLimits(stored, { custom: changes.custom }));
 		if (!updated) throw notFound('contact', id);
 		if (conversation && hasContactChanges(changes)) {
 			await addTimeline(trx, workspaceId, conversation.id, 'fields.updated', {
@@ -110,14 +134,15 @@ export async function createContact(
 export async function addTags(ctx: AppContext, workspaceId: string, id: string, tags: string[], causationHeader?: string): Promise<Contact> {
 	const { db } = ctx.store;
 	const contact = await contactOrThrow(db, workspaceId, id);
-	if (tags.every((t) => contact.tags.includes(t))) return contact;
+	const added = [...new Set(tags)].filter((t) => !contact.tags.includes(t));
+	if (added.length === 0) return contact;
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	const causation = await resolveCausation(db, workspaceId, causationHeader);
 	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
 	const agent = conversation ? (await ctx.agentsFor(workspaceId)).get(conversation.agentId) : undefined;
 	const context = envelopeContext(workspaceId, causation, contact, conversation, agent, transcript);
 	const addedBy = causationHeader ? 'workflow' : 'api';
-	const tagged = await db.transaction().execute((trx) => addTagsWithEvents(trx, ctx, workspaceId, id, tags, { context, causation, addedBy }));
+	const tagged = await db.transaction().execute((trx) => addTagsWithEvents(trx, ctx, workspaceId, id, tags, { context, causation, addedBy, check: (stored, added) => checkContactLimits(stored, { tags: added }) }));
 	if (!tagged) throw notFound('contact', id);
 	if (tagged.queued > 0) ctx.deliveriesQueued();
 	return tagged.contact;

@@ -52,6 +52,8 @@ export interface TagAddition {
 	addedBy: 'agent' | 'workflow' | 'api';
 	/** Why the agent added them (a tag rule), for the timeline. */
 	why?: string;
+	/** A limit checked on the stored contact before the tags are written. */
+	check?: (stored: Contact, added: string[]) => void;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function addTagsWithEvents(
 	tags: string[],
 	addition: TagAddition,
 ): Promise<{ contact: Contact; queued: number } | undefined> {
-	const result = await addContactTags(db, workspaceId, contactId, tags);
+	const result = await addContactTags(db, workspaceId, contactId, tags, addition.check);
 	if (!result) return undefined;
 	const context: EnvelopeContext = { ...addition.context, causation: addition.causation, contact: snapshot(result.contact) };
 	let queued = 0;

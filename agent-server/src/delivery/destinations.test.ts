@@ -48,6 +48,48 @@ describe('destination policy', () => {
 		expect(await createDestinationPolicy().checkUrl('http://nowhere.test/x')).toBeUndefined();
 	});
 
+	it('refuses every IPv6 form that embeds a metadata or link-local IPv4 address', async () => {
+		const policy = createDestinationPolicy();
+		for (const url of [
+			'http://[::169.254.169.254]/x',
+			'http://[::a9fe:a9fe]/x',
+			'http://[0:0:0:0:0:ffff:a9fe:a9fe]/x',
+			'http://[::ffff:0:169.254.169.254]/x',
+			'http://[64:ff9b::169.254.169.254]/x',
+			'http://[64:ff9b:1::a9fe:a9fe]/x',
+			'http://[2002:a9fe:a9fe::1]/x',
+			'http://[::ffff:169.254.10.1]:8080/x',
+		]) {
+			expect({ url, why: await policy.checkUrl(url) }).toEqual({ url, why: expect.stringMatching(/link-local|metadata/) });
+		}
+		// The same embedding of an ordinary address is that address, and checked as such.
+		expect(await createDestinationPolicy(['10.0.0.0/8']).checkUrl('http://[64:ff9b::10.1.2.3]/x')).toBeUndefined();
+		expect(await createDestinationPolicy(['10.0.0.0/8']).checkUrl('http://[2002:b00:1::1]/x')).toMatch(/11\.0\.0\.1 is not in the allowed/);
+	});
+
+	it('takes allow list entries with a port, which then allow only that port', async () => {
+		const policy = createDestinationPolicy(['n8n.internal:5678', '10.0.0.5:5678', '[fd00::5]:443'], fakeResolve({}));
+		for (const ok of ['http://n8n.internal:5678/webhook/x', 'http://10.0.0.5:5678/x', 'https://[fd00::5]/x']) expect(await policy.checkUrl(ok)).toBeUndefined();
+		for (const bad of ['http://n8n.internal/webhook/x', 'http://n8n.internal:5679/x', 'http://10.0.0.5/x', 'http://[fd00::5]:8443/x']) {
+			expect(await policy.checkUrl(bad)).toMatch(/not in the allowed webhook hosts/);
+		}
+		expect(() => createDestinationPolicy(['n8n.internal:99999'])).toThrow(/invalid port/);
+		expect(() => createDestinationPolicy(['10.0.0.0/8:5678'])).toThrow(/invalid range/);
+	});
+
+	it("refuses the server's own listening address unless the allow list names it", async () => {
+		const open = createDestinationPolicy([], fakeResolve({ localhost: '127.0.0.1', 'me.lan': '10.9.9.9' }));
+		open.setOwnAddresses([{ address: '0.0.0.0', port: 3000 }, { address: '10.9.9.9', port: 3000 }]);
+		for (const url of ['http://127.0.0.1:3000/v1/chat', 'http://localhost:3000/x', 'http://[::1]:3000/x', 'http://127.1.2.3:3000/x', 'http://me.lan:3000/x']) {
+			expect({ url, why: await open.checkUrl(url) }).toEqual({ url, why: expect.stringMatching(/this server's own address; list it in WEBHOOK_ALLOWED_HOSTS/) });
+		}
+		expect(await open.checkUrl('http://127.0.0.1:5678/webhook/x')).toBeUndefined();
+		expect(open.checkAddress('localhost', '127.0.0.1', 3000)).toMatch(/own address/);
+		const allowed = createDestinationPolicy(['127.0.0.1:3000'], fakeResolve({}));
+		allowed.setOwnAddresses([{ address: '127.0.0.1', port: 3000 }]);
+		expect(await allowed.checkUrl('http://127.0.0.1:3000/x')).toBeUndefined();
+	});
+
 	it('reads WEBHOOK_ALLOWED_HOSTS and refuses a bad range', () => {
 		expect(allowedHostsFromEnv(' n8n.internal , 10.0.0.0/8,,')).toEqual(['n8n.internal', '10.0.0.0/8']);
 		expect(allowedHostsFromEnv('  ')).toBeUndefined();
@@ -72,6 +114,18 @@ describe('subscription destinations (API)', () => {
 			expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^body\/url: .*(not in the allowed webhook hosts|link-local|metadata)/) });
 		}
 		expect(await stored()).toEqual([]);
+	});
+
+	it("refuses a subscription to the listening server's own port", async () => {
+		const own = await buildTestApp();
+		try {
+			await own.app.listen({ port: 0, host: '127.0.0.1' });
+			const { port } = own.app.server.address() as AddressInfo;
+			const res = await own.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:${port}/v1/chat`, events: ['contact.tag.added'] });
+			expect(res.json()).toMatchObject({ statusCode: 400, message: expect.stringMatching(/^body\/url: .*own address/) });
+		} finally {
+			await own.close();
+		}
 	});
 
 	it('accepts a listed name and an address in a listed range', async () => {

@@ -29,6 +29,7 @@ import {
 	probeDelayMs,
 	type ProbePolicy,
 } from './resume';
+import { RELAY_MAX_IN_FLIGHT, RELAY_MAX_IN_FLIGHT_PER_URL } from '../limits';
 import { retryAfterMs } from './retry-after';
 import { sendWebhook } from './send';
 import { signPayload } from './signing';
@@ -44,6 +45,8 @@ export interface RelayOptions {
 	attemptTimeoutMs?: number;
 	/** Deliveries in flight at once per destination URL (per instance). */
 	maxInFlightPerUrl?: number;
+	/** Deliveries in flight at once over all destinations (per instance); bounds connections and memory. */
+	maxInFlight?: number;
 	/** Deliveries claimed per pass. */
 	batchSize?: number;
 	/** false: do not start the loop (tests that only look at the outbox). */
@@ -92,7 +95,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 	const schedule = options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS;
 	const pollMs = options.pollIntervalMs ?? 1_000;
 	const timeoutMs = options.attemptTimeoutMs ?? 15_000;
-	const perUrl = options.maxInFlightPerUrl ?? 4;
+	const perUrl = options.maxInFlightPerUrl ?? RELAY_MAX_IN_FLIGHT_PER_URL;
+	const maxInFlight = options.maxInFlight ?? RELAY_MAX_IN_FLIGHT;
 	const batch = options.batchSize ?? 50;
 	const markFailingAfterMs = options.markFailingAfterMs ?? 3_600_000;
 	const destinations = options.destinations ?? createDestinationPolicy();
@@ -128,7 +132,9 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 	async function pass(): Promise<number> {
 		const now = new Date();
 		for (const p of await claimDueProbes(store.db, { now, leaseMs: probeTimeoutMs + 5_000, limit: batch })) track(probe(p), 'probe');
-		const claimed = await claimDueDeliveries(store.db, { now, leaseMs, limit: batch, capacity });
+		const room = Math.min(batch, maxInFlight - running.size);
+		if (room <= 0) return 0;
+		const claimed = await claimDueDeliveries(store.db, { now, leaseMs, limit: room, capacity });
 		for (const d of claimed) {
 			inFlight.set(d.url, (inFlight.get(d.url) ?? 0) + 1);
 			const p = attempt(d)

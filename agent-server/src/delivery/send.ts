@@ -6,21 +6,21 @@ import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { RefusedDestinationError, type DestinationPolicy } from './destinations';
+import { RefusedDestinationError, urlPort, type DestinationPolicy } from './destinations';
 
 export interface SendResult {
 	statusCode: number;
 	retryAfter: string | null;
 }
 
-function checkedLookup(policy: DestinationPolicy, host: string): LookupFunction {
+function checkedLookup(policy: DestinationPolicy, host: string, port: number): LookupFunction {
 	return (hostname, options, callback) => {
 		policy.resolve(hostname).then(
 			(addresses) => {
 				const family = options.family === 4 || options.family === 6 ? options.family : 0;
 				const usable = addresses.filter((a) => family === 0 || a.family === family);
 				for (const a of usable) {
-					const why = policy.checkAddress(host, a.address);
+					const why = policy.checkAddress(host, a.address, port);
 					// Any refused address refuses the name: a mix of public and metadata addresses is not trusted.
 					if (why) return callback(new RefusedDestinationError(why), '', 0);
 				}
@@ -45,7 +45,7 @@ export function sendWebhook(
 	method: 'POST' | 'OPTIONS' = 'POST',
 ): Promise<SendResult> {
 	const target = new URL(url);
-	const refused = policy.checkHost(target.hostname);
+	const refused = policy.checkHost(target.hostname, urlPort(target));
 	if (refused) return Promise.reject(new RefusedDestinationError(refused));
 	const client = target.protocol === 'https:' ? https : http;
 	return new Promise((resolve, reject) => {
@@ -54,7 +54,7 @@ export function sendWebhook(
 			{
 				method,
 				headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-				lookup: checkedLookup(policy, target.hostname),
+				lookup: checkedLookup(policy, target.hostname, urlPort(target)),
 				signal,
 			},
 			(res) => {

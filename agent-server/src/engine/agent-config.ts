@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { knownMergeField, mergeFieldsIn } from './templates';
 import { parse as parseYaml } from 'yaml';
+import { ID_MAX_LENGTH } from '../limits';
+import { compilePattern } from './extract';
 
 const snakeName = z
 	.string()
@@ -9,6 +11,7 @@ const snakeName = z
 
 const agentId = z
 	.string()
+	.max(ID_MAX_LENGTH)
 	.regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_" (e.g. lead-qualifier)');
 
 // Where a collected field is written on the contact; `contact.name` splits a full name into first and last name.
@@ -55,9 +58,9 @@ const keywordList = z
 	)
 	.refine((list) => list.length > 0, 'needs at least one keyword');
 
-const regexSource = z.string().min(1).superRefine((src, ctx) => {
+const regexSource = z.string().min(1).max(2000).superRefine((src, ctx) => {
 	try {
-		new RegExp(src);
+		compilePattern(src, '');
 	} catch (e) {
 		ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` });
 	}

@@ -117,3 +117,24 @@ describe('extraction', () => {
 		expect(detectSentiment('I need a website')).toBe('neutral');
 	});
 });
+
+describe('patterns on the linear-time engine', () => {
+	const slot = loadAgents().get('appointment-scheduler')!.fields.find((f) => f.name === 'slot_choice')!;
+	const pick = (text: string) => (slot.extract.kind === 'pattern' ? matchPattern(text, slot.extract.pattern, slot.extract.flags) : 'not a pattern');
+
+	test('the bundled slot choice reads "2", "option 2 please" and "slot #3", not times or dates', () => {
+		expect(['2', 'Option 2 please', 'Ok, number 2', 'slot #3 works', '1.', 'choice 3, thanks'].map(pick)).toEqual(['2', '2', '2', '3', '1', '3']);
+		expect(['Hmm, 2pm I guess', '2 pm', '3:00 is good', '1 June', 'option 12', '2.5 hours'].map(pick)).toEqual([null, null, null, null, null, null]);
+	});
+
+	test('the first capture group that took part in the match is the value', () => {
+		expect(matchPattern('ref B-22', '#(\\d+)|ref ([A-Z]-\\d+)')).toBe('B-22');
+		expect(matchPattern('héllo wörld', '\\p{L}+ (\\p{L}+)')).toBe('wörld');
+	});
+
+	test('past the extraction budget the remaining fields are left for the next message', () => {
+		const text = 'my budget is $25,000, email dana@example.com';
+		expect(Object.keys(extractFields(agent, text, { now }))).toEqual(expect.arrayContaining(['budget', 'email']));
+		expect(extractFields(agent, text, { now, budgetMs: -1 })).toEqual({});
+	});
+});

@@ -1,4 +1,6 @@
 // Deterministic extraction: the offline engine's whole understanding, and the model engine's safety net.
+import { RE2JS } from 're2js';
+import { EXTRACTION_BUDGET_MS } from '../limits';
 import type { AgentConfig, AgentField, AgentIntent, FieldExtraction, KeywordEntry } from './agent-config';
 import type { Sentiment } from './types';
 
@@ -210,10 +212,42 @@ export function matchKeywordList(text: string, entries: readonly KeywordEntry[])
 	return best?.value ?? null;
 }
 
+const compiledPatterns = new Map<string, RE2JS>();
+const COMPILED_PATTERNS_KEPT = 1000;
+
+/**
+ * Compiles an agent's pattern on RE2 (linear time whatever the pattern and the text, so no tenant's pattern can
+ * stall the server). Throws with the reason for syntax RE2 does not have (lookaround, backreferences).
+ */
+export function compilePattern(pattern: string, flags = 'i'): RE2JS {
+	const cacheKey = `${flags}/${pattern}`;
+	const cached = compiledPatterns.get(cacheKey);
+	if (cached) return cached;
+	let bits = 0;
+	if (flags.includes('i')) bits |= RE2JS.CASE_INSENSITIVE;
+	if (flags.includes('m')) bits |= RE2JS.MULTILINE;
+	if (flags.includes('s')) bits |= RE2JS.DOTALL;
+	let compiled: RE2JS;
+	try {
+		compiled = RE2JS.compile(pattern, bits);
+	} catch (e) {
+		const detail = (e as Error).message.replace(/^error parsing regexp:\s*/, '');
+		throw new Error(`${detail} (patterns run in linear time: lookahead, lookbehind and backreferences are not available)`);
+	}
+	if (compiledPatterns.size >= COMPILED_PATTERNS_KEPT) compiledPatterns.clear();
+	compiledPatterns.set(cacheKey, compiled);
+	return compiled;
+}
+
+/** The first capture group that took part in the match (the whole match without groups), trimmed. */
 export function matchPattern(text: string, pattern: string, flags = 'i'): string | null {
-	const m = new RegExp(pattern, flags.replace(/g/g, '')).exec(text);
-	if (!m) return null;
-	return (m[1] ?? m[0]).trim() || null;
+	const m = compilePattern(pattern, flags).matcher(text);
+	if (!m.find()) return null;
+	for (let g = 1; g <= m.groupCount(); g++) {
+		const value = m.group(g);
+		if (value !== null && value !== undefined) return value.trim() || null;
+	}
+	return (m.group(0) ?? '').trim() || null;
 }
 
 /** Extracts one field by its configured kind; `loose` when the agent has just asked for this field. */
@@ -249,11 +283,14 @@ export function mentionsField(text: string, field: AgentField): boolean {
 export function extractFields(
 	agent: AgentConfig,
 	text: string,
-	options: { known?: Record<string, string>; pending?: string | null; now?: Date } = {},
+	options: { known?: Record<string, string>; pending?: string | null; now?: Date; budgetMs?: number } = {},
 ): Record<string, string> {
 	const out: Record<string, string> = {};
 	const known = options.known ?? {};
+	// A second guard behind linear-time patterns: past the budget, the remaining fields wait for the next message.
+	const deadline = performance.now() + (options.budgetMs ?? EXTRACTION_BUDGET_MS);
 	for (const field of agent.fields) {
+		if (performance.now() > deadline) break;
 		const already = known[field.name];
 		if (already !== undefined && !mentionsField(text, field)) continue;
 		const value = extractByKind(text, field.extract, { loose: options.pending === field.name, now: options.now });

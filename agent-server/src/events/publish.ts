@@ -1,5 +1,6 @@
 // Builds event envelopes (docs/events.md) and writes them to the outbox, applying the causation-depth loop guard.
 import type { ContactSnapshot, TranscriptEntry } from '../engine/types';
+import { EVENT_TRANSCRIPT_MESSAGES } from '../limits';
 import { addTimeline } from '../store/conversations';
 import { getEvent, insertEvent, type EventEnvelope } from '../store/outbox';
 import type { Queryable } from '../store/schema';
@@ -36,6 +37,19 @@ export interface EnvelopeContext {
 	variables: Record<string, unknown>;
 }
 
+/**
+ * The latest messages only, so an event's size does not grow with the conversation; `transcriptTruncated` says how
+ * many there are in all and where to read them.
+ */
+function transcriptWindow(ctx: EnvelopeContext): Record<string, unknown> {
+	const shown = ctx.transcript.slice(-EVENT_TRANSCRIPT_MESSAGES);
+	if (shown.length === ctx.transcript.length || !ctx.conversation) return { transcript: ctx.transcript };
+	return {
+		transcript: shown,
+		transcriptTruncated: { total: ctx.transcript.length, included: shown.length, url: `/v1/conversations/${ctx.conversation.id}` },
+	};
+}
+
 export function buildEnvelope(type: string, ctx: EnvelopeContext, extra: Record<string, unknown>): EventEnvelope {
 	return {
 		id: newId('evt'),
@@ -52,7 +66,7 @@ export function buildEnvelope(type: string, ctx: EnvelopeContext, extra: Record<
 		summary: ctx.summary,
 		intent: ctx.intent,
 		sentiment: ctx.sentiment,
-		transcript: ctx.transcript,
+		...transcriptWindow(ctx),
 		variables: ctx.variables,
 	};
 }

@@ -25,6 +25,11 @@ export async function getStoredAgent(db: Queryable, workspaceId: string, id: str
 	return row ? fromRow(row) : undefined;
 }
 
+export async function countStoredAgents(db: Queryable, workspaceId: string): Promise<number> {
+	const row = await db.selectFrom('workspace_agents').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirst();
+	return Number(row?.n ?? 0);
+}
+
 export interface AgentWrite {
 	id: string;
 	config: Record<string, unknown>;

@@ -98,9 +98,17 @@ export async function lockContact(db: Queryable, workspaceId: string, id: string
  * Applies changes to the contact as stored now (read inside the caller's transaction and locked there), so a
  * concurrent writer's fields are kept; returns the new state, or undefined when the contact does not exist.
  */
-export async function updateContact(db: Queryable, workspaceId: string, id: string, changes: ContactChanges): Promise<Contact | undefined> {
+export async function updateContact(
+	db: Queryable,
+	workspaceId: string,
+	id: string,
+	changes: ContactChanges,
+	/** Runs on the locked row before the write (a limit); throwing leaves the contact unchanged. */
+	check?: (stored: Contact) => void,
+): Promise<Contact | undefined> {
 	const stored = await lockContact(db, workspaceId, id);
 	if (!stored) return undefined;
+	check?.(stored);
 	const next: Contact = { ...stored, writtenAt: { ...stored.writtenAt } };
 	const at = nowIso();
 	for (const [key, value] of Object.entries(changes.standard ?? {})) {
@@ -121,11 +129,18 @@ export function hasContactChanges(changes: ContactChanges | undefined): boolean 
 }
 
 /** Adds the tags the stored contact lacks; returns the new state and the tags that were added. */
-export async function addContactTags(db: Queryable, workspaceId: string, id: string, tags: string[]): Promise<{ contact: Contact; added: string[] } | undefined> {
+export async function addContactTags(
+	db: Queryable,
+	workspaceId: string,
+	id: string,
+	tags: string[],
+	check?: (stored: Contact, added: string[]) => void,
+): Promise<{ contact: Contact; added: string[] } | undefined> {
 	const stored = await lockContact(db, workspaceId, id);
 	if (!stored) return undefined;
 	const added = [...new Set(tags)].filter((t) => !stored.tags.includes(t));
 	if (!added.length) return { contact: stored, added };
+	check?.(stored, added);
 	return { contact: await writeContact(db, workspaceId, { ...stored, tags: [...stored.tags, ...added] }), added };
 }
 

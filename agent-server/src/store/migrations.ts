@@ -281,6 +281,45 @@ const m007DeliveryResume: Migration = {
 	},
 };
 
+// API keys carry scopes and can be revoked; every key made before scopes existed keeps full access.
+// Also an index for the widget's sessions-per-key limit.
+const m008ApiKeyScopes: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('api_keys').addColumn('scopes', text, (c) => c.notNull().defaultTo('admin')).execute();
+		await db.schema.alterTable('api_keys').addColumn('revoked_at', text).execute();
+		// The widget's new-sessions-per-hour limit counts a key's recent sessions.
+		await db.schema.createIndex('widget_sessions_key_created').on('widget_sessions').columns(['widget_key_id', 'created_at']).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('widget_sessions_key_created').execute();
+		await db.schema.alterTable('api_keys').dropColumn('revoked_at').execute();
+		await db.schema.alterTable('api_keys').dropColumn('scopes').execute();
+	},
+};
+
+// The workspace's own timeline (erasures, retention: what must not sit on a contact's timeline) and its
+// transcript retention setting.
+const m009WorkspaceLog: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('workspace_log')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('at', text, (c) => c.notNull())
+			.addColumn('kind', text, (c) => c.notNull())
+			.addColumn('detail', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('workspace_log_workspace').on('workspace_log').columns(['workspace_id', 'id']).execute();
+		await db.schema.alterTable('workspaces').addColumn('transcript_retention_days', 'integer').execute();
+		await db.schema.createIndex('events_contact').on('events').columns(['contact_id']).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('events_contact').execute();
+		await db.schema.alterTable('workspaces').dropColumn('transcript_retention_days').execute();
+		await db.schema.dropTable('workspace_log').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -292,6 +331,8 @@ export const migrationProvider: MigrationProvider = {
 			'005_workspace_agents': m005WorkspaceAgents,
 			'006_turns': m006Turns,
 			'007_delivery_resume': m007DeliveryResume,
+			'008_api_key_scopes': m008ApiKeyScopes,
+			'009_workspace_log': m009WorkspaceLog,
 		};
 	},
 };

@@ -1,11 +1,22 @@
 // Row types of the database. Timestamps are ISO-8601 text, JSON columns are text, ids are prefixed text.
-import type { Kysely, Transaction } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
 
 export interface WorkspaceRow {
 	id: string;
 	workspace_id: string;
 	name: string;
 	created_at: string;
+	/** Added by 009_workspace_log: days transcripts are kept; null keeps them. */
+	transcript_retention_days?: number | null;
+}
+
+/** The workspace's own timeline: erasures and retention runs, which must not sit on a contact's timeline. */
+export interface WorkspaceLogRow {
+	id: string;
+	workspace_id: string;
+	at: string;
+	kind: string;
+	detail: string;
 }
 
 export interface ApiKeyRow {
@@ -15,6 +26,9 @@ export interface ApiKeyRow {
 	prefix: string;
 	name: string;
 	created_at: string;
+	/** Comma-separated: nodes, inspector, admin. */
+	scopes: Generated<string>;
+	revoked_at: string | null;
 }
 
 export interface ContactRow {
@@ -220,6 +234,7 @@ export interface Database {
 	widget_keys: WidgetKeyRow;
 	widget_sessions: WidgetSessionRow;
 	workspace_agents: WorkspaceAgentRow;
+	workspace_log: WorkspaceLogRow;
 }
 
 export type Db = Kysely<Database>;

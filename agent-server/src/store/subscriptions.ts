@@ -141,3 +141,8 @@ export function subscriptionMatches(sub: Subscription, envelope: Record<string, 
 	}
 	return true;
 }
+
+export async function countSubscriptions(db: Queryable, workspaceId: string): Promise<number> {
+	const row = await db.selectFrom('subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirst();
+	return Number(row?.n ?? 0);
+}

@@ -109,6 +109,17 @@ export async function createWidgetSession(
 	return { session: { id, ...init }, token };
 }
 
+/** Sessions this widget key opened since `since` (ISO time). */
+export async function countWidgetSessionsSince(db: Queryable, widgetKeyId: string, since: string): Promise<number> {
+	const row = await db
+		.selectFrom('widget_sessions')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.where('widget_key_id', '=', widgetKeyId)
+		.where('created_at', '>=', since)
+		.executeTakeFirst();
+	return Number(row?.n ?? 0);
+}
+
 /** The session of this token under this key, or undefined (unknown token, or a token of another key). */
 export async function findWidgetSession(db: Queryable, widgetKeyId: string, token: string): Promise<WidgetSession | undefined> {
 	const row = await db

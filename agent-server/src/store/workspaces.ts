@@ -22,28 +22,50 @@ export async function createWorkspace(db: Queryable, name: string): Promise<Work
 	return { id, name };
 }
 
-export async function addApiKey(db: Queryable, workspaceId: string, key: string, name = 'default'): Promise<void> {
+export const API_KEY_SCOPES = ['nodes', 'inspector', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export async function addApiKey(db: Queryable, workspaceId: string, key: string, name = 'default', scopes: readonly ApiKeyScope[] = ['admin']): Promise<string> {
+	const id = newId('key');
 	await db
 		.insertInto('api_keys')
 		.values({
-			id: newId('key'),
+			id,
 			workspace_id: workspaceId,
 			key_hash: hashApiKey(key),
 			prefix: key.slice(0, 7),
 			name,
+			scopes: scopes.join(','),
+			revoked_at: null,
 			created_at: nowIso(),
 		})
 		.execute();
+	return id;
 }
 
-export async function findWorkspaceByApiKey(db: Queryable, key: string): Promise<Workspace | undefined> {
+export interface AuthenticatedKey extends Workspace {
+	keyId: string;
+	scopes: ApiKeyScope[];
+}
+
+/** The workspace and scopes of a key that is not revoked. */
+export async function findWorkspaceByApiKey(db: Queryable, key: string): Promise<AuthenticatedKey | undefined> {
 	const row = await db
 		.selectFrom('api_keys')
 		.innerJoin('workspaces', 'workspaces.id', 'api_keys.workspace_id')
-		.select(['workspaces.id as id', 'workspaces.name as name'])
+		.select(['workspaces.id as id', 'workspaces.name as name', 'api_keys.id as keyId', 'api_keys.scopes as scopes'])
 		.where('api_keys.key_hash', '=', hashApiKey(key))
+		.where('api_keys.revoked_at', 'is', null)
 		.executeTakeFirst();
-	return row;
+	return row ? { ...row, scopes: row.scopes.split(',').filter(Boolean) as ApiKeyScope[] } : undefined;
+}
+
+/**
+ * Serialises writers of one workspace until the transaction ends (a row lock on PostgreSQL, the write lock on
+ * SQLite), so a count-then-insert under a per-workspace limit cannot be overrun by concurrent requests.
+ */
+export async function lockWorkspace(trx: Queryable, workspaceId: string): Promise<void> {
+	await trx.updateTable('workspaces').set((eb) => ({ name: eb.ref('name') })).where('id', '=', workspaceId).execute();
 }
 
 export async function getWorkspace(db: Queryable, id: string): Promise<Workspace | undefined> {
@@ -81,7 +103,9 @@ export async function bootstrap(db: Queryable, givenKey?: string): Promise<Boots
 			await addApiKey(trx, workspace.id, key, givenKey ? 'configured' : 'bootstrap');
 			return { workspace, ...(givenKey ? {} : { generatedKey: key }) };
 		}
-		if (givenKey && !(await findWorkspaceByApiKey(trx, givenKey))) {
+		// A revoked configured key stays revoked: only a key the database has never seen is added.
+		const known = givenKey ? await trx.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(givenKey)).executeTakeFirst() : undefined;
+		if (givenKey && !known) {
 			await addApiKey(trx, first.id, givenKey, 'configured');
 			return { workspace: first, addedGivenKey: true };
 		}

@@ -4,11 +4,13 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { id } from '../../api/schemas';
 import type { AppContext } from '../../context';
+import { WIDGET_BODY_LIMIT_BYTES, WIDGET_MESSAGE_MAX_CHARS, WIDGET_SESSIONS_PER_KEY_PER_HOUR } from '../../limits';
 import { chat } from '../../conversations/turn';
 import { getConversation, latestMessageId, listMessagesAfter } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
-import { createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from '../../store/widgets';
+import { countWidgetSessionsSince, createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from '../../store/widgets';
 
 export interface WebChannelOptions {
 	/** Widget requests per client IP and widget key in each window (default 30 messages, 240 polls a minute). */
@@ -17,6 +19,8 @@ export interface WebChannelOptions {
 	pollIntervalMs?: number;
 	/** Longest a poll is held open, in seconds (default 25). */
 	maxWaitSeconds?: number;
+	/** New sessions one widget key may open per hour (default 1000); past it a visitor without a session gets 429. */
+	sessionsPerKeyPerHour?: number;
 }
 
 declare module 'fastify' {
@@ -25,33 +29,41 @@ declare module 'fastify' {
 	}
 }
 
-export const WIDGET_BODY_LIMIT = 8 * 1024;
+export const WIDGET_BODY_LIMIT = WIDGET_BODY_LIMIT_BYTES;
 const SESSION_HEADER = 'x-widget-session';
 
 const key = z.string().min(1).max(100);
 const messageBody = z.strictObject({
-	agentId: z.string().min(1).max(200),
+	agentId: id,
 	text: z
 		.string()
 		.min(1)
-		.max(2000)
+		.max(WIDGET_MESSAGE_MAX_CHARS)
 		.refine((s) => s.trim().length > 0, 'must not be blank'),
 	sessionToken: z.string().min(1).max(200).optional(),
 });
 const postQuery = z.strictObject({ key });
 const pollQuery = z.strictObject({
 	key,
-	after: z.string().max(200).optional(),
+	after: id.optional(),
 	wait: z.coerce.number().int().min(0).max(60).optional(),
 });
 const agentQuery = z.strictObject({ key });
-const agentParams = z.object({ agentId: z.string().min(1).max(200) });
+const agentParams = z.object({ agentId: id });
 
 export interface PublicMessage {
 	id: string;
 	role: 'contact' | 'agent' | 'human';
 	text: string;
 	createdAt: string;
+}
+
+/** A widget key opens a bounded number of sessions (contacts and conversations) an hour, whoever sends them. */
+async function checkSessionBudget(ctx: AppContext, widgetKeyId: string, perHour: number): Promise<void> {
+	const since = new Date(Date.now() - 3_600_000).toISOString();
+	if ((await countWidgetSessionsSince(ctx.store.db, widgetKeyId, since)) >= perHour) {
+		throw new HttpError(429, `this widget key opened its ${perHour} new chats for this hour; try again later`);
+	}
 }
 
 /** What the browser may see of a conversation: who spoke and what was said, nothing about workflows. */
@@ -160,6 +172,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 			const agent = await webAgent(ctx, workspaceId, request.body.agentId);
 			let session = request.body.sessionToken ? await sessionOf(ctx, request, request.body.sessionToken) : undefined;
 			if (session && session.agentId !== agent.id) throw new HttpError(400, `this session talks to agent ${session.agentId}, not ${agent.id}`);
+			if (!session) await checkSessionBudget(ctx, widgetKey.id, options.sessionsPerKeyPerHour ?? WIDGET_SESSIONS_PER_KEY_PER_HOUR);
 
 			const current = session ? await getConversation(ctx.store.db, workspaceId, session.conversationId) : undefined;
 			// An ended conversation is not reopened: the same contact starts a new one.

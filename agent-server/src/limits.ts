@@ -1,0 +1,36 @@
+// Every limit on what a tenant or a visitor can grow, in one place; docs/limits.md lists the same table.
+
+/** Longest id accepted anywhere (path, query, body, agent files), at creation as at lookup. */
+export const ID_MAX_LENGTH = 100;
+/** Request body on /v1 (JSON). */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+/** Request body on the public widget routes. */
+export const WIDGET_BODY_LIMIT_BYTES = 8 * 1024;
+/** A contact's message through the API, and a workflow's reply text. */
+export const MESSAGE_MAX_CHARS = 4000;
+/** A visitor's message through the widget. */
+export const WIDGET_MESSAGE_MAX_CHARS = 2000;
+/** Custom fields one contact may hold. */
+export const CUSTOM_FIELDS_PER_CONTACT = 100;
+/** Bytes (UTF-8) of one custom field value. */
+export const CUSTOM_FIELD_VALUE_MAX_BYTES = 10_000;
+/** Tags one contact may hold. */
+export const TAGS_PER_CONTACT = 100;
+/** Webhook subscriptions per workspace. */
+export const SUBSCRIPTIONS_PER_WORKSPACE = 50;
+/** Agents stored through the API per workspace (file agents are the operator's). */
+export const AGENTS_PER_WORKSPACE = 100;
+/** Widget sessions one publishable key may open per hour. */
+export const WIDGET_SESSIONS_PER_KEY_PER_HOUR = 1000;
+/** Webhook deliveries in flight at once per instance, over all destinations. */
+export const RELAY_MAX_IN_FLIGHT = 16;
+/** Webhook deliveries in flight at once per instance to one destination URL. */
+export const RELAY_MAX_IN_FLIGHT_PER_URL = 4;
+/** Latest messages an event's transcript carries; the rest is read with GET /v1/conversations/:id. */
+export const EVENT_TRANSCRIPT_MESSAGES = 50;
+/** API keys per workspace. */
+export const API_KEYS_PER_WORKSPACE = 20;
+/** Time the deterministic extraction of one message may take before the remaining pattern fields are skipped. */
+export const EXTRACTION_BUDGET_MS = 50;
+/** Failed authentications per client address per minute before 429. */
+export const AUTH_FAILURES_PER_MINUTE = 20;

@@ -1,0 +1,61 @@
+// Memory under a tenant's worst case: the largest contact the limits allow, the most subscriptions, the most tags
+// at once, and destinations that answer slowly. The relay's in-flight bounds keep the process's memory bounded.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CUSTOM_FIELD_VALUE_MAX_BYTES, CUSTOM_FIELDS_PER_CONTACT, SUBSCRIPTIONS_PER_WORKSPACE, TAGS_PER_CONTACT } from '../../agent-server/src/limits';
+import { buildTestApp, waitUntil, type TestApp } from '../../agent-server/src/testing/harness';
+
+jest.setTimeout(120_000);
+
+const MB = 1024 * 1024;
+/** Extra resident memory the worst case may take; an unbounded relay took over 1.1 GB here. */
+const BUDGET_MB = Number(process.env.MEMORY_BUDGET_MB ?? 500);
+
+let t: TestApp | undefined;
+let slow: http.Server | undefined;
+afterEach(async () => {
+	await t?.close();
+	await new Promise<void>((r) => (slow ? slow.close(() => r()) : r()));
+});
+
+test(`the largest contact, ${SUBSCRIPTIONS_PER_WORKSPACE} subscriptions and a burst of tags stay within ${BUDGET_MB} MB of extra memory`, async () => {
+	let delivered = 0;
+	slow = http.createServer((req, res) => {
+		req.resume();
+		req.on('end', () =>
+			setTimeout(() => {
+				delivered += 1;
+				res.writeHead(200).end();
+			}, 100),
+		);
+	});
+	await new Promise<void>((r) => slow!.listen(0, '127.0.0.1', r));
+	const { port } = slow.address() as AddressInfo;
+	t = await buildTestApp({ relay: { pollIntervalMs: 20, attemptTimeoutMs: 10_000 } });
+	for (let i = 0; i < SUBSCRIPTIONS_PER_WORKSPACE; i++) {
+		await t.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:${port}/hook/${i}`, events: ['contact.tag.added'] });
+	}
+	const contact = (await t.call('POST', '/v1/contacts', {})).json();
+	// The largest contact the limits allow, written in slices that fit the body limit.
+	const value = 'x'.repeat(CUSTOM_FIELD_VALUE_MAX_BYTES);
+	for (let i = 0; i < CUSTOM_FIELDS_PER_CONTACT; i += 20) {
+		const fields = Object.fromEntries(Array.from({ length: 20 }, (_, j) => [`f${i + j}`, value]));
+		expect((await t.call('PATCH', `/v1/contacts/${contact.id}`, { customFields: fields })).statusCode).toBe(200);
+	}
+
+	global.gc?.();
+	const baseline = process.memoryUsage().rss;
+	let peak = baseline;
+	const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+	try {
+		const tags = Array.from({ length: 20 }, (_, i) => `burst_${i}`);
+		expect((await t.call('POST', `/v1/contacts/${contact.id}/tags`, { tags })).statusCode).toBe(200);
+		const expected = tags.length * SUBSCRIPTIONS_PER_WORKSPACE;
+		await waitUntil(() => delivered >= expected, 100_000, `${expected} deliveries`);
+	} finally {
+		clearInterval(sampler);
+	}
+	const extraMb = Math.round((peak - baseline) / MB);
+	process.stdout.write(`worst case: ${TAGS_PER_CONTACT} tags allowed, 20 sent; extra RSS ${extraMb} MB (budget ${BUDGET_MB} MB)\n`);
+	expect(extraMb).toBeLessThan(BUDGET_MB);
+});
