@@ -227,7 +227,9 @@ describe('every route under arbitrary input', () => {
 						throw err;
 					}
 					const where = `${route.method} ${path}${query} ${hasBody ? String(body).slice(0, 200) : ''}`;
-					expect({ where, status: res.statusCode < 500 ? 'not 5xx' : res.body }).toEqual({ where, status: 'not 5xx' });
+					// /readyz answers 503 by design while a part is not ready (the test app runs without its relay).
+					const notReady = route.url === '/readyz' && res.statusCode === 503;
+					expect({ where, status: res.statusCode < 500 || notReady ? 'not 5xx' : res.body }).toEqual({ where, status: 'not 5xx' });
 					if (res.statusCode >= 400) expect({ where, unchanged: (await dbState()).join('\n') === before.join('\n') }).toEqual({ where, unchanged: true });
 				}),
 				{ numRuns: RUNS, seed: Number(process.env.FUZZ_SEED ?? 20261130), endOnFailure: true },
