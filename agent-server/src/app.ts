@@ -10,6 +10,7 @@ import { eventRoutes } from './api/events';
 import { inspectRoutes } from './api/inspect';
 import { installIdempotency } from './api/idempotency';
 import { installMetrics } from './api/metrics';
+import { installOpenApi } from './api/openapi';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
 import { healthRoutes, readinessRoutes, workspaceRoutes } from './api/system';
@@ -168,6 +169,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	app.decorate('agentBridge', { ...ctx, relay });
 	app.decorateRequest('workspaceId', '');
 
+	await installOpenApi(app);
 	const typed = app.withTypeProvider<ZodTypeProvider>();
 	await typed.register(healthRoutes);
 	await typed.register(readinessRoutes, { ctx, relay });
