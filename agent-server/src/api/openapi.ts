@@ -26,8 +26,8 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
 			return input.url.startsWith('/v1/') ? out : { ...out, schema: { ...out.schema, security: [] } };
 		},
 	});
-	app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
-	app.get('/docs/openapi.yaml', { schema: { hide: true } }, async (_request, reply) => {
+	app.get('/docs', async () => app.swagger());
+	app.get('/docs/openapi.yaml', async (_request, reply) => {
 		reply.type('application/yaml');
 		return app.swagger({ yaml: true });
 	});
