@@ -102,3 +102,38 @@ test('SIGTERM to `npm start` stops the server and leaves no process behind', asy
 		for (const pid of [npm.pid!, ...tree, ...descendants(npm.pid!)]) if (alive(pid)) process.kill(pid, 'SIGKILL');
 	}
 }, 120_000);
+
+/** Starts the built server under `command` until it answers, returns what it printed, and stops it. */
+async function firstOutput(command: string, args: string[], env: Record<string, string>): Promise<string> {
+	const port = await freePort();
+	const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'agent-bridge-logs-')), 'data');
+	const child = spawn(command, args, {
+		env: shellEnv({ ...env, PORT: String(port), DATA_DIR: dataDir, AGENT_BRIDGE_API_KEY: 'ab_logs_test_0123456789' }),
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let out = '';
+	child.stdout.on('data', (c: Buffer) => (out += c));
+	child.stderr.on('data', (c: Buffer) => (out += c));
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	try {
+		await waitFor(() => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false), 30_000, `the server:\n${out}`);
+		await new Promise((r) => setTimeout(r, 200));
+		return out;
+	} finally {
+		child.kill('SIGTERM');
+		await exited;
+	}
+}
+
+test('logs are JSON lines when the output is not a terminal', async () => {
+	const out = await firstOutput(process.execPath, [BIN, 'serve'], {});
+	const lines = out.trim().split('\n');
+	expect(lines.map((l) => JSON.parse(l).msg)).toContain('agent server configured');
+});
+
+test('logs are readable lines on a terminal', async () => {
+	// `script` gives the server a pseudo-terminal as its output, as a person's shell does.
+	const out = await firstOutput('script', ['-qec', `${process.execPath} ${BIN} serve`, '/dev/null'], {});
+	expect(out).toMatch(/INFO.*agent server configured/);
+	expect(out).not.toContain('{"level"');
+});
