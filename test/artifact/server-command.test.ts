@@ -54,9 +54,11 @@ test('agent-bridge --version prints the server version', () => {
 	expect(res.stdout.trim()).toBe(serverVersion);
 });
 
-test('the built command is executable as the bin npm links', () => {
-	const res = spawnSync(BIN, ['--version'], { encoding: 'utf8', env: shellEnv() });
+test('the build links the agent-bridge command, which runs with plain Node.js', () => {
+	const linked = path.join(repoRoot, 'node_modules', '.bin', 'agent-bridge');
+	const res = spawnSync(linked, ['--version'], { encoding: 'utf8', env: shellEnv() });
 	expect(res.stdout.trim()).toBe(serverVersion);
+	expect(readFileSync(BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
 });
 
 test('a wrong setting stops the start with its name and reason, before anything listens or is written', async () => {
