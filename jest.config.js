@@ -53,6 +53,14 @@ module.exports = {
 			testMatch: ['**/*.test.ts'],
 		},
 		{
+			// The server as an operator runs it: `npm start`, the built command, the Dockerfile's steps in a clean folder.
+			displayName: 'artifact',
+			testEnvironment: 'node',
+			transform,
+			roots: ['<rootDir>/test/artifact'],
+			testMatch: ['**/*.test.ts'],
+		},
+		{
 			displayName: 'e2e',
 			testEnvironment: 'node',
 			transform,

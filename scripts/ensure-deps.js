@@ -20,6 +20,6 @@ if (process.argv.includes('--server')) {
 	const server = path.join(root, 'agent-server');
 	const built = path.join(server, 'dist', 'main.js');
 	if (!existsSync(built) || statSync(built).mtimeMs < newestUnder(path.join(server, 'src'))) {
-		execSync('npm run build --workspace agent-server', { cwd: root, stdio: 'inherit' });
+		execSync('npm run build:server', { cwd: root, stdio: 'inherit' });
 	}
 }

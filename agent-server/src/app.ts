@@ -13,6 +13,7 @@ import { installIdempotency } from './api/idempotency';
 import { apiKeyRoutes } from './api/keys';
 import { installMetrics } from './api/metrics';
 import { fastifyTrustProxy, type TrustProxy } from './api/proxy';
+import { installOpenApi } from './api/openapi';
 import { installApiRateLimit } from './api/rate-limit';
 import { subscriptionRoutes } from './api/subscriptions';
 import { installTextHygiene } from './api/text-hygiene';
@@ -180,6 +181,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	app.decorate('agentBridge', { ...ctx, relay });
 	app.decorateRequest('workspaceId', '');
 
+	await installOpenApi(app);
 	const typed = app.withTypeProvider<ZodTypeProvider>();
 	await typed.register(healthRoutes);
 	await typed.register(readinessRoutes, { ctx, relay });

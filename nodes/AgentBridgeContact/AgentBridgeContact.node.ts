@@ -131,12 +131,14 @@ async function changeContact(
 ): Promise<IDataObject> {
 	if (operation === 'get') return await request('GET', path);
 	if (operation === 'update') {
-		const body = buildUpdateBody(
-			this.getNodeParameter('updateFields', i, {}) as IDataObject,
-			this.getNodeParameter('customFields', i, {}) as IDataObject,
-		);
+		const customFields = customFieldsParameter.call(this, i);
+		const body = buildUpdateBody(this.getNodeParameter('updateFields', i, {}) as IDataObject, customFields);
 		if (Object.keys(body).length === 0) {
-			throw new NodeOperationError(this.getNode(), 'Add at least one field to update', { itemIndex: i });
+			throw new NodeOperationError(
+				this.getNode(),
+				'Add at least one field to update: set "Update Fields" (updateFields) or "Custom Fields" (customFields)',
+				{ itemIndex: i, description: CUSTOM_FIELDS_SHAPE },
+			);
 		}
 		return await request('PATCH', path, body);
 	}
@@ -172,10 +174,7 @@ async function upsertContact(this: IExecuteFunctions, i: number, request: Reques
 		const value = String(additional[key] ?? '').trim();
 		if (value !== '') names[key] = value;
 	}
-	const fields = buildUpdateBody(
-		names,
-		this.getNodeParameter('customFields', i, {}) as IDataObject,
-	);
+	const fields = buildUpdateBody(names, customFieldsParameter.call(this, i));
 
 	let existing: IDataObject | undefined;
 	if (email !== '') existing = (await findContacts(request, { email }))[0];
@@ -197,6 +196,30 @@ async function upsertContact(this: IExecuteFunctions, i: number, request: Reques
 	if (Object.keys(fields).length > 0) contact = await request('PATCH', path, fields);
 	if (tags.length > 0) contact = await request('POST', `${path}/tags`, { tags });
 	return { ...contact, created: false };
+}
+
+const CUSTOM_FIELDS_SHAPE =
+	'In workflow JSON, "customFields" is {"field": [{"name": "lead_score", "value": "8"}]}; "updateFields" is {"firstName": "...", "lastName": "...", "email": "...", "phone": "..."}.';
+
+/** The Custom Fields parameter; any other shape than `{field: [{name, value}]}` is refused rather than dropped. */
+function customFieldsParameter(this: IExecuteFunctions, i: number): IDataObject {
+	const customFields = (this.getNodeParameter('customFields', i, {}) ?? {}) as IDataObject;
+	const problem = misshapenCustomFields(customFields);
+	if (problem) throw new NodeOperationError(this.getNode(), problem, { itemIndex: i, description: CUSTOM_FIELDS_SHAPE });
+	return customFields;
+}
+
+/** Why a Custom Fields value cannot be read (e.g. `{"lead_score": 8}` written by hand in workflow JSON), if it cannot. */
+export function misshapenCustomFields(customFields: IDataObject): string | undefined {
+	const keys = Object.keys(customFields);
+	if (keys.length === 0) return undefined;
+	const entries = customFields.field;
+	const wellShaped =
+		keys.every((k) => k === 'field') &&
+		Array.isArray(entries) &&
+		entries.every((e) => typeof e === 'object' && e !== null && 'name' in e);
+	if (wellShaped) return undefined;
+	return `The "Custom Fields" parameter (customFields) must be {"field": [{"name": ..., "value": ...}]}, got keys ${keys.map((k) => `"${k}"`).join(', ')}`;
 }
 
 /** PATCH body: only the standard fields the user set, and custom fields merged as `{name: value}`. */

@@ -83,8 +83,25 @@ describe('Contact', () => {
 			updateFields: {},
 			customFields: { field: [{ name: '', value: 'x' }] },
 		});
-		await expect(result).rejects.toThrow('Add at least one field to update');
+		await expect(result).rejects.toThrow(
+			'Add at least one field to update: set "Update Fields" (updateFields) or "Custom Fields" (customFields)',
+		);
 		expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
+	});
+
+	it('custom fields written in another shape than {"field": [...]} fail naming the parameter, instead of being dropped', async () => {
+		for (const operation of ['update', 'upsert']) {
+			const { result, httpRequestWithAuthentication } = run({
+				operation,
+				email: 'dana@example.com',
+				updateFields: {},
+				customFields: { lead_score: 8 },
+			});
+			await expect(result).rejects.toThrow(
+				'The "Custom Fields" parameter (customFields) must be {"field": [{"name": ..., "value": ...}]}, got keys "lead_score"',
+			);
+			expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
+		}
 	});
 
 	it('addTags posts the comma-separated tags as a list', async () => {

@@ -27,11 +27,3 @@ export async function installApiRateLimit(scope: FastifyInstance, options: ApiRa
 			new HttpError(429, `rate limit of ${context.max} requests per ${context.after} reached for this workspace; retry in ${Math.ceil(context.ttl / 1000)} s`),
 	});
 }
-
-/** RATE_LIMIT_PER_MINUTE: a whole number; 0 turns the limit off. */
-export function rateLimitFromEnv(value: string | undefined): number | undefined {
-	if (value === undefined || value.trim() === '') return undefined;
-	const n = Number(value);
-	if (!Number.isInteger(n) || n < 0) throw new Error('RATE_LIMIT_PER_MINUTE must be a whole number (0 turns the limit off)');
-	return n;
-}

@@ -1,0 +1,32 @@
+// docs/nodes.md stays in step with the nodes: each node's type and typeVersion, and every collection parameter's name.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { INodeType } from 'n8n-workflow';
+import { AgentBridgeContact } from '../../nodes/AgentBridgeContact/AgentBridgeContact.node';
+import { AiAgentTrigger } from '../../nodes/AiAgentTrigger/AiAgentTrigger.node';
+import { ConversationEndedTrigger } from '../../nodes/ConversationEndedTrigger/ConversationEndedTrigger.node';
+import { ReplyToConversation } from '../../nodes/ReplyToConversation/ReplyToConversation.node';
+import { ScoreLead } from '../../nodes/ScoreLead/ScoreLead.node';
+import { TagAddedTrigger } from '../../nodes/TagAddedTrigger/TagAddedTrigger.node';
+
+const root = path.resolve(__dirname, '..', '..');
+const docs = readFileSync(path.join(root, 'docs', 'nodes.md'), 'utf8');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const nodes: INodeType[] = [AiAgentTrigger, ConversationEndedTrigger, TagAddedTrigger, ScoreLead, AgentBridgeContact, ReplyToConversation].map(
+	(N) => new N(),
+);
+
+test.each(nodes.map((n) => [n.description.name, n] as const))('docs/nodes.md gives the type and typeVersion of %s', (name, node) => {
+	const row = docs.split('\n').find((l) => l.includes(`\`${pkg.name}.${name}\``));
+	expect(row).toBeDefined();
+	expect(row).toContain(`| \`${node.description.version}\` |`);
+});
+
+test('docs/nodes.md shows the JSON shape of every collection parameter', () => {
+	const section = docs.slice(docs.indexOf('## Parameter shapes in workflow JSON'));
+	const collections = nodes.flatMap((n) =>
+		n.description.properties.filter((p) => ['collection', 'fixedCollection', 'multiOptions'].includes(p.type)).map((p) => p.name),
+	);
+	expect(collections.length).toBeGreaterThan(4);
+	for (const name of collections) expect(section).toContain(`| \`${name}\``);
+});
