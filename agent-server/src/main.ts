@@ -11,6 +11,7 @@ import { parseModelSettings } from './engine/model-settings';
 import { providerProfile } from './engine/providers';
 import { DEFAULT_SQLITE_FILE, openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
+import { registerTestCommand } from './agent-tests/command';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
 
 const program = new Command();
@@ -124,6 +125,8 @@ agents
 		if (report.problems.length) process.exitCode = 1;
 		else process.stdout.write(`${report.summary}\n`);
 	});
+
+registerTestCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
 	process.stderr.write(`agent-bridge: ${err.message}\n`);

@@ -1,0 +1,251 @@
+// Runs conversation test files against an in-process server (SQLite in memory): each step through the HTTP API, the
+// simulated workflows answering its events, then the expectations checked on what the server shows.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app';
+import { BUNDLED_AGENTS_DIR } from '../agents/agent-files';
+import type { Engine } from '../engine/types';
+import { apiClient, expectOk, type ApiCall } from './api-client';
+import { checkTurn, type CheckResult, type MessageView, type TimelineEntry } from './expectations';
+import { parseTestFile, TEST_FILE, type Conversation, type TestFile, type Turn } from './format';
+import { startSimulatedWorkflows, type SimulatedWorkflows, type WorkflowRun } from './simulated-workflows';
+
+export interface RunOptions {
+	engine: Engine;
+	/** Where the agents are; default the test file's folder (plus the bundled agents). */
+	agentsDir?: string;
+	/** How long one step may take to settle (the turn, the workflows it started and what they caused). */
+	settleTimeoutMs?: number;
+}
+
+export interface TurnResult {
+	/** 1-based. */
+	index: number;
+	/** `says "..."` or `the conversation is ended`. */
+	step: string;
+	reply: string | null;
+	checks: CheckResult[];
+	workflows: WorkflowRun[];
+	/** The step itself failed (the server refused it, a workflow's call back was refused, it never settled). */
+	error?: string;
+}
+
+export interface ConversationResult {
+	name: string;
+	agent: string;
+	ok: boolean;
+	durationMs: number;
+	turns: TurnResult[];
+	conversationId?: string;
+}
+
+export interface FileResult {
+	file: string;
+	conversations: ConversationResult[];
+	/** The file could not be read or its server could not start: nothing ran. */
+	error?: string;
+	durationMs: number;
+}
+
+/** The test files under the given files and folders (recursively, `*.test.yaml` / `*.test.yml`), sorted. */
+export function findTestFiles(paths: string[]): string[] {
+	const found: string[] = [];
+	const walk = (p: string) => {
+		if (!existsSync(p)) throw new Error(`${p}: no such file or folder`);
+		if (statSync(p).isFile()) return void found.push(p);
+		for (const name of readdirSync(p).sort()) {
+			if (name === 'node_modules' || name.startsWith('.')) continue;
+			const child = path.join(p, name);
+			if (statSync(child).isDirectory()) walk(child);
+			else if (TEST_FILE.test(name)) found.push(child);
+		}
+	};
+	for (const p of paths) walk(p);
+	return [...new Set(found)];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The agents a file runs against: its folder's agent files beside the bundled ones (the bundled folder just once). */
+function agentsDirFor(file: string, given?: string): string | undefined {
+	const dir = path.resolve(given ?? path.dirname(file));
+	return dir === path.resolve(BUNDLED_AGENTS_DIR) ? undefined : dir;
+}
+
+interface Server {
+	app: FastifyInstance;
+	call: ApiCall;
+	workflows: SimulatedWorkflows;
+	workspaceId: string;
+	close(): Promise<void>;
+}
+
+async function startServer(file: string, options: RunOptions): Promise<Server> {
+	const apiKey = `ab_${randomBytes(16).toString('hex')}`;
+	const app = await buildApp({
+		sqliteFile: ':memory:',
+		agentsDir: agentsDirFor(file, options.agentsDir),
+		engine: options.engine,
+		apiKey,
+		onGeneratedKey: () => {},
+		relay: { pollIntervalMs: 20 },
+		rateLimitPerMinute: 0,
+		conversations: { sweepIntervalMs: 0 },
+	});
+	const call = apiClient(app, apiKey);
+	const workflows = await startSimulatedWorkflows(call);
+	let workspaceId: string;
+	try {
+		workspaceId = (await expectOk(call('GET', '/v1/workspace'), 'reading the workspace')).id as string;
+		const sub = await expectOk(
+			call('POST', '/v1/subscriptions', { url: workflows.url, events: ['agent.action.triggered', 'contact.tag.added', 'conversation.ended'] }),
+			'subscribing the simulated workflows',
+		);
+		workflows.setSecret(sub.secret);
+	} catch (err) {
+		await workflows.close();
+		await app.close();
+		throw err;
+	}
+	return {
+		app,
+		call,
+		workflows,
+		workspaceId,
+		async close() {
+			await app.close();
+			await workflows.close();
+		},
+	};
+}
+
+/**
+ * Waits until the step's consequences are done: no simulated workflow running and no delivery of the conversation
+ * pending, twice in a row (a workflow's call back can queue new events).
+ */
+async function settle(server: Server, conversationId: string, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	let quiet = 0;
+	while (quiet < 2) {
+		if (Date.now() > deadline) throw new Error(`the turn did not settle within ${timeoutMs} ms (deliveries or workflows still running)`);
+		const idle = await server.workflows.idle();
+		const deliveries = await expectOk(server.call('GET', `/v1/conversations/${conversationId}/deliveries`), 'reading deliveries');
+		const pending = (deliveries.data as { status: string }[]).some((d) => d.status === 'pending');
+		quiet = idle && !pending ? quiet + 1 : 0;
+		await sleep(25);
+	}
+}
+
+interface Progress {
+	conversationId?: string;
+	contactId?: string;
+	/** Timeline entries and messages seen before this step. */
+	timelineSeen: number;
+	messagesSeen: number;
+}
+
+async function startingContact(call: ApiCall, conv: Conversation): Promise<string | undefined> {
+	if (!conv.contact) return undefined;
+	const created = await expectOk(call('POST', '/v1/contacts', conv.contact), 'creating the starting contact');
+	return created.id as string;
+}
+
+async function takeStep(server: Server, agentId: string, conv: Conversation, turn: Turn, p: Progress): Promise<{ reply: { id: string; text: string } | null }> {
+	if ('say' in turn) {
+		const body = {
+			agentId,
+			text: turn.say,
+			...(conv.channel ? { channel: conv.channel } : {}),
+			...(p.conversationId ? { conversationId: p.conversationId } : p.contactId ? { contactId: p.contactId } : {}),
+		};
+		const answer = await expectOk(server.call('POST', '/v1/chat', body), 'the message');
+		p.conversationId = answer.conversation.id;
+		p.contactId = answer.contact.id;
+		return { reply: answer.reply ?? null };
+	}
+	if (!p.conversationId) throw new Error('the conversation can only be ended after the contact said something');
+	await expectOk(server.call('POST', `/v1/conversations/${p.conversationId}/end`, turn.end.outcome ? { outcome: turn.end.outcome } : {}), 'ending the conversation');
+	return { reply: null };
+}
+
+async function runConversation(server: Server, file: TestFile, conv: Conversation, options: RunOptions): Promise<ConversationResult> {
+	const started = Date.now();
+	const agentId = (conv.agent ?? file.agent) as string;
+	const result: ConversationResult = { name: conv.name, agent: agentId, ok: true, durationMs: 0, turns: [] };
+	server.workflows.use([...(conv.workflows ?? []), ...(file.workflows ?? [])]);
+	const p: Progress = { timelineSeen: 0, messagesSeen: 0 };
+	const agent = (await server.app.agentBridge.agentsFor(server.workspaceId)).get(agentId);
+	for (const [i, turn] of conv.turns.entries()) {
+		const step = 'say' in turn ? `says ${JSON.stringify(turn.say)}` : `the conversation is ended${turn.end.outcome ? ` (${turn.end.outcome})` : ''}`;
+		const tr: TurnResult = { index: i + 1, step, reply: null, checks: [], workflows: [] };
+		result.turns.push(tr);
+		try {
+			if (!agent) throw new Error(`no agent "${agentId}" among the agent files beside the test and the bundled agents`);
+			if (i === 0) p.contactId = await startingContact(server.call, conv);
+			const { reply } = await takeStep(server, agentId, conv, turn, p);
+			tr.reply = reply?.text ?? null;
+			await settle(server, p.conversationId!, options.settleTimeoutMs ?? 120_000);
+			tr.workflows = server.workflows.takeRuns();
+			const failed = tr.workflows.find((w) => w.error);
+			if (failed) throw new Error(`simulated workflow "${failed.workflow}" (event ${failed.eventId}): ${failed.error}`);
+			const detail = await expectOk(server.call('GET', `/v1/conversations/${p.conversationId}`), 'reading the conversation');
+			const contact = await expectOk(server.call('GET', `/v1/contacts/${detail.contactId}`), 'reading the contact');
+			const messages = detail.messages as MessageView[];
+			const fresh = messages.slice(p.messagesSeen);
+			tr.checks = checkTurn(turn.expect, {
+				agent,
+				reply,
+				later: fresh.filter((m) => m.role !== 'contact' && m.id !== reply?.id),
+				outbound: messages.filter((m) => m.role !== 'contact'),
+				collected: detail.collected,
+				contact,
+				status: detail.status,
+				outcome: detail.ending?.outcome ?? null,
+				timeline: (detail.timeline as TimelineEntry[]).slice(p.timelineSeen),
+			});
+			p.timelineSeen = detail.timeline.length;
+			p.messagesSeen = messages.length;
+		} catch (err) {
+			tr.error = (err as Error).message;
+		}
+		if (tr.error || tr.checks.some((c) => !c.ok)) result.ok = false;
+		if (tr.error) break;
+	}
+	result.conversationId = p.conversationId;
+	result.durationMs = Date.now() - started;
+	return result;
+}
+
+/** Runs one file's conversations, one after the other, on one fresh server. */
+export async function runTestFile(file: string, options: RunOptions): Promise<FileResult> {
+	const started = Date.now();
+	let parsed: TestFile;
+	let server: Server;
+	try {
+		parsed = parseTestFile(readFileSync(file, 'utf8'), file);
+		server = await startServer(file, options);
+	} catch (err) {
+		return { file, conversations: [], error: (err as Error).message, durationMs: Date.now() - started };
+	}
+	const conversations: ConversationResult[] = [];
+	try {
+		for (const conv of parsed.conversations) conversations.push(await runConversation(server, parsed, conv, options));
+	} finally {
+		await server.close();
+	}
+	return { file, conversations, durationMs: Date.now() - started };
+}
+
+export async function runTests(files: string[], options: RunOptions, onFile?: (result: FileResult) => void): Promise<FileResult[]> {
+	const results: FileResult[] = [];
+	for (const file of files) {
+		const result = await runTestFile(file, options);
+		onFile?.(result);
+		results.push(result);
+	}
+	return results;
+}
+
+export const passed = (results: FileResult[]) => results.every((f) => !f.error && f.conversations.every((c) => c.ok));
