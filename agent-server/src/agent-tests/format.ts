@@ -19,13 +19,26 @@ const contactFields = {
 	customFields: customFields.optional(),
 };
 
+const validRegExp = (re: string) => {
+	try {
+		new RegExp(re);
+		return true;
+	} catch {
+		return false;
+	}
+};
+
 const text = z.union([
 	z.string().describe('the whole text, exactly'),
 	z
 		.strictObject({
 			equals: z.string().optional().describe('the whole text, exactly'),
 			contains: z.union([z.string(), z.array(z.string())]).optional().describe('a part (or every part of a list) of the text'),
-			matches: z.string().optional().describe('a regular expression (JavaScript syntax, case sensitive unless (?i) is replaced by flags)'),
+			matches: z
+				.string()
+				.optional()
+				.refine((re) => re === undefined || validRegExp(re), 'is not a valid regular expression')
+				.describe('a regular expression (JavaScript syntax)'),
 			flags: z.string().regex(/^[imsu]*$/).optional().describe('regular expression flags for matches, e.g. i'),
 			notContains: z.union([z.string(), z.array(z.string())]).optional().describe('text that must not appear'),
 		})
@@ -62,11 +75,15 @@ export const Expectation = z
 	.describe('what must hold after the turn (and the workflows it started) settled');
 export type Expectation = z.infer<typeof Expectation>;
 
-export const Trigger = z.union([
-	z.strictObject({ action: name.describe('a Trigger Workflow action id') }),
-	z.strictObject({ tagAdded: name.describe('a tag added to the contact') }),
-	z.strictObject({ ended: z.literal(true), outcome: z.string().optional() }).describe('the conversation ended (optionally with this outcome)'),
-]);
+export const Trigger = z
+	.strictObject({
+		action: name.optional().describe('a Trigger Workflow action fired (its id)'),
+		tagAdded: name.optional().describe('this tag was added to the contact'),
+		ended: z.literal(true).optional().describe('the conversation ended'),
+		outcome: z.string().optional().describe('with ended: only an ending with this outcome'),
+	})
+	.refine((t) => [t.action, t.tagAdded, t.ended].filter((x) => x !== undefined).length === 1, 'give one of action, tagAdded or ended')
+	.refine((t) => t.outcome === undefined || t.ended, 'outcome goes with ended');
 
 export const SimulatedWorkflow = z
 	.strictObject({
@@ -82,13 +99,17 @@ export const SimulatedWorkflow = z
 	.refine((w) => !(w.never && (w.write || w.tags || w.removeTags || w.reply)), 'a workflow that never answers writes nothing');
 export type SimulatedWorkflow = z.infer<typeof SimulatedWorkflow>;
 
-export const Turn = z.union([
-	z.strictObject({ say: z.string().min(1).max(4000).describe("the contact's message"), expect: Expectation.optional() }),
-	z.strictObject({
-		end: z.strictObject({ outcome: z.string().regex(/^[a-z][a-z0-9_]*$/).optional() }).describe('the channel closes the conversation'),
+export const Turn = z
+	.strictObject({
+		say: z.string().min(1).max(4000).optional().describe("the contact's message"),
+		end: z
+			.strictObject({ outcome: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be an outcome name such as booked').optional() })
+			.optional()
+			.describe('instead of a message: the channel closes the conversation'),
 		expect: Expectation.optional(),
-	}),
-]);
+	})
+	.refine((t) => (t.say === undefined) !== (t.end === undefined), 'give say (a message) or end, one of them');
+
 export type Turn = z.infer<typeof Turn>;
 
 export const Conversation = z.strictObject({
@@ -123,16 +144,30 @@ export function testFileJsonSchema(): Record<string, unknown> {
 	};
 }
 
+/** A union's "Invalid input" says nothing: report the issues of the alternative that came closest instead. */
+function plainIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {
+	return issues.flatMap((i) => {
+		const at = [...prefix, ...i.path];
+		if (i.code !== 'invalid_union' || !i.errors.length) return [{ path: at, message: i.message }];
+		const closest = [...i.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+		return plainIssues(closest, at);
+	});
+}
+const depth = (issues: z.core.$ZodIssue[]) => Math.max(0, ...issues.map((i) => i.path.length));
+
 /** Parses a test file's text; problems name the file, the path and the line. */
 export function parseTestFile(source: string, shown: string): TestFile {
 	const doc = parseDocument(source, { prettyErrors: false });
 	if (doc.errors.length) throw new Error(doc.errors.map((e) => `${shown}: ${e.message.split('\n')[0]}`).join('\n'));
 	const parsed = TestFile.safeParse(doc.toJS());
 	if (parsed.success) return parsed.data;
-	const lineOf = (p: PropertyKey[]) => {
-		const node = doc.getIn(p as (string | number)[], true) as { range?: [number, number] } | undefined;
-		if (!node?.range) return '';
-		return `:${source.slice(0, node.range[0]).split('\n').length}`;
+	// The line of the nearest node on the path that has a place in the text.
+	const lineOf = (p: PropertyKey[]): string => {
+		for (let n = p.length; n >= 0; n--) {
+			const node = doc.getIn(p.slice(0, n) as (string | number)[], true) as { range?: [number, number] } | undefined;
+			if (node?.range) return `:${source.slice(0, node.range[0]).split('\n').length}`;
+		}
+		return '';
 	};
-	throw new Error(parsed.error.issues.map((i) => `${shown}${lineOf(i.path)}: ${i.path.join('.') || '(file)'}: ${i.message}`).join('\n'));
+	throw new Error(plainIssues(parsed.error.issues).map((i) => `${shown}${lineOf(i.path)}: ${i.path.join('.') || '(file)'}: ${i.message}`).join('\n'));
 }

@@ -153,7 +153,7 @@ async function startingContact(call: ApiCall, conv: Conversation): Promise<strin
 }
 
 async function takeStep(server: Server, agentId: string, conv: Conversation, turn: Turn, p: Progress): Promise<{ reply: { id: string; text: string } | null }> {
-	if ('say' in turn) {
+	if (turn.say !== undefined) {
 		const body = {
 			agentId,
 			text: turn.say,
@@ -166,7 +166,8 @@ async function takeStep(server: Server, agentId: string, conv: Conversation, tur
 		return { reply: answer.reply ?? null };
 	}
 	if (!p.conversationId) throw new Error('the conversation can only be ended after the contact said something');
-	await expectOk(server.call('POST', `/v1/conversations/${p.conversationId}/end`, turn.end.outcome ? { outcome: turn.end.outcome } : {}), 'ending the conversation');
+	const outcome = turn.end?.outcome;
+	await expectOk(server.call('POST', `/v1/conversations/${p.conversationId}/end`, outcome ? { outcome } : {}), 'ending the conversation');
 	return { reply: null };
 }
 
@@ -178,7 +179,7 @@ async function runConversation(server: Server, file: TestFile, conv: Conversatio
 	const p: Progress = { timelineSeen: 0, messagesSeen: 0 };
 	const agent = (await server.app.agentBridge.agentsFor(server.workspaceId)).get(agentId);
 	for (const [i, turn] of conv.turns.entries()) {
-		const step = 'say' in turn ? `says ${JSON.stringify(turn.say)}` : `the conversation is ended${turn.end.outcome ? ` (${turn.end.outcome})` : ''}`;
+		const step = turn.say !== undefined ? `says ${JSON.stringify(turn.say)}` : `ends the conversation${turn.end?.outcome ? ` (${turn.end.outcome})` : ''}`;
 		const tr: TurnResult = { index: i + 1, step, reply: null, checks: [], workflows: [] };
 		result.turns.push(tr);
 		try {

@@ -28,15 +28,15 @@ export interface WorkflowRun {
 
 export function triggerMatches(w: SimulatedWorkflow, e: Envelope): boolean {
 	const on = w.on;
-	if ('action' in on) return e.type === 'agent.action.triggered' && e.action?.id === on.action;
-	if ('tagAdded' in on) return e.type === 'contact.tag.added' && e.tag === on.tagAdded;
+	if (on.action !== undefined) return e.type === 'agent.action.triggered' && e.action?.id === on.action;
+	if (on.tagAdded !== undefined) return e.type === 'contact.tag.added' && e.tag === on.tagAdded;
 	return e.type === 'conversation.ended' && (on.outcome === undefined || e.ending?.outcome === on.outcome);
 }
 
 export function workflowName(w: SimulatedWorkflow): string {
 	if (w.name) return w.name;
 	const on = w.on;
-	return 'action' in on ? `on action ${on.action}` : 'tagAdded' in on ? `on tag ${on.tagAdded}` : `on conversation ended${on.outcome ? ` (${on.outcome})` : ''}`;
+	return on.action !== undefined ? `on action ${on.action}` : on.tagAdded !== undefined ? `on tag ${on.tagAdded}` : `on conversation ended${on.outcome ? ` (${on.outcome})` : ''}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
