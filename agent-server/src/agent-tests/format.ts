@@ -91,8 +91,8 @@ export const SimulatedWorkflow = z
 		on: Trigger,
 		afterMs: z.number().int().min(0).max(600_000).default(0).describe('how long the workflow takes before it writes back'),
 		write: z.strictObject(contactFields).optional().describe('contact fields it writes (as the Contact node, Update)'),
+		removeTags: tagList.optional().describe('tags it removes (before it adds any)'),
 		tags: tagList.optional().describe('tags it adds'),
-		removeTags: tagList.optional().describe('tags it removes'),
 		reply: z.string().min(1).max(4000).optional().describe('a message it sends into the conversation (Reply to Conversation; merge fields work)'),
 		never: z.literal(true).optional().describe('the workflow receives the event and never answers'),
 	})
@@ -158,7 +158,7 @@ const depth = (issues: z.core.$ZodIssue[]) => Math.max(0, ...issues.map((i) => i
 /** Parses a test file's text; problems name the file, the path and the line. */
 export function parseTestFile(source: string, shown: string): TestFile {
 	const doc = parseDocument(source, { prettyErrors: false });
-	if (doc.errors.length) throw new Error(doc.errors.map((e) => `${shown}: ${e.message.split('\n')[0]}`).join('\n'));
+	if (doc.errors.length) throw new Error(doc.errors.map((e) => `${shown}${e.pos ? `:${source.slice(0, e.pos[0]).split('\n').length}` : ''}: ${e.message.split('\n')[0]}`).join('\n'));
 	const parsed = TestFile.safeParse(doc.toJS());
 	if (parsed.success) return parsed.data;
 	// The line of the nearest node on the path that has a place in the text.

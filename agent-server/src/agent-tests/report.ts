@@ -11,7 +11,6 @@ export function textReport(file: FileResult): string {
 	for (const conv of file.conversations) {
 		const turns = `${conv.turns.length} turn${conv.turns.length === 1 ? '' : 's'}`;
 		lines.push(`  ${conv.ok ? '✓' : '✗'} ${conv.name} (${conv.agent}, ${turns}, ${conv.durationMs} ms)`);
-		if (conv.ok) continue;
 		for (const turn of conv.turns) {
 			lines.push(`    turn ${turn.index}: the contact ${turn.step}`);
 			if (turn.reply !== null) lines.push(`      agent: ${JSON.stringify(turn.reply)}`);

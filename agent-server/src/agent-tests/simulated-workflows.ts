@@ -66,8 +66,8 @@ export async function startSimulatedWorkflows(call: ApiCall): Promise<SimulatedW
 		const causation = { 'x-agent-bridge-causation': e.id };
 		const steps: [string, () => ReturnType<ApiCall>][] = [];
 		if (w.write) steps.push(['write', () => call('PATCH', `/v1/contacts/${e.contact.id}`, w.write, causation)]);
-		if (w.tags?.length) steps.push(['add tags', () => call('POST', `/v1/contacts/${e.contact.id}/tags`, { tags: w.tags }, causation)]);
 		for (const tag of w.removeTags ?? []) steps.push([`remove tag ${tag}`, () => call('DELETE', `/v1/contacts/${e.contact.id}/tags/${encodeURIComponent(tag)}`, undefined, causation)]);
+		if (w.tags?.length) steps.push(['add tags', () => call('POST', `/v1/contacts/${e.contact.id}/tags`, { tags: w.tags }, causation)]);
 		if (w.reply && e.conversation) {
 			const conversationId = e.conversation.id;
 			steps.push(['reply', () => call('POST', `/v1/conversations/${conversationId}/replies`, { text: w.reply }, causation)]);
