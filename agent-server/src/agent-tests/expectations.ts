@@ -50,7 +50,7 @@ const list = <T>(v: T | T[]) => (Array.isArray(v) ? v : [v]);
 export function describeEntry(e: TimelineEntry): string {
 	const d = e.detail ?? {};
 	const parts: string[] = [];
-	for (const key of ['actionId', 'tag', 'role', 'reason', 'status', 'outcome', 'by', 'addedBy', 'text', 'fields', 'collected', 'contact', 'rejected', 'awaits', 'waitedMs', 'error']) {
+	for (const key of ['actionId', 'eventType', 'tag', 'role', 'reason', 'status', 'statusCode', 'outcome', 'by', 'addedBy', 'text', 'fields', 'collected', 'contact', 'rejected', 'awaits', 'waitedMs', 'error']) {
 		if (d[key] === undefined || d[key] === null) continue;
 		const value = typeof d[key] === 'string' ? d[key] : JSON.stringify(d[key]);
 		parts.push(`${key} ${value.length > 160 ? `${value.slice(0, 157)}...` : value}`);
