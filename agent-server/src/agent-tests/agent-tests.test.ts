@@ -1,14 +1,17 @@
 // `agent-bridge test`: every expectation kind holds and fails with a clear message naming the timeline entry that
 // explains it, simulated workflows answer in time, late or never, broken files are named by line, and the JUnit
 // report is what CI systems read. Runs a small agent of its own against the in-process server.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { parse } from 'yaml';
+import { BUNDLED_AGENTS_DIR } from '../agents/agent-files';
 import { createOfflineEngine } from '../engine/offline';
 import { runTestCommand } from './command';
-import { parseTestFile } from './format';
+import { parseTestFile, testFileJsonSchema } from './format';
 import { textReport } from './report';
-import { runTestFile, type FileResult } from './runner';
+import { findTestFiles, runTestFile, type FileResult } from './runner';
 
 jest.setTimeout(30_000);
 
@@ -369,7 +372,7 @@ describe('the command', () => {
 		let text = '';
 		const code = await runTestCommand([dir], { engine: 'offline', reporter: 'junit', output }, (s) => (text += s));
 		expect(code).toBe(1);
-		const xml = require('node:fs').readFileSync(output, 'utf8') as string;
+		const xml = readFileSync(output, 'utf8');
 		expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="agent-bridge test" tests="3" failures="1" errors="1" time="[\d.]+">/);
 		const a = path.join(dir, 'a.test.yaml');
 		const b = path.join(dir, 'b.test.yaml');
@@ -405,5 +408,24 @@ describe('the command', () => {
 		}
 		await expect(runTestCommand([dir], { engine: 'offline', reporter: 'text' }, () => {})).rejects.toThrow(`no test files (*.test.yaml) under ${dir}`);
 		await expect(runTestCommand([dir], { engine: 'fast', reporter: 'text' }, () => {})).rejects.toThrow('--engine must be offline or model, not "fast"');
+	});
+});
+
+describe('the JSON Schema editors complete with', () => {
+	const schemaFile = path.join(__dirname, '..', '..', 'agent-test.schema.json');
+
+	test('is the test file schema as the runner reads it, and every example file validates against it', () => {
+		const schema = JSON.parse(readFileSync(schemaFile, 'utf8'));
+		// After a change to the format: npm run agent-test-schema --workspace agent-server
+		expect(schema).toEqual(testFileJsonSchema());
+		const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true }).compile(schema);
+		const examples = findTestFiles([BUNDLED_AGENTS_DIR]);
+		expect(examples.length).toBeGreaterThanOrEqual(12);
+		for (const file of examples) {
+			const valid = validate(parse(readFileSync(file, 'utf8')));
+			expect({ file, errors: valid ? null : validate.errors }).toEqual({ file, errors: null });
+		}
+		// What the runner refuses, the editor marks too.
+		expect(validate({ agent: 'a', conversations: [{ name: 'x', turns: [{ say: 'hi', expect: { reply: { contians: 'x' } } }] }] })).toBe(false);
 	});
 });
