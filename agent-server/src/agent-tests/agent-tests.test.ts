@@ -11,7 +11,8 @@ import { createOfflineEngine } from '../engine/offline';
 import { runTestCommand } from './command';
 import { parseTestFile, testFileJsonSchema } from './format';
 import { textReport } from './report';
-import { findTestFiles, runTestFile, type FileResult } from './runner';
+import type { ApiCall } from './api-client';
+import { findTestFiles, runTestFile, runTests, type ConversationResult, type FileResult } from './runner';
 
 jest.setTimeout(30_000);
 
@@ -427,5 +428,41 @@ describe('the JSON Schema editors complete with', () => {
 		}
 		// What the runner refuses, the editor marks too.
 		expect(validate({ agent: 'a', conversations: [{ name: 'x', turns: [{ say: 'hi', expect: { reply: { contians: 'x' } } }] }] })).toBe(false);
+	});
+});
+
+describe('save as test', () => {
+	test('every example conversation, saved from the server as a test file, passes again', async () => {
+		const saved: string[] = [];
+		const save = async (call: ApiCall, result: ConversationResult) => {
+			const res = await call('GET', `/v1/conversations/${result.conversationId}/test`);
+			expect(res.status).toBe(200);
+			const file = path.join(dir, res.body.fileName);
+			writeFileSync(file, res.body.yaml);
+			saved.push(file);
+		};
+		const originals = await runTests(findTestFiles([BUNDLED_AGENTS_DIR]), { engine: createOfflineEngine(), afterConversation: save });
+		expect(originals.every((f) => f.conversations.every((c) => c.ok))).toBe(true);
+		expect(saved.length).toBe(originals.flatMap((f) => f.conversations).length);
+
+		const again = await runTests(saved, { engine: createOfflineEngine() });
+		const failures = again.flatMap((f) =>
+			f.error ? [`${f.file}: ${f.error}`] : f.conversations.filter((c) => !c.ok).map((c) => textReport({ ...f, conversations: [c] })),
+		);
+		expect(failures).toEqual([]);
+		// The circular chain's workflow is saved as it behaved: on the tag it removes and adds the tag again.
+		const circular = saved.map((f) => parse(readFileSync(f, 'utf8'))).find((f) => f.conversations[0].turns[0].say === 'I need a new website ASAP');
+		expect(circular.conversations[0].workflows).toEqual([{ on: { tagAdded: 'urgent_need' }, afterMs: expect.any(Number), removeTags: ['urgent_need'], tags: ['urgent_need'] }]);
+	}, 120_000);
+
+	test('an unknown conversation is a 404', async () => {
+		const file = path.join(dir, 'x.test.yaml');
+		writeFileSync(file, 'agent: shop-assistant\nconversations: [{ name: x, turns: [{ say: hi }] }]\n');
+		let status = 0;
+		const lookUp = async (call: ApiCall) => {
+			status = (await call('GET', '/v1/conversations/conv_nope/test')).status;
+		};
+		await runTestFile(file, { engine: createOfflineEngine(), afterConversation: lookUp });
+		expect(status).toBe(404);
 	});
 });

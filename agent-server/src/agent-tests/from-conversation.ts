@@ -59,28 +59,36 @@ const isWorkflowEffect = (e: TimelineEntry) =>
 	e.kind === 'workflow.reply';
 
 /**
- * The workflows that answered: each effect a workflow had belongs to the latest action that fired (or the ending)
- * before it, since the trigger nodes carry that event's id as causation.
+ * The workflows that answered, one per trigger: each effect a workflow had (fields, tags, a reply) belongs to the event
+ * its call carried as causation (an action that fired, a tag added, the ending); an effect without one belongs to the
+ * latest action or ending before it.
  */
 function simulatedWorkflows(timeline: TimelineEntry[]): SimulatedWorkflow[] {
-	const byTrigger = new Map<string, { on: SimulatedWorkflow['on']; at: string; effects: TimelineEntry[] }>();
-	let current: string | undefined;
+	type Group = { on: SimulatedWorkflow['on']; at: string; effects: TimelineEntry[] };
+	const byTrigger = new Map<string, Group>();
+	const byEvent = new Map<string, Group>();
+	let latest: Group | undefined;
+	const trigger = (key: string, on: SimulatedWorkflow['on'], e: TimelineEntry): Group => {
+		const group = byTrigger.get(key) ?? { on, at: e.at, effects: [] };
+		byTrigger.set(key, group);
+		if (e.detail.eventId) byEvent.set(String(e.detail.eventId), group);
+		return group;
+	};
 	for (const e of timeline) {
-		if (e.kind === 'action.fired') {
-			current = `action:${e.detail.actionId}`;
-			if (!byTrigger.has(current)) byTrigger.set(current, { on: { action: String(e.detail.actionId) }, at: e.at, effects: [] });
-		} else if (e.kind === 'conversation.ended') {
-			current = 'ended';
+		const parent = e.detail.causationEventId ? byEvent.get(String(e.detail.causationEventId)) : undefined;
+		if (isWorkflowEffect(e)) (parent ?? (e.detail.causationEventId ? undefined : latest))?.effects.push(e);
+		if (e.kind === 'action.fired') latest = trigger(`action:${e.detail.actionId}`, { action: String(e.detail.actionId) }, e);
+		else if (e.kind === 'conversation.ended') {
 			const outcome = e.detail.outcome ? String(e.detail.outcome) : undefined;
-			byTrigger.set(current, { on: { ended: true, ...(outcome ? { outcome } : {}) }, at: e.at, effects: [] });
-		} else if (current && isWorkflowEffect(e)) byTrigger.get(current)!.effects.push(e);
+			latest = trigger('ended', { ended: true, ...(outcome ? { outcome } : {}) }, e);
+		} else if (e.kind === 'tag.added' && e.detail.eventId) trigger(`tag:${e.detail.tag}`, { tagAdded: String(e.detail.tag) }, e);
 	}
 	const out: SimulatedWorkflow[] = [];
 	for (const { on, at, effects } of byTrigger.values()) {
 		if (!effects.length) continue;
 		const write = contactChanges(effects);
-		const tags = effects.filter((e) => e.kind === 'tag.added').map((e) => String(e.detail.tag));
-		const removeTags = effects.filter((e) => e.kind === 'tag.removed').map((e) => String(e.detail.tag));
+		const tags = [...new Set(effects.filter((e) => e.kind === 'tag.added').map((e) => String(e.detail.tag)))];
+		const removeTags = [...new Set(effects.filter((e) => e.kind === 'tag.removed').map((e) => String(e.detail.tag)))];
 		const reply = effects.find((e) => e.kind === 'workflow.reply')?.detail.text;
 		const afterMs = Math.max(0, Math.round((Date.parse(effects[0].at) - Date.parse(at)) / 10) * 10);
 		out.push({

@@ -18,6 +18,8 @@ export interface RunOptions {
 	agentsDir?: string;
 	/** How long one step may take to settle (the turn, the workflows it started and what they caused). */
 	settleTimeoutMs?: number;
+	/** Called after each conversation while its server still runs (to look at it through the API). */
+	afterConversation?: (call: ApiCall, result: ConversationResult) => Promise<void>;
 }
 
 export interface TurnResult {
@@ -232,7 +234,11 @@ export async function runTestFile(file: string, options: RunOptions): Promise<Fi
 	}
 	const conversations: ConversationResult[] = [];
 	try {
-		for (const conv of parsed.conversations) conversations.push(await runConversation(server, parsed, conv, options));
+		for (const conv of parsed.conversations) {
+			const result = await runConversation(server, parsed, conv, options);
+			conversations.push(result);
+			await options.afterConversation?.(server.call, result);
+		}
 	} finally {
 		await server.close();
 	}
