@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
-import { BUNDLED_AGENTS_DIR } from '../agents/agent-files';
+import { BUNDLED_AGENTS_DIR, loadAgents } from '../agents/agent-files';
+import { validateAgentsDir } from '../agents/validate';
 import { createOfflineEngine } from '../engine/offline';
 import { runTestCommand } from './command';
 import { parseTestFile, testFileJsonSchema } from './format';
@@ -410,6 +411,13 @@ describe('the command', () => {
 		await expect(runTestCommand([dir], { engine: 'offline', reporter: 'text' }, () => {})).rejects.toThrow(`no test files (*.test.yaml) under ${dir}`);
 		await expect(runTestCommand([dir], { engine: 'fast', reporter: 'text' }, () => {})).rejects.toThrow('--engine must be offline or model, not "fast"');
 	});
+});
+
+test('test files beside the agent files are not read as agents', () => {
+	writeFileSync(path.join(dir, 'shop.test.yaml'), 'agent: shop-assistant\nconversations: [{ name: x, turns: [{ say: hi }] }]\n');
+	const report = validateAgentsDir(dir);
+	expect(report.problems).toEqual([]);
+	expect(loadAgents(dir, { bundled: false }).list().map((a) => a.id)).toEqual(['shop-assistant']);
 });
 
 describe('the JSON Schema editors complete with', () => {
