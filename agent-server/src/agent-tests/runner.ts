@@ -10,7 +10,8 @@ import type { Engine } from '../engine/types';
 import { apiClient, expectOk, type ApiCall } from './api-client';
 import { checkTurn, type CheckResult, type MessageView, type TimelineEntry } from './expectations';
 import { parseTestFile, TEST_FILE, type Conversation, type TestFile, type Turn } from './format';
-import { startSimulatedWorkflows, type SimulatedWorkflows, type WorkflowRun } from './simulated-workflows';
+import { linkN8n, type N8nOptions } from './n8n-link';
+import { startSimulatedWorkflows, type SimulatedWorkflow, type WorkflowRun } from './simulated-workflows';
 
 export interface RunOptions {
 	engine: Engine;
@@ -18,6 +19,8 @@ export interface RunOptions {
 	agentsDir?: string;
 	/** How long one step may take to settle (the turn, the workflows it started and what they caused). */
 	settleTimeoutMs?: number;
+	/** Real workflows in n8n answer instead of the simulated ones. */
+	n8n?: N8nOptions;
 	/** Called after each conversation while its server still runs (to look at it through the API). */
 	afterConversation?: (call: ApiCall, result: ConversationResult) => Promise<void>;
 }
@@ -76,16 +79,51 @@ function agentsDirFor(file: string, given?: string): string | undefined {
 	return dir === path.resolve(BUNDLED_AGENTS_DIR) ? undefined : dir;
 }
 
+/** Who answers the events: the simulated workflows, or the real ones in n8n. */
+interface Answering {
+	use(workflows: SimulatedWorkflow[]): void;
+	/** Resolves when no workflow is running; true when none was. */
+	idle(): Promise<boolean>;
+	takeRuns(): WorkflowRun[];
+	close(): Promise<void>;
+}
+
 interface Server {
 	app: FastifyInstance;
 	call: ApiCall;
-	workflows: SimulatedWorkflows;
+	workflows: Answering;
 	workspaceId: string;
 	close(): Promise<void>;
 }
 
+async function simulated(call: ApiCall): Promise<Answering> {
+	const workflows = await startSimulatedWorkflows(call);
+	try {
+		const sub = await expectOk(
+			call('POST', '/v1/subscriptions', { url: workflows.url, events: ['agent.action.triggered', 'contact.tag.added', 'conversation.ended'] }),
+			'subscribing the simulated workflows',
+		);
+		workflows.setSecret(sub.secret);
+	} catch (err) {
+		await workflows.close();
+		throw err;
+	}
+	return workflows;
+}
+
+async function inN8n(app: FastifyInstance, call: ApiCall, n8n: N8nOptions): Promise<Answering> {
+	await app.listen({ host: n8n.host, port: n8n.port });
+	const link = await linkN8n(n8n, call);
+	return {
+		use: () => {},
+		idle: async () => !(await link.running()),
+		takeRuns: () => [],
+		close: () => link.close(),
+	};
+}
+
 async function startServer(file: string, options: RunOptions): Promise<Server> {
-	const apiKey = `ab_${randomBytes(16).toString('hex')}`;
+	const apiKey = options.n8n?.agentBridgeApiKey ?? `ab_${randomBytes(16).toString('hex')}`;
 	const app = await buildApp({
 		sqliteFile: ':memory:',
 		agentsDir: agentsDirFor(file, options.agentsDir),
@@ -97,17 +135,12 @@ async function startServer(file: string, options: RunOptions): Promise<Server> {
 		conversations: { sweepIntervalMs: 0 },
 	});
 	const call = apiClient(app, apiKey);
-	const workflows = await startSimulatedWorkflows(call);
+	let workflows: Answering;
 	let workspaceId: string;
 	try {
 		workspaceId = (await expectOk(call('GET', '/v1/workspace'), 'reading the workspace')).id as string;
-		const sub = await expectOk(
-			call('POST', '/v1/subscriptions', { url: workflows.url, events: ['agent.action.triggered', 'contact.tag.added', 'conversation.ended'] }),
-			'subscribing the simulated workflows',
-		);
-		workflows.setSecret(sub.secret);
+		workflows = options.n8n ? await inN8n(app, call, options.n8n) : await simulated(call);
 	} catch (err) {
-		await workflows.close();
 		await app.close();
 		throw err;
 	}
@@ -117,8 +150,9 @@ async function startServer(file: string, options: RunOptions): Promise<Server> {
 		workflows,
 		workspaceId,
 		async close() {
-			await app.close();
+			// Real triggers unsubscribe while the server still answers.
 			await workflows.close();
+			await app.close();
 		},
 	};
 }
@@ -127,16 +161,20 @@ async function startServer(file: string, options: RunOptions): Promise<Server> {
  * Waits until the step's consequences are done: no simulated workflow running and no delivery of the conversation
  * pending, twice in a row (a workflow's call back can queue new events).
  */
-async function settle(server: Server, conversationId: string, timeoutMs: number): Promise<void> {
+async function settle(server: Server, conversationId: string, timeoutMs: number, pauseMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	let quiet = 0;
+	let entries = -1;
 	while (quiet < 2) {
 		if (Date.now() > deadline) throw new Error(`the turn did not settle within ${timeoutMs} ms (deliveries or workflows still running)`);
 		const idle = await server.workflows.idle();
 		const deliveries = await expectOk(server.call('GET', `/v1/conversations/${conversationId}/deliveries`), 'reading deliveries');
 		const pending = (deliveries.data as { status: string }[]).some((d) => d.status === 'pending');
-		quiet = idle && !pending ? quiet + 1 : 0;
-		await sleep(25);
+		// A workflow in n8n is seen only by what it does: the timeline must also stand still.
+		const now = (await expectOk(server.call('GET', `/v1/conversations/${conversationId}`), 'reading the conversation')).timeline.length as number;
+		quiet = idle && !pending && now === entries ? quiet + 1 : 0;
+		entries = now;
+		await sleep(pauseMs);
 	}
 }
 
@@ -189,7 +227,7 @@ async function runConversation(server: Server, file: TestFile, conv: Conversatio
 			if (i === 0) p.contactId = await startingContact(server.call, conv);
 			const { reply } = await takeStep(server, agentId, conv, turn, p);
 			tr.reply = reply?.text ?? null;
-			await settle(server, p.conversationId!, options.settleTimeoutMs ?? 120_000);
+			await settle(server, p.conversationId!, options.settleTimeoutMs ?? 120_000, options.n8n ? 500 : 25);
 			tr.workflows = server.workflows.takeRuns();
 			const failed = tr.workflows.find((w) => w.error);
 			if (failed) throw new Error(`simulated workflow "${failed.workflow}" (event ${failed.eventId}): ${failed.error}`);

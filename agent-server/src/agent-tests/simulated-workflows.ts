@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { SimulatedWorkflow } from './format';
+
+export type { SimulatedWorkflow };
 import type { ApiCall } from './api-client';
 
 interface Envelope {
