@@ -2,6 +2,7 @@
 // explains it, simulated workflows answer in time, late or never, broken files are named by line, and the JUnit
 // report is what CI systems read. Runs a small agent of its own against the in-process server.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
@@ -9,7 +10,7 @@ import { parse } from 'yaml';
 import { BUNDLED_AGENTS_DIR, loadAgents } from '../agents/agent-files';
 import { validateAgentsDir } from '../agents/validate';
 import { createOfflineEngine } from '../engine/offline';
-import { runTestCommand } from './command';
+import { n8nOptionsFrom, runTestCommand } from './command';
 import { parseTestFile, testFileJsonSchema } from './format';
 import { textReport } from './report';
 import type { ApiCall } from './api-client';
@@ -396,6 +397,28 @@ describe('the command', () => {
 		expect(text).toContain('1 passed, 0 failed (1 file)');
 		writeFileSync(path.join(dir, 'b.test.yaml'), failing);
 		expect(await runTestCommand([dir], { engine: 'offline', reporter: 'text' }, () => {})).toBe(1);
+	});
+
+	test('--n8n asks for both keys, and an n8n it cannot reach fails the file saying so', async () => {
+		const env = {} as NodeJS.ProcessEnv;
+		expect(() => n8nOptionsFrom({ engine: 'offline', reporter: 'text', n8n: 'http://127.0.0.1:1' }, env)).toThrow("--n8n needs n8n's public API key: --n8n-api-key or N8N_API_KEY");
+		expect(() => n8nOptionsFrom({ engine: 'offline', reporter: 'text', n8n: 'http://127.0.0.1:1', n8nApiKey: 'k' }, env)).toThrow(
+			"--n8n needs the API key of the workflows' Agent Bridge credential: --api-key or AGENT_BRIDGE_API_KEY",
+		);
+		expect(() => n8nOptionsFrom({ engine: 'offline', reporter: 'text', n8n: 'http://127.0.0.1:1', port: '0' }, { N8N_API_KEY: 'k', AGENT_BRIDGE_API_KEY: 'ab_x' })).toThrow('invalid port: 0');
+		const port = await new Promise<number>((resolve) => {
+			const probe = createServer().listen(0, '127.0.0.1', () => {
+				const { port: free } = probe.address() as AddressInfo;
+				probe.close(() => resolve(free));
+			});
+		});
+		const n8n = n8nOptionsFrom({ engine: 'offline', reporter: 'text', n8n: 'http://127.0.0.1:1', port: String(port), n8nWorkflows: 'a, b' }, { N8N_API_KEY: 'k', AGENT_BRIDGE_API_KEY: 'ab_x' });
+		expect(n8n).toEqual({ url: 'http://127.0.0.1:1', apiKey: 'k', agentBridgeApiKey: 'ab_x', host: '127.0.0.1', port, workflows: ['a', 'b'] });
+		const file = path.join(dir, 'x.test.yaml');
+		writeFileSync(file, 'agent: shop-assistant\nconversations: [{ name: x, turns: [{ say: hi }] }]\n');
+		const result = await runTestFile(file, { engine: createOfflineEngine(), n8n });
+		expect(result.conversations).toEqual([]);
+		expect(result.error).toMatch(/^n8n at http:\/\/127\.0\.0\.1:1 cannot be reached: /);
 	});
 
 	test('asks for a model when --engine model has none, and names a folder without tests', async () => {
