@@ -8,7 +8,8 @@ import { buildApp } from '../app';
 import { BUNDLED_AGENTS_DIR } from '../agents/agent-files';
 import type { Engine } from '../engine/types';
 import { apiClient, expectOk, type ApiCall } from './api-client';
-import { checkTurn, type CheckResult, type MessageView, type TimelineEntry } from './expectations';
+import type { AgentConfig } from '../engine/agent-config';
+import { checkTurn, type CheckResult, type MessageView, type TimelineEntry, type TurnState } from './expectations';
 import { parseTestFile, TEST_FILE, type Conversation, type TestFile, type Turn } from './format';
 import { linkN8n, type N8nOptions } from './n8n-link';
 import { startSimulatedWorkflows, type SimulatedWorkflow, type WorkflowRun } from './simulated-workflows';
@@ -28,7 +29,7 @@ export interface RunOptions {
 export interface TurnResult {
 	/** 1-based. */
 	index: number;
-	/** `says "..."` or `the conversation is ended`. */
+	/** `says "..."` or `ends the conversation`, after "the contact". */
 	step: string;
 	reply: string | null;
 	checks: CheckResult[];
@@ -211,6 +212,48 @@ async function takeStep(server: Server, agentId: string, conv: Conversation, tur
 	return { reply: null };
 }
 
+/** The workflows' answers to the step, as the report shows them; a call back the server refused fails the step. */
+function workflowRuns(server: Server): WorkflowRun[] {
+	const runs = server.workflows.takeRuns();
+	const failed = runs.find((w) => w.error);
+	if (failed) throw new Error(`simulated workflow "${failed.workflow}" (event ${failed.eventId}): ${failed.error}`);
+	return runs;
+}
+
+/** What the server shows after the step, as the checks read it; moves the progress past this step. */
+async function observe(server: Server, agent: AgentConfig, reply: { id: string; text: string } | null, p: Progress): Promise<TurnState> {
+	const detail = await expectOk(server.call('GET', `/v1/conversations/${p.conversationId}`), 'reading the conversation');
+	const contact = await expectOk(server.call('GET', `/v1/contacts/${detail.contactId}`), 'reading the contact');
+	const messages = detail.messages as MessageView[];
+	const state: TurnState = {
+		agent,
+		reply,
+		later: messages.slice(p.messagesSeen).filter((m) => m.role !== 'contact' && m.id !== reply?.id),
+		outbound: messages.filter((m) => m.role !== 'contact'),
+		collected: detail.collected,
+		contact,
+		status: detail.status,
+		outcome: detail.ending?.outcome ?? null,
+		timeline: (detail.timeline as TimelineEntry[]).slice(p.timelineSeen),
+	};
+	p.timelineSeen = detail.timeline.length;
+	p.messagesSeen = messages.length;
+	return state;
+}
+
+const describeStep = (turn: Turn) =>
+	turn.say !== undefined ? `says ${JSON.stringify(turn.say)}` : `ends the conversation${turn.end?.outcome ? ` (${turn.end.outcome})` : ''}`;
+
+/** One turn: the step, its settling, the workflows' answers, then the checks on what the server shows. */
+async function runTurn(server: Server, ctx: { agent: AgentConfig; conv: Conversation; options: RunOptions }, turn: Turn, tr: TurnResult, p: Progress): Promise<void> {
+	if (tr.index === 1) p.contactId = await startingContact(server.call, ctx.conv);
+	const { reply } = await takeStep(server, ctx.agent.id, ctx.conv, turn, p);
+	tr.reply = reply?.text ?? null;
+	await settle(server, p.conversationId!, ctx.options.settleTimeoutMs ?? 120_000, ctx.options.n8n ? 500 : 25);
+	tr.workflows = workflowRuns(server);
+	tr.checks = checkTurn(turn.expect, await observe(server, ctx.agent, reply, p));
+}
+
 async function runConversation(server: Server, file: TestFile, conv: Conversation, options: RunOptions): Promise<ConversationResult> {
 	const started = Date.now();
 	const agentId = (conv.agent ?? file.agent) as string;
@@ -219,35 +262,11 @@ async function runConversation(server: Server, file: TestFile, conv: Conversatio
 	const p: Progress = { timelineSeen: 0, messagesSeen: 0 };
 	const agent = (await server.app.agentBridge.agentsFor(server.workspaceId)).get(agentId);
 	for (const [i, turn] of conv.turns.entries()) {
-		const step = turn.say !== undefined ? `says ${JSON.stringify(turn.say)}` : `ends the conversation${turn.end?.outcome ? ` (${turn.end.outcome})` : ''}`;
-		const tr: TurnResult = { index: i + 1, step, reply: null, checks: [], workflows: [] };
+		const tr: TurnResult = { index: i + 1, step: describeStep(turn), reply: null, checks: [], workflows: [] };
 		result.turns.push(tr);
 		try {
 			if (!agent) throw new Error(`no agent "${agentId}" among the agent files beside the test and the bundled agents`);
-			if (i === 0) p.contactId = await startingContact(server.call, conv);
-			const { reply } = await takeStep(server, agentId, conv, turn, p);
-			tr.reply = reply?.text ?? null;
-			await settle(server, p.conversationId!, options.settleTimeoutMs ?? 120_000, options.n8n ? 500 : 25);
-			tr.workflows = server.workflows.takeRuns();
-			const failed = tr.workflows.find((w) => w.error);
-			if (failed) throw new Error(`simulated workflow "${failed.workflow}" (event ${failed.eventId}): ${failed.error}`);
-			const detail = await expectOk(server.call('GET', `/v1/conversations/${p.conversationId}`), 'reading the conversation');
-			const contact = await expectOk(server.call('GET', `/v1/contacts/${detail.contactId}`), 'reading the contact');
-			const messages = detail.messages as MessageView[];
-			const fresh = messages.slice(p.messagesSeen);
-			tr.checks = checkTurn(turn.expect, {
-				agent,
-				reply,
-				later: fresh.filter((m) => m.role !== 'contact' && m.id !== reply?.id),
-				outbound: messages.filter((m) => m.role !== 'contact'),
-				collected: detail.collected,
-				contact,
-				status: detail.status,
-				outcome: detail.ending?.outcome ?? null,
-				timeline: (detail.timeline as TimelineEntry[]).slice(p.timelineSeen),
-			});
-			p.timelineSeen = detail.timeline.length;
-			p.messagesSeen = messages.length;
+			await runTurn(server, { agent, conv, options }, turn, tr, p);
 		} catch (err) {
 			tr.error = (err as Error).message;
 		}
