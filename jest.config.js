@@ -27,13 +27,13 @@ module.exports = {
 		},
 		{
 			// The same server suite on PostgreSQL: every test app gets a fresh schema in the test database. The store
-			// and multi-instance tests already run on both databases themselves.
+			// and multi-instance tests already run on both databases themselves; conversation tests run their own in-memory SQLite.
 			displayName: 'server-pg',
 			testEnvironment: 'node',
 			transform,
 			roots: existing('<rootDir>/agent-server/src', '<rootDir>/test/server'),
 			testMatch: ['**/*.test.ts'],
-			testPathIgnorePatterns: ['/store/', '/delivery/instances\\.test\\.ts$', '/test/server/bench\\.test\\.ts$'],
+			testPathIgnorePatterns: ['/store/', '/agent-tests/', '/delivery/instances\\.test\\.ts$', '/test/server/bench\\.test\\.ts$'],
 			setupFiles: ['<rootDir>/test/support/postgres-env.js'],
 		},
 		{

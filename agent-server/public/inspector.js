@@ -501,6 +501,26 @@
 			});
 	});
 
+	// Save as test: the conversation, with its outcomes as expectations, downloaded as a file for `agent-bridge test`.
+	$('test-save').addEventListener('click', function () {
+		var id = state.test.conversationId;
+		if (!id) {
+			$('test-status').textContent = 'Talk to the agent first: there is no conversation to save yet.';
+			return;
+		}
+		api('GET', '/conversations/' + encodeURIComponent(id) + '/test')
+			.then(function (saved) {
+				var link = el('a', { href: URL.createObjectURL(new Blob([saved.yaml], { type: 'application/yaml' })), download: saved.fileName });
+				document.body.appendChild(link);
+				link.click();
+				link.remove();
+				$('test-status').textContent = 'Saved ' + saved.fileName + ': put it beside the agent files and run agent-bridge test.';
+			})
+			.catch(function (err) {
+				$('test-status').textContent = 'Error: ' + err.message;
+			});
+	});
+
 	if (apiKey()) connect();
 	resetTest();
 })();

@@ -11,6 +11,7 @@ import { parseModelSettings } from './engine/model-settings';
 import { providerProfile } from './engine/providers';
 import { openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
+import { registerTestCommand } from './agent-tests/command';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
 import { loadSettings, SERVER_DIR, type Settings, sqliteFileOf } from './settings';
 
@@ -177,6 +178,8 @@ agents
 		if (report.problems.length) process.exitCode = 1;
 		else process.stdout.write(`${report.summary}\n`);
 	});
+
+registerTestCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
 	process.stderr.write(`agent-bridge: ${err.message}\n`);

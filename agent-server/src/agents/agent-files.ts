@@ -7,9 +7,10 @@ import { parseAgentConfig, type AgentConfig, type AgentRegistry } from '../engin
 /** The bundled example agents live next to the package, in `agents/`. */
 export const BUNDLED_AGENTS_DIR = path.join(__dirname, '..', '..', 'agents');
 
+// `*.test.yaml` beside the agents are conversation tests (`agent-bridge test`), not agents.
 function agentFiles(dir: string): string[] {
 	return readdirSync(dir)
-		.filter((f) => /\.(ya?ml|json)$/i.test(f) && statSync(path.join(dir, f)).isFile())
+		.filter((f) => /\.(ya?ml|json)$/i.test(f) && !/\.test\.ya?ml$/i.test(f) && statSync(path.join(dir, f)).isFile())
 		.sort()
 		.map((f) => path.join(dir, f));
 }

@@ -1,8 +1,9 @@
 // Inspection routes behind the inspector page: recent conversations, the deliveries of one conversation's
-// events, and re-sending a conversation's events to a workflow's n8n test URL.
+// events, re-sending a conversation's events to a workflow's n8n test URL, and a conversation saved as a test file.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context';
+import { saveConversationAsTest } from '../agent-tests/from-conversation';
 import { addTimeline, conversationFromRow, getConversation } from '../store/conversations';
 import { insertDelivery, type EventEnvelope } from '../store/outbox';
 import { getSubscription, subscriptionMatches } from '../store/subscriptions';
@@ -107,6 +108,11 @@ export const inspectRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
 				testUrl: isN8nTestUrl(r.url),
 			})),
 		};
+	});
+
+	// Save as test: the conversation as a test file (`agent-bridge test`) with its outcomes as expectations.
+	app.get('/conversations/:id/test', { schema: { params: idParams } }, async (request) => {
+		return saveConversationAsTest(ctx, request.workspaceId, request.params.id);
 	});
 
 	// New deliveries (new webhook-ids) so the test webhook runs them even if it saw these events before.

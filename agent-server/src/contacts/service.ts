@@ -105,6 +105,7 @@ export async function patchContact(
 			await addTimeline(trx, workspaceId, conversation.id, 'fields.updated', {
 				by: causationHeader ? 'workflow' : 'api',
 				contact: { standard: changes.standard ?? {}, custom: changes.custom ?? {} },
+				...(causationHeader ? { causationEventId: causationHeader } : {}),
 			});
 		}
 		return updated;
@@ -156,7 +157,11 @@ export async function removeTag(ctx: AppContext, workspaceId: string, id: string
 		const result = await removeContactTag(trx, workspaceId, id, tag);
 		if (!result) throw notFound('contact', id);
 		if (result.removed && conversation) {
-			await addTimeline(trx, workspaceId, conversation.id, 'tag.removed', { tag, removedBy: causationHeader ? 'workflow' : 'api' });
+			await addTimeline(trx, workspaceId, conversation.id, 'tag.removed', {
+				tag,
+				removedBy: causationHeader ? 'workflow' : 'api',
+				...(causationHeader ? { causationEventId: causationHeader } : {}),
+			});
 		}
 		return result.contact;
 	});

@@ -81,6 +81,7 @@ export async function addTagsWithEvents(
 				tag,
 				addedBy: addition.addedBy,
 				...(addition.why ? { why: addition.why } : {}),
+				...(addition.addedBy === 'workflow' && addition.causation.parentEventId ? { causationEventId: addition.causation.parentEventId } : {}),
 				...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }),
 			});
 		}
