@@ -3,6 +3,14 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../store/database';
+import {
+	claimIdempotencyKey,
+	forgetIdempotencyKeys,
+	getIdempotencyKey,
+	releaseIdempotencyKey,
+	storeIdempotentReply,
+	takeOverIdempotencyKey,
+} from '../store/idempotency';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** How long a stored reply is kept; a retry later than this runs as a new request. */
@@ -40,36 +48,14 @@ export function installIdempotency(scope: FastifyInstance, store: Store, routes:
 		const now = Date.now();
 		const hash = fingerprint(request);
 		const lockedUntil = new Date(now + CLAIM_MS).toISOString();
-		await db
-			.deleteFrom('idempotency_keys')
-			.where('workspace_id', '=', request.workspaceId)
-			.where('created_at', '<', new Date(now - KEEP_MS).toISOString())
-			.execute();
-		const inserted = await db
-			.insertInto('idempotency_keys')
-			.values({
-				workspace_id: request.workspaceId,
-				key: header,
-				route: request.routeOptions.url ?? '',
-				request_hash: hash,
-				status_code: null,
-				response_body: null,
-				locked_until: lockedUntil,
-				created_at: new Date(now).toISOString(),
-			})
-			.onConflict((oc) => oc.columns(['workspace_id', 'key']).doNothing())
-			.executeTakeFirst();
-		if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
+		await forgetIdempotencyKeys(db, request.workspaceId, new Date(now - KEEP_MS).toISOString());
+		const claim = { workspaceId: request.workspaceId, key: header, route: request.routeOptions.url ?? '', requestHash: hash, lockedUntil, at: new Date(now).toISOString() };
+		if (await claimIdempotencyKey(db, claim)) {
 			request.idempotencyClaim = { key: header, lockedUntil };
 			return;
 		}
 
-		const row = await db
-			.selectFrom('idempotency_keys')
-			.selectAll()
-			.where('workspace_id', '=', request.workspaceId)
-			.where('key', '=', header)
-			.executeTakeFirst();
+		const row = await getIdempotencyKey(db, request.workspaceId, header);
 		if (!row) return reply.status(409).send(refuse(409, 'a request with this Idempotency-Key is being processed; retry shortly'));
 		if (row.request_hash !== hash) {
 			return reply.status(422).send(refuse(422, 'this Idempotency-Key was used with a different request'));
@@ -85,15 +71,7 @@ export function installIdempotency(scope: FastifyInstance, store: Store, routes:
 			return reply.status(409).send(refuse(409, 'a request with this Idempotency-Key is being processed; retry shortly'));
 		}
 		// The first request died before answering: take its claim over, unless another retry just did.
-		const taken = await db
-			.updateTable('idempotency_keys')
-			.set({ locked_until: lockedUntil })
-			.where('workspace_id', '=', request.workspaceId)
-			.where('key', '=', header)
-			.where('locked_until', '=', row.locked_until)
-			.where('status_code', 'is', null)
-			.executeTakeFirst();
-		if (Number(taken.numUpdatedRows) !== 1) {
+		if (!(await takeOverIdempotencyKey(db, request.workspaceId, header, row.locked_until, lockedUntil))) {
 			return reply.status(409).send(refuse(409, 'a request with this Idempotency-Key is being processed; retry shortly'));
 		}
 		request.idempotencyClaim = { key: header, lockedUntil };
@@ -102,17 +80,13 @@ export function installIdempotency(scope: FastifyInstance, store: Store, routes:
 	scope.addHook('onSend', async (request, reply, payload) => {
 		const claim = request.idempotencyClaim;
 		if (!claim) return payload;
-		const mine = { workspace_id: request.workspaceId, key: claim.key, locked_until: claim.lockedUntil };
+		const mine = { workspaceId: request.workspaceId, key: claim.key, lockedUntil: claim.lockedUntil };
 		// Only a success is replayed: a refusal (4xx) may be fixed and retried with the same key, and a server error
 		// changed nothing (the route's transaction rolled back).
 		if (reply.statusCode < 400 && typeof payload === 'string') {
-			await db
-				.updateTable('idempotency_keys')
-				.set({ status_code: reply.statusCode, response_body: payload })
-				.where((eb) => eb.and(mine))
-				.execute();
+			await storeIdempotentReply(db, mine, reply.statusCode, payload);
 		} else {
-			await db.deleteFrom('idempotency_keys').where((eb) => eb.and(mine)).execute();
+			await releaseIdempotencyKey(db, mine);
 		}
 		return payload;
 	});

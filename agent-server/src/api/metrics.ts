@@ -6,6 +6,16 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context';
 import { installModelMetrics } from './model-metrics';
+import {
+	conversationsByStatus,
+	countByWorkspace,
+	deliveriesByStatus,
+	eventsByType,
+	pendingDeliveriesByReason,
+	probedDestinations,
+	totalModelCalls,
+	type Count,
+} from '../store/metrics';
 
 export interface MetricsOptions {
 	/** A scrape sends `Authorization: Bearer <token>` and sees every series, per-workspace ones included. */
@@ -41,7 +51,7 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 		requestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
 	});
 
-	const countBy = (name: string, help: string, label: string, query: () => Promise<Array<{ key: string | null; n: number | string | bigint }>>) =>
+	const countBy = (name: string, help: string, label: string, query: () => Promise<Count[]>) =>
 		new Gauge({
 			name,
 			help,
@@ -53,36 +63,17 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 			},
 		});
 
-	countBy('agent_bridge_conversations', 'Conversations by status', 'status', () =>
-		db.selectFrom('conversations').select(['status as key', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute(),
-	);
-	countBy('agent_bridge_events', 'Events written to the outbox, by type', 'type', () =>
-		db.selectFrom('events').select(['type as key', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('type').execute(),
-	);
-	countBy('agent_bridge_deliveries', 'Deliveries by status (pending, delivered, failed)', 'status', () =>
-		db.selectFrom('deliveries').select(['status as key', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute(),
-	);
+	countBy('agent_bridge_conversations', 'Conversations by status', 'status', () => conversationsByStatus(db));
+	countBy('agent_bridge_events', 'Events written to the outbox, by type', 'type', () => eventsByType(db));
+	countBy('agent_bridge_deliveries', 'Deliveries by status (pending, delivered, failed)', 'status', () => deliveriesByStatus(db));
 	// Why pending deliveries wait: many on `schedule` with a destination back means nothing has noticed it yet.
-	countBy('agent_bridge_pending_deliveries', 'Pending deliveries by why their next attempt is due when it is', 'reason', () =>
-		db
-			.selectFrom('deliveries')
-			.select(['next_attempt_reason as key', (eb) => eb.fn.countAll<number>().as('n')])
-			.where('status', '=', 'pending')
-			.groupBy('next_attempt_reason')
-			.execute(),
-	);
+	countBy('agent_bridge_pending_deliveries', 'Pending deliveries by why their next attempt is due when it is', 'reason', () => pendingDeliveriesByReason(db));
 	new Gauge({
 		name: 'agent_bridge_probed_destinations',
 		help: 'Subscriptions whose destination looks down and is being probed',
 		registers: [registry],
 		async collect() {
-			const row = await db
-				.selectFrom('subscriptions')
-				.select((eb) => eb.fn.countAll<number>().as('n'))
-				.where('probe_at', 'is not', null)
-				.where('deleted_at', 'is', null)
-				.executeTakeFirst();
-			this.set(Number(row?.n ?? 0));
+			this.set(await probedDestinations(db));
 		},
 	});
 	new Gauge({
@@ -90,15 +81,14 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 		help: 'Model calls made by all conversations',
 		registers: [registry],
 		async collect() {
-			const row = await db.selectFrom('conversations').select((eb) => eb.fn.sum<number>('model_calls').as('n')).executeTakeFirst();
-			this.set(Number(row?.n ?? 0));
+			this.set(await totalModelCalls(db));
 		},
 	});
 
 	installModelMetrics(app, ctx.engine, registry);
 	// Per-workspace series: only for the operator token, never on an opened endpoint.
 	const perWorkspace = new Registry();
-	const countByWorkspace = (name: string, help: string, label: string, table: 'conversations' | 'events' | 'deliveries', column: 'status' | 'type') =>
+	const workspaceGauge = (name: string, help: string, label: string, table: 'conversations' | 'events' | 'deliveries', column: 'status' | 'type') =>
 		new Gauge({
 			name,
 			help,
@@ -106,17 +96,13 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 			registers: [perWorkspace],
 			async collect() {
 				this.reset();
-				const rows = await db
-					.selectFrom(table)
-					.select(['workspace_id as workspace', `${column} as key`, (eb) => eb.fn.countAll<number>().as('n')])
-					.groupBy(['workspace_id', column])
-					.execute();
+				const rows = await countByWorkspace(db, table, column);
 				for (const row of rows) this.set({ workspace: row.workspace, [label]: String(row.key ?? 'unknown') }, Number(row.n));
 			},
 		});
-	countByWorkspace('agent_bridge_workspace_conversations', 'Conversations by workspace and status', 'status', 'conversations', 'status');
-	countByWorkspace('agent_bridge_workspace_events', 'Events by workspace and type', 'type', 'events', 'type');
-	countByWorkspace('agent_bridge_workspace_deliveries', 'Deliveries by workspace and status', 'status', 'deliveries', 'status');
+	workspaceGauge('agent_bridge_workspace_conversations', 'Conversations by workspace and status', 'status', 'conversations', 'status');
+	workspaceGauge('agent_bridge_workspace_events', 'Events by workspace and type', 'type', 'events', 'type');
+	workspaceGauge('agent_bridge_workspace_deliveries', 'Deliveries by workspace and status', 'status', 'deliveries', 'status');
 
 	app.get('/metrics', async (request, reply) => {
 		const given = bearer(request.headers.authorization);

@@ -1,6 +1,7 @@
 // Ends conversations idle past their agent's inactivity timeout and gives quiet handoffs back to the bot.
 // Started with the server and stopped on close; one per app instance.
 import type { AppContext } from '../context';
+import { createPeriodic, type Periodic } from '../util/periodic';
 import type { AgentConfig } from '../engine/agent-config';
 import { shortestIdleMinutes } from '../store/agents';
 import { conversationsWithStrandedMessages, idleConversations } from '../store/conversations';
@@ -60,30 +61,7 @@ async function endIdle(ctx: AppContext, now: number): Promise<{ ended: number; r
 	return { ended, released };
 }
 
-export interface Sweeper {
-	start(): void;
-	stop(): Promise<void>;
-}
-
-export function createSweeper(ctx: AppContext, intervalMs: number, onError: (err: unknown) => void): Sweeper {
-	let timer: NodeJS.Timeout | undefined;
-	let running: Promise<unknown> | undefined;
-	const tick = () => {
-		if (running) return;
-		running = sweepConversations(ctx)
-			.catch(onError)
-			.finally(() => {
-				running = undefined;
-			});
-	};
-	return {
-		start() {
-			if (intervalMs > 0 && !timer) timer = setInterval(tick, intervalMs);
-		},
-		async stop() {
-			if (timer) clearInterval(timer);
-			timer = undefined;
-			await running;
-		},
-	};
+/** Runs sweepConversations every intervalMs (0: never). */
+export function createSweeper(ctx: AppContext, intervalMs: number, onError: (err: unknown) => void): Periodic {
+	return createPeriodic(() => sweepConversations(ctx), intervalMs, onError);
 }

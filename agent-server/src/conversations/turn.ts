@@ -265,6 +265,8 @@ interface TurnPlan {
 /** One turn, for one stored message: a list of named steps. */
 async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease): Promise<ChatResult> {
 	const state = await loadTurnState(ctx, workspaceId, message);
+	// The contact was erased while the message waited: nothing is left to answer or to write.
+	if (!state) throw notFound('conversation', message.conversationId);
 	if (state.quiet || !state.agent) {
 		const answer = quietAnswer(state);
 		await ctx.store.db.transaction().execute(async (trx) => {
@@ -302,10 +304,11 @@ async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedM
 	return waited;
 }
 
-async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<TurnState> {
+async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<TurnState | undefined> {
 	const { db } = ctx.store;
-	const conversation = (await getConversation(db, workspaceId, message.conversationId))!;
-	const contact = (await getContact(db, workspaceId, conversation.contactId))!;
+	const conversation = await getConversation(db, workspaceId, message.conversationId);
+	const contact = conversation && (await getContact(db, workspaceId, conversation.contactId));
+	if (!conversation || !contact) return undefined;
 	const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
 	const transcript = toTranscript(await listMessages(db, workspaceId, conversation.id, { answeredOnly: true }));
 	const causation = await resolveCausation(db, workspaceId, message.causationEventId ?? undefined);

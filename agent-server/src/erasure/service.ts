@@ -1,5 +1,6 @@
 // Right to erasure and transcript retention, each recorded on the workspace's log (counts and ids, no contact data).
 import type { AppContext } from '../context';
+import { createPeriodic, type Periodic } from '../util/periodic';
 import {
 	addWorkspaceLog,
 	deleteTranscriptsBefore,
@@ -45,29 +46,7 @@ export async function applyRetention(ctx: AppContext, now = new Date()): Promise
 	return applied;
 }
 
-export interface RetentionSweeper {
-	start(): void;
-	stop(): Promise<void>;
-}
-
 /** Runs applyRetention every intervalMs (0: never). */
-export function createRetentionSweeper(ctx: AppContext, intervalMs: number, onError: (err: unknown) => void): RetentionSweeper {
-	let timer: NodeJS.Timeout | undefined;
-	let running: Promise<unknown> | undefined;
-	const tick = () => {
-		if (running) return;
-		running = applyRetention(ctx)
-			.catch(onError)
-			.finally(() => (running = undefined));
-	};
-	return {
-		start() {
-			if (intervalMs > 0 && !timer) timer = setInterval(tick, intervalMs);
-		},
-		async stop() {
-			if (timer) clearInterval(timer);
-			timer = undefined;
-			await running;
-		},
-	};
+export function createRetentionSweeper(ctx: AppContext, intervalMs: number, onError: (err: unknown) => void): Periodic {
+	return createPeriodic(() => applyRetention(ctx), intervalMs, onError);
 }
