@@ -41,6 +41,7 @@ async function app() {
 		agents: testRegistry([AGENT]),
 		engine: createModelEngine({ baseURL: fake.url, apiKey: KEY, model: 'fake', timeoutMs: 300, maxRetries: 0 }),
 		conversations: { sweepIntervalMs: 0 },
+		metricsToken: 'operator-token',
 		logger: { level: 'info', stream: sink },
 	});
 }
@@ -65,7 +66,7 @@ test('each failed request is logged once as a warning and counted; fallbacks by 
 	expect(warnings[0].reason).toBe('model answered HTTP 401');
 	expect(JSON.stringify(lines)).not.toContain(KEY);
 
-	const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+	const metrics = (await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer operator-token' } })).body;
 	const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
 	expect(value('agent_bridge_model_requests_total{provider="generic",outcome="http_error",status="429"}')).toBe(1);
 	expect(value('agent_bridge_model_requests_total{provider="generic",outcome="timeout",status=""}')).toBe(1);

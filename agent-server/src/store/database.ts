@@ -57,6 +57,13 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 		// The same for a connection that is checked out between two queries: the query that uses it next fails instead.
 		pool.on('connect', (client) => client.on('error', () => undefined));
 		db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+		try {
+			await withSchemaChangeLock(pool, () => migrate(db, schema));
+		} catch (err) {
+			await db.destroy();
+			throw err;
+		}
+		return { db, dialect, close: () => db.destroy() };
 	} else {
 		dialect = 'sqlite';
 		const file = options.sqliteFile ?? (options.databaseUrl ? sqliteFileFromUrl(options.databaseUrl) : DEFAULT_SQLITE_FILE);
@@ -69,12 +76,34 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 	}
 
 	try {
-		await migrate(db, dialect === 'postgres' ? options.pgSchema : undefined);
+		await migrate(db);
 	} catch (err) {
 		await db.destroy();
 		throw err;
 	}
 	return { db, dialect, close: () => db.destroy() };
+}
+
+/** One advisory lock key for every migration and schema drop on the database. */
+const SCHEMA_CHANGE_LOCK = 734_620_118;
+
+/**
+ * Migrations read the catalog of the whole database (the migrator looks for its tables in every schema), so a schema
+ * dropped at the same moment by another instance or test makes them fail; instances starting together must not
+ * migrate at once either. One session-level advisory lock, held on its own connection, takes them one at a time.
+ */
+async function withSchemaChangeLock<T>(pool: Pool, change: () => Promise<T>): Promise<T> {
+	const client = await pool.connect();
+	try {
+		await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_CHANGE_LOCK]);
+		try {
+			return await change();
+		} finally {
+			await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_CHANGE_LOCK]);
+		}
+	} finally {
+		client.release();
+	}
 }
 
 function sqliteFileFromUrl(url: string): string {
@@ -98,9 +127,9 @@ export async function migrate(db: Db, schema?: string): Promise<void> {
 /** Drops a PostgreSQL schema (tests clean up after themselves). */
 export async function dropPgSchema(databaseUrl: string, schema: string): Promise<void> {
 	if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
-	const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+	const pool = new Pool({ connectionString: databaseUrl, max: 2 });
 	try {
-		await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+		await withSchemaChangeLock(pool, () => pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 	} finally {
 		await pool.end();
 	}
