@@ -17,6 +17,11 @@ test.each([
 	expect(stdout).toMatch(/^ratio: \d+\.\d{3} of the reference's throughput$/m);
 }, 90_000);
 
+test('bench/turn-floor.ts runs the floor and the agent server with the client in its own process, at 1, 10 and 50 clients', async () => {
+	const { stdout } = await run(tsx, [path.join(root, 'bench', 'turn-floor.ts'), '60'], { cwd: root, timeout: 80_000 });
+	for (const clients of [1, 10, 50]) expect(stdout).toMatch(new RegExp(`^\\| ${clients} \\| \\d+ \\| \\d+ \\| \\d\\.\\d\\d \\|`, 'm'));
+}, 90_000);
+
 test('bench/model-prompt.ts runs a 10-turn conversation at one model call per turn and reports the stable-prefix share', async () => {
 	const { stdout } = await run(tsx, [path.join(root, 'bench', 'model-prompt.ts')], { cwd: root, timeout: 60_000 });
 	expect(stdout).toMatch(/^model calls per turn: 1\.00 /m);

@@ -9,9 +9,19 @@ function escapeRegex(s: string): string {
 }
 
 // Word-bounded, case-insensitive, tolerant of a plural "s" and of flexible spacing inside phrases.
+/** Compiled once per keyword: agents' keyword lists are fixed, and every turn reads them all. */
+const keywordRegexes = new Map<string, RegExp>();
+const KEYWORD_CACHE_MAX = 10_000;
+
 function keywordRegex(keyword: string): RegExp {
-	const body = keyword.trim().split(/\s+/).map(escapeRegex).join('[\\s-]+');
-	return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?:s|es)?(?![\\p{L}\\p{N}])`, 'iu');
+	let regex = keywordRegexes.get(keyword);
+	if (!regex) {
+		const body = keyword.trim().split(/\s+/).map(escapeRegex).join('[\\s-]+');
+		regex = new RegExp(`(?<![\\p{L}\\p{N}])${body}(?:s|es)?(?![\\p{L}\\p{N}])`, 'iu');
+		if (keywordRegexes.size >= KEYWORD_CACHE_MAX) keywordRegexes.clear();
+		keywordRegexes.set(keyword, regex);
+	}
+	return regex;
 }
 
 /** Position of the first match of any keyword, or -1. */

@@ -72,6 +72,7 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 		sqlite.pragma('journal_mode = WAL');
 		// Several server processes may share the file: wait for the writer instead of failing at once.
 		sqlite.pragma('busy_timeout = 5000');
+		reusePreparedStatements(sqlite);
 		db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 	}
 
@@ -104,6 +105,27 @@ async function withSchemaChangeLock<T>(pool: Pool, change: () => Promise<T>): Pr
 	} finally {
 		client.release();
 	}
+}
+
+/** How many distinct statements stay compiled; past it the cache starts over (queries with `in (...)` lists vary). */
+const STATEMENT_CACHE_MAX = 500;
+
+/**
+ * Kysely prepares every query anew; compiling SQL is a large share of a turn's time on SQLite. The same SQL text
+ * reuses its compiled statement (better-sqlite3 statements run synchronously, so one is never used twice at once).
+ */
+function reusePreparedStatements(sqlite: BetterSqlite3.Database): void {
+	const prepare = sqlite.prepare.bind(sqlite);
+	const cache = new Map<string, BetterSqlite3.Statement>();
+	sqlite.prepare = ((source: string) => {
+		let statement = cache.get(source);
+		if (!statement) {
+			statement = prepare(source);
+			if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+			cache.set(source, statement);
+		}
+		return statement;
+	}) as typeof sqlite.prepare;
 }
 
 function sqliteFileFromUrl(url: string): string {
