@@ -33,7 +33,7 @@ import { claimIdentity, contactIdOfIdentity, type IdentityKey } from '../store/i
 import type { Queryable } from '../store/schema';
 import { HttpError, notFound } from '../util/http-error';
 import { endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
-import { addMessageEntry, addTagsWithEvents, applyActionLimits, recordMessage, type LimitedDecision } from './policies';
+import { addMessageEntry, addTagsWithEvents, applyActionLimits, publishOutgoing, recordMessage, type LimitedDecision } from './policies';
 import type { TurnLease } from './turn-queue';
 import { engineReply } from './outbound';
 import { answerAfterWaiting, newWait } from './waits';
@@ -212,7 +212,7 @@ async function awaitAnswer(ctx: AppContext, workspaceId: string, message: Receiv
 	}
 	if (lease !== 'answered') {
 		try {
-			const answer = await runTurnsUpTo(ctx, workspaceId, message, lease, waitMs);
+			const answer = await runTurnsUpTo(ctx, workspaceId, message, lease, { waitMs });
 			if (answer) return answer;
 		} finally {
 			await lease.release();
@@ -241,11 +241,19 @@ async function answerWhenFree(ctx: AppContext, workspaceId: string, message: Rec
  * Runs the waiting messages' turns oldest first until this one is answered; returns its answer when this holder
  * answered it. Ids sort by arrival, so once the oldest waiting message is newer than this one, this one was answered.
  */
-async function runTurnsUpTo(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease, waitMs?: number): Promise<ChatResult | undefined> {
+async function runTurnsUpTo(
+	ctx: AppContext,
+	workspaceId: string,
+	message: ReceivedMessage,
+	lease: TurnLease,
+	/** The chat request that waits for this message's answer; none when it gave up. */
+	request?: { waitMs?: number },
+): Promise<ChatResult | undefined> {
 	for (;;) {
 		const next = await oldestPendingMessage(ctx.store.db, workspaceId, message.conversationId);
 		if (!next || next.id > message.id) return undefined;
-		const answer = await takeTurn(ctx, workspaceId, next, lease, next.id === message.id ? waitMs : undefined);
+		// Earlier messages' own requests wait for their stored answers.
+		const answer = await takeTurn(ctx, workspaceId, next, lease, next.id === message.id ? { directAnswer: !!request, waitMs: request?.waitMs } : { directAnswer: true });
 		if (next.id === message.id) return answer;
 	}
 }
@@ -260,7 +268,7 @@ export async function answerStrandedMessages(ctx: AppContext, workspaceId: strin
 	let answered = 0;
 	try {
 		for (let next = await oldestPendingMessage(ctx.store.db, workspaceId, conversationId); next; next = await oldestPendingMessage(ctx.store.db, workspaceId, conversationId)) {
-			await takeTurn(ctx, workspaceId, next, lease);
+			await takeTurn(ctx, workspaceId, next, lease, { directAnswer: false });
 			answered++;
 		}
 	} finally {
@@ -283,6 +291,8 @@ interface TurnState {
 	quiet: string | null;
 	/** The chat request's limit on waiting for a workflow's result. */
 	waitMs?: number;
+	/** A chat request waits for this answer; otherwise the reply goes out as a `conversation.message.outgoing` event. */
+	directAnswer: boolean;
 }
 
 interface EngineRun {
@@ -302,8 +312,14 @@ interface TurnPlan {
 }
 
 /** One turn, for one stored message: a list of named steps. */
-async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease, waitMs?: number): Promise<ChatResult> {
-	const state = { ...(await loadTurnState(ctx, workspaceId, message)), waitMs };
+async function takeTurn(
+	ctx: AppContext,
+	workspaceId: string,
+	message: ReceivedMessage,
+	lease: TurnLease,
+	request: { directAnswer: boolean; waitMs?: number },
+): Promise<ChatResult> {
+	const state: TurnState = { ...(await loadTurnState(ctx, workspaceId, message)), ...request };
 	if (state.quiet || !state.agent) {
 		const answer = quietAnswer(state);
 		await ctx.store.db.transaction().execute(async (trx) => {
@@ -336,12 +352,12 @@ async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedM
 	if (!waits.length) return answer;
 	// The turn is committed and its events are on their way; the answer now waits for the workflows' results.
 	await lease.extendFor(Math.max(...waits.map((w) => Date.parse(w.deadline))) - Date.now());
-	const waited = { ...answer, ...(await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, plan.decisions)) };
+	const waited = { ...answer, ...(await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, plan.decisions, state.directAnswer)) };
 	await answerMessage(ctx.store.db, workspaceId, message.id, waited);
 	return waited;
 }
 
-async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<TurnState> {
+async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<Omit<TurnState, 'directAnswer'>> {
 	const { db } = ctx.store;
 	const conversation = (await getConversation(db, workspaceId, message.conversationId))!;
 	const contact = (await getContact(db, workspaceId, conversation.contactId))!;
@@ -508,7 +524,10 @@ async function publishDecisions(
 		const tagged = await addTagsWithEvents(trx, ctx, workspaceId, state.contact.id, outcome.tags, { context, causation, addedBy: 'agent', why: 'tag rule' });
 		queued += tagged?.queued ?? 0;
 	}
-	if (reply) await addMessageEntry(trx, workspaceId, conversationId, reply, plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {});
+	if (reply) {
+		const outgoing = state.directAnswer ? {} : await publishOutgoing(trx, ctx, workspaceId, conversationId, reply, causation);
+		await addMessageEntry(trx, workspaceId, conversationId, reply, { ...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}), ...outgoing });
+	}
 	if (plan.blocked.length) await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: plan.blocked });
 	return { queued, actions, waits, reply };
 }

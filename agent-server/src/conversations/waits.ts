@@ -117,7 +117,7 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 			// Another instance or request already sent it.
 			if (!owed.length) return null;
 			await touchConversation(trx, workspaceId, conversation.id);
-			const m = await recordMessage(trx, workspaceId, conversation.id, { role: 'agent', source: 'engine', text });
+			const m = await recordMessage(trx, workspaceId, conversation.id, { role: 'agent', source: 'engine', text }, {}, { directAnswer: false, ctx });
 			await addTimeline(trx, workspaceId, conversation.id, 'wait.late_result', {
 				actions: owed.map((w) => w.actionId),
 				fields: owed.flatMap((w) => w.fields),
@@ -147,6 +147,8 @@ export async function answerAfterWaiting(
 	answer: ChatResult,
 	waits: Wait[],
 	decisions: ActionDecision[],
+	/** The chat request waits for this answer; otherwise it goes out as an outgoing message event. */
+	directAnswer: boolean,
 ): Promise<Pick<ChatResult, 'reply' | 'conversation' | 'waited'>> {
 	const { db } = ctx.store;
 	const conversationId = answer.conversation.id;
@@ -167,7 +169,7 @@ export async function answerAfterWaiting(
 			fields: waits.flatMap((w) => w.fields),
 			waitedMs: Date.now() - started,
 		});
-		const message = await recordMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text });
+		const message = await recordMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text }, {}, directAnswer ? { directAnswer } : { directAnswer, ctx });
 		await touchConversation(trx, workspaceId, conversationId);
 		let status = (await getConversation(trx, workspaceId, conversationId))?.status ?? answer.conversation.status;
 		if (blocked.length) {

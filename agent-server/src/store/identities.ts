@@ -26,6 +26,20 @@ export async function listIdentities(db: Queryable, workspaceId: string, contact
 	return rows.map((r) => ({ channel: r.channel, address: r.address, createdAt: r.created_at }));
 }
 
+/** The contact's first identity on this channel, where a message to it on that channel goes; null when it has none. */
+export async function identityOn(db: Queryable, workspaceId: string, contactId: string, channel: string): Promise<IdentityKey | null> {
+	const row = await db
+		.selectFrom('contact_identities')
+		.select(['channel', 'address'])
+		.where('workspace_id', '=', workspaceId)
+		.where('contact_id', '=', contactId)
+		.where('channel', '=', channel)
+		.orderBy('created_at')
+		.orderBy('id')
+		.executeTakeFirst();
+	return row ? { channel: row.channel, address: row.address } : null;
+}
+
 /** The contact this identity belongs to in the workspace, if any. */
 export async function contactIdOfIdentity(db: Queryable, workspaceId: string, identity: IdentityKey): Promise<string | undefined> {
 	const row = await db
