@@ -2,9 +2,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { INodeType } from 'n8n-workflow';
+import { AgentBridgeAgent } from '../../nodes/AgentBridgeAgent/AgentBridgeAgent.node';
 import { AgentBridgeContact } from '../../nodes/AgentBridgeContact/AgentBridgeContact.node';
 import { AiAgentTrigger } from '../../nodes/AiAgentTrigger/AiAgentTrigger.node';
 import { ConversationEndedTrigger } from '../../nodes/ConversationEndedTrigger/ConversationEndedTrigger.node';
+import { OutgoingMessageTrigger } from '../../nodes/OutgoingMessageTrigger/OutgoingMessageTrigger.node';
 import { ReplyToConversation } from '../../nodes/ReplyToConversation/ReplyToConversation.node';
 import { ScoreLead } from '../../nodes/ScoreLead/ScoreLead.node';
 import { TagAddedTrigger } from '../../nodes/TagAddedTrigger/TagAddedTrigger.node';
@@ -12,7 +14,16 @@ import { TagAddedTrigger } from '../../nodes/TagAddedTrigger/TagAddedTrigger.nod
 const root = path.resolve(__dirname, '..', '..');
 const docs = readFileSync(path.join(root, 'docs', 'nodes.md'), 'utf8');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-const nodes: INodeType[] = [AiAgentTrigger, ConversationEndedTrigger, TagAddedTrigger, ScoreLead, AgentBridgeContact, ReplyToConversation].map(
+const nodes: INodeType[] = [
+	AiAgentTrigger,
+	ConversationEndedTrigger,
+	TagAddedTrigger,
+	ScoreLead,
+	AgentBridgeContact,
+	ReplyToConversation,
+	AgentBridgeAgent,
+	OutgoingMessageTrigger,
+].map(
 	(N) => new N(),
 );
 
