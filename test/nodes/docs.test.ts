@@ -41,3 +41,16 @@ test('docs/nodes.md shows the JSON shape of every collection parameter', () => {
 	expect(collections.length).toBeGreaterThan(4);
 	for (const name of collections) expect(section).toContain(`| \`${name}\``);
 });
+
+test('the channel workflows in docs/workflows use only parameters the Agent Bridge nodes have', () => {
+	const byType = new Map(nodes.map((n) => [`${pkg.name}.${n.description.name}`, n]));
+	for (const file of ['telegram-agent.json', 'telegram-outgoing.json']) {
+		const workflow = JSON.parse(readFileSync(path.join(root, 'docs', 'workflows', file), 'utf8'));
+		const ours = workflow.nodes.filter((n: { type: string }) => n.type.startsWith(`${pkg.name}.`));
+		expect(ours.length).toBeGreaterThan(0);
+		for (const node of ours) {
+			const known = byType.get(node.type)?.description.properties.map((p) => p.name) ?? [];
+			expect({ file, node: node.name, unknown: Object.keys(node.parameters).filter((k) => !known.includes(k)) }).toEqual({ file, node: node.name, unknown: [] });
+		}
+	}
+});
