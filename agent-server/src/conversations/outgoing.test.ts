@@ -6,7 +6,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { AgentConfig } from '../engine/agent-config';
 import { createOfflineEngine } from '../engine/offline';
-import { buildTestApp, testRegistry, TEST_AGENT, type TestApp } from '../testing/harness';
+import { buildTestApp, testRegistry, TEST_AGENT, useRelayApp, type TestApp } from '../testing/harness';
 
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 addFormats(ajv);
@@ -81,4 +81,24 @@ test('with waitMs, the holding reply is the direct answer and the late result is
 	expect(await outgoing()).toEqual([]);
 	await t.call('PATCH', `/v1/contacts/${chat.contact.id}`, { customFields: { quoted_price: '$80' } });
 	expect((await outgoing()).map((e) => [e.message.text, e.channel, e.identity])).toEqual([['Your price is $80.', 'telegram', telegram]]);
+});
+
+describe('delivery', () => {
+	const s = useRelayApp();
+
+	test('a subscription filtered by channel receives the outgoing message of its channel only', async () => {
+		await s.start();
+		const { t: app, receiver } = s;
+		await app.call('POST', '/v1/subscriptions', { url: receiver.url, events: ['conversation.message.outgoing'], filters: { channel: 'telegram' } });
+		const onTelegram = (await app.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi', identity: { channel: 'telegram', address: '777' } })).json();
+		const onSms = (await app.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hi', identity: { channel: 'sms', address: '+1555' } })).json();
+		await app.call('POST', `/v1/conversations/${onSms.conversation.id}/replies`, { text: 'By text message.' });
+		await app.call('POST', `/v1/conversations/${onTelegram.conversation.id}/replies`, { text: 'On Telegram.' });
+		await receiver.waitFor(1);
+		await new Promise((r) => setTimeout(r, 200));
+		expect(receiver.received.map((r) => JSON.parse(r.body))).toEqual([
+			expect.objectContaining({ type: 'conversation.message.outgoing', message: expect.objectContaining({ text: 'On Telegram.' }), identity: { channel: 'telegram', address: '777' } }),
+		]);
+		expect(receiver.received[0].headers['webhook-signature']).toMatch(/^v1,/);
+	});
 });
