@@ -16,6 +16,8 @@ export const CUSTOM_FIELDS_PER_CONTACT = 100;
 export const CUSTOM_FIELD_VALUE_MAX_BYTES = 10_000;
 /** Tags one contact may hold. */
 export const TAGS_PER_CONTACT = 100;
+/** Channel identities (channel + address) one contact may hold. */
+export const IDENTITIES_PER_CONTACT = 20;
 /** Webhook subscriptions per workspace. */
 export const SUBSCRIPTIONS_PER_WORKSPACE = 50;
 /** Agents stored through the API per workspace (file agents are the operator's). */

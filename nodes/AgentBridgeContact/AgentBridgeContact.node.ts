@@ -81,8 +81,15 @@ export class AgentBridgeContact implements INodeType {
 				let contacts: IDataObject[];
 				if (operation === 'find') {
 					const findBy = this.getNodeParameter('findBy', i, 'email') as string;
-					const value = requiredString.call(this, findBy, i, findBy === 'phone' ? 'Phone' : 'Email');
-					contacts = await findContacts(request, { [findBy]: value });
+					if (findBy === 'identity') {
+						contacts = await findContacts(request, {
+							channel: requiredString.call(this, 'identityChannel', i, 'Channel'),
+							address: requiredString.call(this, 'identityAddress', i, 'Address'),
+						});
+					} else {
+						const value = requiredString.call(this, findBy, i, findBy === 'phone' ? 'Phone' : 'Email');
+						contacts = await findContacts(request, { [findBy]: value });
+					}
 				} else if (operation === 'upsert') {
 					contacts = [await upsertContact.call(this, i, request)];
 				} else {

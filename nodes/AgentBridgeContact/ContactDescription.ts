@@ -27,7 +27,7 @@ export const contactOperations: INodeProperties[] = [
 			{
 				name: 'Find',
 				value: 'find',
-				description: 'Find contacts by email or phone',
+				description: 'Find contacts by email, phone or channel identity',
 				action: 'Find contacts',
 			},
 			{
@@ -184,6 +184,11 @@ export const contactFields: INodeProperties[] = [
 				name: 'Phone',
 				value: 'phone',
 			},
+			{
+				name: 'Channel Identity',
+				value: 'identity',
+				description: "The contact's address on a channel, e.g. a Telegram chat ID",
+			},
 		],
 		default: 'email',
 		displayOptions: {
@@ -222,6 +227,38 @@ export const contactFields: INodeProperties[] = [
 				resource: ['contact'],
 				operation: ['find'],
 				findBy: ['phone'],
+			},
+		},
+	},
+	{
+		displayName: 'Channel',
+		name: 'identityChannel',
+		type: 'string',
+		placeholder: 'telegram',
+		required: true,
+		default: '',
+		description: 'Channel of the identity: telegram, whatsapp, sms, email, slack, …',
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['find'],
+				findBy: ['identity'],
+			},
+		},
+	},
+	{
+		displayName: 'Address',
+		name: 'identityAddress',
+		type: 'string',
+		placeholder: '123456789',
+		required: true,
+		default: '',
+		description: "The contact's address on that channel (exact match): a chat ID, a phone number, an email address, a user ID",
+		displayOptions: {
+			show: {
+				resource: ['contact'],
+				operation: ['find'],
+				findBy: ['identity'],
 			},
 		},
 	},

@@ -17,7 +17,11 @@ import {
  * Each trigger only says which event it wants, which filters its parameters make, and how to flatten it.
  */
 
-export type AgentBridgeEventType = 'agent.action.triggered' | 'conversation.ended' | 'contact.tag.added';
+export type AgentBridgeEventType =
+	| 'agent.action.triggered'
+	| 'conversation.ended'
+	| 'contact.tag.added'
+	| 'conversation.message.outgoing';
 
 /** Deliveries are at-least-once; remembering this many recent ids is enough to absorb retries. */
 export const SEEN_WEBHOOK_IDS = 100;

@@ -188,6 +188,16 @@ describe('Contact: find', () => {
 		expect(httpRequestWithAuthentication.mock.calls[0][1].qs).toEqual({ phone: '+15551234567' });
 	});
 
+	it('looks up by channel identity', async () => {
+		const { context, httpRequestWithAuthentication } = executeContext({
+			params: { resource: 'contact', operation: 'find', findBy: 'identity', identityChannel: ' telegram ', identityAddress: '123456789' },
+			request: async () => reply({ data: [contact] }),
+		});
+		const [output] = await node.execute.call(context);
+		expect(httpRequestWithAuthentication.mock.calls[0][1].qs).toEqual({ channel: 'telegram', address: '123456789' });
+		expect(output.map((item) => item.json.contactId)).toEqual(['ct_1']);
+	});
+
 	it('refuses an empty search value', async () => {
 		const { context } = executeContext({
 			params: { resource: 'contact', operation: 'find', findBy: 'phone', phone: '' },

@@ -2,9 +2,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { INodeType } from 'n8n-workflow';
+import { AgentBridgeAgent } from '../../nodes/AgentBridgeAgent/AgentBridgeAgent.node';
 import { AgentBridgeContact } from '../../nodes/AgentBridgeContact/AgentBridgeContact.node';
 import { AiAgentTrigger } from '../../nodes/AiAgentTrigger/AiAgentTrigger.node';
 import { ConversationEndedTrigger } from '../../nodes/ConversationEndedTrigger/ConversationEndedTrigger.node';
+import { OutgoingMessageTrigger } from '../../nodes/OutgoingMessageTrigger/OutgoingMessageTrigger.node';
 import { ReplyToConversation } from '../../nodes/ReplyToConversation/ReplyToConversation.node';
 import { ScoreLead } from '../../nodes/ScoreLead/ScoreLead.node';
 import { TagAddedTrigger } from '../../nodes/TagAddedTrigger/TagAddedTrigger.node';
@@ -12,7 +14,16 @@ import { TagAddedTrigger } from '../../nodes/TagAddedTrigger/TagAddedTrigger.nod
 const root = path.resolve(__dirname, '..', '..');
 const docs = readFileSync(path.join(root, 'docs', 'nodes.md'), 'utf8');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-const nodes: INodeType[] = [AiAgentTrigger, ConversationEndedTrigger, TagAddedTrigger, ScoreLead, AgentBridgeContact, ReplyToConversation].map(
+const nodes: INodeType[] = [
+	AiAgentTrigger,
+	ConversationEndedTrigger,
+	TagAddedTrigger,
+	ScoreLead,
+	AgentBridgeContact,
+	ReplyToConversation,
+	AgentBridgeAgent,
+	OutgoingMessageTrigger,
+].map(
 	(N) => new N(),
 );
 
@@ -29,4 +40,17 @@ test('docs/nodes.md shows the JSON shape of every collection parameter', () => {
 	);
 	expect(collections.length).toBeGreaterThan(4);
 	for (const name of collections) expect(section).toContain(`| \`${name}\``);
+});
+
+test('the channel workflows in docs/workflows use only parameters the Agent Bridge nodes have', () => {
+	const byType = new Map(nodes.map((n) => [`${pkg.name}.${n.description.name}`, n]));
+	for (const file of ['telegram-agent.json', 'telegram-outgoing.json']) {
+		const workflow = JSON.parse(readFileSync(path.join(root, 'docs', 'workflows', file), 'utf8'));
+		const ours = workflow.nodes.filter((n: { type: string }) => n.type.startsWith(`${pkg.name}.`));
+		expect(ours.length).toBeGreaterThan(0);
+		for (const node of ours) {
+			const known = byType.get(node.type)?.description.properties.map((p) => p.name) ?? [];
+			expect({ file, node: node.name, unknown: Object.keys(node.parameters).filter((k) => !known.includes(k)) }).toEqual({ file, node: node.name, unknown: [] });
+		}
+	}
 });

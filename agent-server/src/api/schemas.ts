@@ -13,6 +13,12 @@ export const nonBlank = (max: number) =>
 		.max(max)
 		.refine((s) => s.trim().length > 0, 'must not be blank');
 
+/** A contact's address on a channel: telegram + chat id, sms + phone number, email + address, slack + user id. */
+export const identityBody = z.strictObject({
+	channel: z.string().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'use letters, digits, "-" and "_"'),
+	address: z.string().trim().min(1).max(320),
+});
+
 export const chatBody = z.strictObject({
 	agentId: id,
 	text: nonBlank(MESSAGE_MAX_CHARS),
@@ -27,6 +33,8 @@ export const chatBody = z.strictObject({
 		})
 		.optional(),
 	channel: z.string().min(1).max(50).regex(/^[a-z0-9_-]+$/i, 'use letters, digits, "-" and "_"').optional(),
+	identity: identityBody.optional(),
+	waitMs: z.number().int().min(0).max(600_000).optional(),
 });
 
 const customFieldName = z
@@ -93,7 +101,12 @@ export const subscriptionBody = z.strictObject({
 export const contactQuery = z.strictObject({
 	email: z.string().min(1).max(320).optional(),
 	phone: z.string().min(1).max(50).optional(),
+	channel: z.string().min(1).max(50).optional(),
+	address: z.string().min(1).max(320).optional(),
 });
+
+
+export const mergeBody = z.strictObject({ fromContactId: id });
 
 const standardFields = {
 	firstName: z.string().max(200).optional(),

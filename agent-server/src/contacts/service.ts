@@ -3,8 +3,10 @@ import type { AppContext } from '../context';
 import type { ContactSnapshot, CustomFieldValue, ScoreResult, TranscriptEntry } from '../engine/types';
 import { resolveCausation } from '../events/publish';
 import {
+	addContactTags,
 	findContactsBy,
 	getContact,
+	lockContact,
 	hasContactChanges,
 	insertContact,
 	removeContactTag,
@@ -27,7 +29,8 @@ import { addTagsWithEvents } from '../conversations/policies';
 import { deliverLateResults } from '../conversations/waits';
 import { getEvent } from '../store/outbox';
 import type { Queryable } from '../store/schema';
-import { CUSTOM_FIELDS_PER_CONTACT, TAGS_PER_CONTACT } from '../limits';
+import { CUSTOM_FIELDS_PER_CONTACT, IDENTITIES_PER_CONTACT, TAGS_PER_CONTACT } from '../limits';
+import { claimIdentity, contactIdOfIdentity, countIdentities, listIdentities, moveContactData, type IdentityKey } from '../store/identities';
 import { HttpError, notFound } from '../util/http-error';
 
 export function contactView(contact: Contact) {
@@ -114,8 +117,80 @@ export async function patchContact(
 	return updated;
 }
 
-export async function findContacts(ctx: AppContext, workspaceId: string, query: { email?: string; phone?: string }) {
-	return (await findContactsBy(ctx.store.db, workspaceId, query)).map(contactView);
+export async function findContacts(ctx: AppContext, workspaceId: string, query: { email?: string; phone?: string; channel?: string; address?: string }) {
+	const { db } = ctx.store;
+	const { channel, address, ...byField } = query;
+	if (channel === undefined || address === undefined) return (await findContactsBy(db, workspaceId, byField)).map(contactView);
+	const ownerId = await contactIdOfIdentity(db, workspaceId, { channel, address });
+	const owner = ownerId ? await getContact(db, workspaceId, ownerId) : undefined;
+	const matches = owner && (byField.email === undefined || owner.email === byField.email) && (byField.phone === undefined || owner.phone === byField.phone);
+	return matches ? [contactView(owner)] : [];
+}
+
+export async function contactIdentities(ctx: AppContext, workspaceId: string, contactId: string) {
+	await contactOrThrow(ctx.store.db, workspaceId, contactId);
+	return listIdentities(ctx.store.db, workspaceId, contactId);
+}
+
+/**
+ * Gives the contact an identity. Adding one it already has changes nothing; one that belongs to another contact of
+ * the workspace is refused with 409 (merge the contacts instead). Returns the contact's identities and whether it was new.
+ */
+export async function addIdentity(ctx: AppContext, workspaceId: string, contactId: string, identity: IdentityKey) {
+	const { db } = ctx.store;
+	return db.transaction().execute(async (trx) => {
+		if (!(await lockContact(trx, workspaceId, contactId))) throw notFound('contact', contactId);
+		const existing = await contactIdOfIdentity(trx, workspaceId, identity);
+		if (existing === contactId) return { created: false, identities: await listIdentities(trx, workspaceId, contactId) };
+		if (!existing && (await countIdentities(trx, workspaceId, contactId)) >= IDENTITIES_PER_CONTACT) {
+			throw new HttpError(409, `a contact holds at most ${IDENTITIES_PER_CONTACT} identities`);
+		}
+		const owner = existing ?? (await claimIdentity(trx, workspaceId, contactId, identity));
+		if (owner !== contactId) throw new HttpError(409, `identity ${identity.channel}:${identity.address} belongs to contact ${owner}; merge the contacts instead`);
+		return { created: true, identities: await listIdentities(trx, workspaceId, contactId) };
+	});
+}
+
+/** What the target takes from the source: standard and custom fields it lacks, and tags. */
+function mergedChanges(target: Contact, source: Contact): { changes: ContactChanges; tags: string[] } {
+	const standard: Partial<Record<StandardField, string | null>> = {};
+	for (const field of ['firstName', 'lastName', 'email', 'phone'] as const) {
+		if (target[field] === null && source[field] !== null) standard[field] = source[field];
+	}
+	const custom = Object.fromEntries(Object.entries(source.customFields).filter(([name]) => !(name in target.customFields)));
+	return { changes: { standard, custom }, tags: source.tags };
+}
+
+/**
+ * Merges the source contact into the target in one transaction: the target keeps its own fields and takes those it
+ * lacks, gains the source's tags, identities, conversations (and widget sessions), and the source is deleted.
+ */
+export async function mergeContacts(ctx: AppContext, workspaceId: string, targetId: string, sourceId: string) {
+	if (targetId === sourceId) throw new HttpError(400, 'body/fromContactId: a contact cannot be merged into itself');
+	const { db } = ctx.store;
+	return db.transaction().execute(async (trx) => {
+		// Both rows locked in id order, so two merges of the same pair cannot deadlock.
+		const locked = new Map<string, Contact | undefined>();
+		for (const id of [targetId, sourceId].sort()) locked.set(id, await lockContact(trx, workspaceId, id));
+		const target = locked.get(targetId);
+		const source = locked.get(sourceId);
+		if (!target) throw notFound('contact', targetId);
+		if (!source) throw notFound('contact', sourceId);
+		const { changes, tags } = mergedChanges(target, source);
+		checkContactLimits(target, { custom: changes.custom, tags });
+		const identityCount = (await countIdentities(trx, workspaceId, targetId)) + (await countIdentities(trx, workspaceId, sourceId));
+		if (identityCount > IDENTITIES_PER_CONTACT) {
+			throw new HttpError(409, `a contact holds at most ${IDENTITIES_PER_CONTACT} identities; the merged contact would have ${identityCount}`);
+		}
+		if (hasContactChanges(changes)) await updateContact(trx, workspaceId, targetId, changes);
+		await addContactTags(trx, workspaceId, targetId, tags);
+		const moved = await moveContactData(trx, workspaceId, sourceId, targetId);
+		return {
+			contact: contactView((await getContact(trx, workspaceId, targetId))!),
+			identities: await listIdentities(trx, workspaceId, targetId),
+			moved: { ...moved, fields: [...Object.keys(changes.standard ?? {}), ...Object.keys(changes.custom ?? {})], tags: tags.filter((t) => !target.tags.includes(t)) },
+		};
+	});
 }
 
 export async function createContact(

@@ -85,10 +85,10 @@ export function quietPeriodOver(agent: AgentConfig | undefined, conversation: Co
 }
 
 /** A human speaks in the conversation; it goes to (or stays in) the `human` state. */
-export async function insertHumanReply(db: Queryable, workspaceId: string, conversation: Conversation, text: string, author?: string): Promise<Message> {
+export async function insertHumanReply(db: Queryable, ctx: AppContext, workspaceId: string, conversation: Conversation, text: string, author?: string): Promise<Message> {
 	if (conversation.status === 'ended') throw new HttpError(409, `conversation ${conversation.id} has ended`);
 	if (conversation.status !== 'human') await handOff(db, workspaceId, conversation.id, 'a human replied', 'api');
-	const message = await recordMessage(db, workspaceId, conversation.id, { role: 'human', source: 'api', text }, author ? { author } : {});
+	const message = await recordMessage(db, workspaceId, conversation.id, { role: 'human', source: 'api', text }, author ? { author } : {}, { directAnswer: false, ctx });
 	if (conversation.status === 'human') await setStatus(db, workspaceId, conversation.id, 'human', message.createdAt);
 	return message;
 }

@@ -4,9 +4,11 @@ import type { AgentConfig } from '../engine/agent-config';
 import type { ActionDecision } from '../engine/types';
 import type { AppContext } from '../context';
 import { buildEnvelope, publishEvent, type Causation, type EnvelopeContext } from '../events/publish';
+import { envelopeContextFor } from './lifecycle';
 import { actionFirings } from '../store/action-firings';
 import { addContactTags, snapshot, type Contact } from '../store/contacts';
 import { addTimeline, insertMessage, type Message, type NewMessage } from '../store/conversations';
+import { identityOn } from '../store/identities';
 import type { Queryable } from '../store/schema';
 
 export type LimitedDecision = ActionDecision & { suppressed?: boolean; cooldown?: boolean };
@@ -89,17 +91,52 @@ export async function addTagsWithEvents(
 	return { contact: result.contact, queued };
 }
 
-/** Stores a message and its timeline entry (`message`, or `workflow.reply` for a workflow speaking as the agent). */
+/**
+ * How a message to the contact reaches them: as the direct answer of the chat request that waits for it, or through a
+ * `conversation.message.outgoing` event that a workflow delivers on the conversation's channel.
+ */
+export type MessageDelivery = { directAnswer: true } | { directAnswer: false; ctx: AppContext; causation?: Causation };
+
+/**
+ * Stores a message and its timeline entry (`message`, or `workflow.reply` for a workflow speaking as the agent). Every
+ * message to the contact that is not the direct answer of a turn is published as `conversation.message.outgoing` in
+ * the same transaction, so it is delivered exactly when it is stored.
+ */
 export async function recordMessage(
 	db: Queryable,
 	workspaceId: string,
 	conversationId: string,
 	message: NewMessage,
 	detail: Record<string, unknown> = {},
+	delivery?: MessageDelivery,
 ): Promise<Message> {
+	if (message.role !== 'contact' && !delivery) throw new Error('a message to the contact needs to say how it is delivered');
 	const stored = await insertMessage(db, workspaceId, conversationId, message);
-	await addMessageEntry(db, workspaceId, conversationId, stored, detail);
+	const outgoing = delivery && !delivery.directAnswer ? await publishOutgoing(db, delivery.ctx, workspaceId, conversationId, stored, delivery.causation) : {};
+	await addMessageEntry(db, workspaceId, conversationId, stored, { ...detail, ...outgoing });
 	return stored;
+}
+
+/**
+ * Publishes a stored message to the contact as `conversation.message.outgoing`, with the contact's identity on the
+ * conversation's channel (null when the contact has none there); returns what its timeline entry records.
+ */
+export async function publishOutgoing(
+	db: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	conversationId: string,
+	message: Message,
+	causation?: Causation,
+): Promise<{ outgoingEventId: string } | { outgoingSuppressed: string }> {
+	const { context, conversation } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	const envelope = buildEnvelope('conversation.message.outgoing', context, {
+		message: { id: message.id, text: message.text, role: message.role, source: message.source },
+		channel: conversation.channel,
+		identity: await identityOn(db, workspaceId, conversation.contactId, conversation.channel),
+	});
+	const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth });
+	return published.published ? { outgoingEventId: envelope.id } : { outgoingSuppressed: published.reason };
 }
 
 /** The timeline entry of a stored message (a turn's reply gets it after the decisions it follows). */

@@ -89,7 +89,7 @@ export async function handOffOverApi(ctx: AppContext, workspaceId: string, id: s
 	await ctx.store.db.transaction().execute(async (trx) => {
 		await handOff(trx, workspaceId, id, input.reason ?? 'handed off over the API', 'api');
 		if (notice) {
-			await recordMessage(trx, workspaceId, id, { role: 'agent', source: 'api', text: notice.text });
+			await recordMessage(trx, workspaceId, id, { role: 'agent', source: 'api', text: notice.text }, {}, { directAnswer: false, ctx });
 			if (notice.blocked.length) await addTimeline(trx, workspaceId, id, 'disclosure.blocked', { fields: notice.blocked });
 		}
 	});
@@ -106,7 +106,7 @@ export async function releaseOverApi(ctx: AppContext, workspaceId: string, id: s
 
 export async function humanReply(ctx: AppContext, workspaceId: string, id: string, input: { text: string; author?: string }): Promise<{ message: Message }> {
 	const conversation = await openConversation(ctx, workspaceId, id);
-	const message = await ctx.store.db.transaction().execute((trx) => insertHumanReply(trx, workspaceId, conversation, input.text, input.author));
+	const message = await ctx.store.db.transaction().execute((trx) => insertHumanReply(trx, ctx, workspaceId, conversation, input.text, input.author));
 	return { message };
 }
 

@@ -17,6 +17,7 @@ import {
 	getConversation,
 	getReceivedMessage,
 	insertConversation,
+	openConversationWith,
 	insertMessage,
 	listMessages,
 	messageByIdempotencyKey,
@@ -28,10 +29,11 @@ import {
 	type ReceivedMessage,
 	type Wait,
 } from '../store/conversations';
+import { claimIdentity, contactIdOfIdentity, type IdentityKey } from '../store/identities';
 import type { Queryable } from '../store/schema';
 import { HttpError, notFound } from '../util/http-error';
 import { endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
-import { addMessageEntry, addTagsWithEvents, applyActionLimits, recordMessage, type LimitedDecision } from './policies';
+import { addMessageEntry, addTagsWithEvents, applyActionLimits, publishOutgoing, recordMessage, type LimitedDecision } from './policies';
 import type { TurnLease } from './turn-queue';
 import { engineReply } from './outbound';
 import { answerAfterWaiting, newWait } from './waits';
@@ -43,6 +45,10 @@ export interface ChatInput {
 	contactId?: string;
 	contact?: Partial<Record<StandardField, string>>;
 	channel?: string;
+	/** The contact's address on a channel, instead of contactId/conversationId: finds or creates the contact. */
+	identity?: IdentityKey;
+	/** Longest time the request holds for a workflow's result; past it the answer comes without it (the result follows as a message). */
+	waitMs?: number;
 }
 
 export interface ChatResult {
@@ -85,14 +91,33 @@ export async function chat(
 ): Promise<ChatResult | QueuedAnswer> {
 	const agent = await agentOrThrow(ctx, workspaceId, input.agentId);
 	const message = await receiveMessage(ctx, workspaceId, agent, input, causationHeader, idempotencyKey);
-	return awaitAnswer(ctx, workspaceId, message);
+	return awaitAnswer(ctx, workspaceId, message, input.waitMs);
 }
+
+/** Another request gave the same new identity to its own new contact first: this one is stored again as from a known identity. */
+class IdentityTaken extends Error {}
 
 /**
  * Stores the contact's message (creating the contact and the conversation when new) in its own transaction, so it is
  * kept whatever happens to its turn. A retry with the same Idempotency-Key finds the stored message instead.
  */
 async function receiveMessage(
+	ctx: AppContext,
+	workspaceId: string,
+	agent: AgentConfig,
+	input: ChatInput,
+	causationHeader: string | undefined,
+	idempotencyKey: string | undefined,
+): Promise<ReceivedMessage> {
+	try {
+		return await storeMessage(ctx, workspaceId, agent, input, causationHeader, idempotencyKey);
+	} catch (error) {
+		if (!(error instanceof IdentityTaken)) throw error;
+		return storeMessage(ctx, workspaceId, agent, input, causationHeader, idempotencyKey);
+	}
+}
+
+async function storeMessage(
 	ctx: AppContext,
 	workspaceId: string,
 	agent: AgentConfig,
@@ -108,11 +133,14 @@ async function receiveMessage(
 	const { conversation, contactId } = await conversationOf(db, workspaceId, agent, input);
 	const given = input.contact ?? {};
 	const causationEventId = causationHeader ?? null;
+	const channel = input.identity?.channel ?? input.channel ?? 'api';
 	return db.transaction().execute(async (trx) => {
 		let contact = contactId;
-		if (!contact) contact = (await insertContact(trx, workspaceId, { standard: given })).id;
-		else if (Object.keys(given).length) await updateContact(trx, workspaceId, contact, { standard: given });
-		const conversationId = conversation?.id ?? (await insertConversation(trx, workspaceId, { agentId: agent.id, contactId: contact, channel: input.channel ?? 'api' })).id;
+		if (!contact) {
+			contact = (await insertContact(trx, workspaceId, { standard: given })).id;
+			if (input.identity && (await claimIdentity(trx, workspaceId, contact, input.identity)) !== contact) throw new IdentityTaken();
+		} else if (Object.keys(given).length) await updateContact(trx, workspaceId, contact, { standard: given });
+		const conversationId = conversation?.id ?? (await insertConversation(trx, workspaceId, { agentId: agent.id, contactId: contact, channel })).id;
 		const quiet = conversation?.status === 'human' && !quietPeriodOver(agent, conversation);
 		const message = await recordMessage(
 			trx,
@@ -132,6 +160,15 @@ async function conversationOf(
 	agent: AgentConfig,
 	input: ChatInput,
 ): Promise<{ conversation?: Conversation; contactId?: string }> {
+	if (input.identity) {
+		if (input.conversationId || input.contactId) throw new HttpError(400, 'body: give identity instead of contactId and conversationId, not with them');
+		if (input.channel && input.channel !== input.identity.channel) {
+			throw new HttpError(400, `body/channel: the identity's channel is ${input.identity.channel}, not ${input.channel}`);
+		}
+		const contactId = await contactIdOfIdentity(db, workspaceId, input.identity);
+		if (!contactId) return {};
+		return { conversation: await openConversationWith(db, workspaceId, contactId, agent.id), contactId };
+	}
 	if (input.conversationId) {
 		const conversation = await getConversation(db, workspaceId, input.conversationId);
 		if (!conversation) throw notFound('conversation', input.conversationId);
@@ -156,7 +193,7 @@ async function conversationOf(
  * Waits for the conversation's turn lease (or for another holder to answer this message), runs the turns of the
  * messages waiting before it and its own, and returns its answer; past the queue wait, says where it will appear.
  */
-async function awaitAnswer(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<ChatResult | QueuedAnswer> {
+async function awaitAnswer(ctx: AppContext, workspaceId: string, message: ReceivedMessage, waitMs?: number): Promise<ChatResult | QueuedAnswer> {
 	const { db } = ctx.store;
 	if (!message.pending) return message.answer as ChatResult;
 	const answered = async () => !(await getReceivedMessage(db, workspaceId, message.id))?.pending;
@@ -175,7 +212,7 @@ async function awaitAnswer(ctx: AppContext, workspaceId: string, message: Receiv
 	}
 	if (lease !== 'answered') {
 		try {
-			const answer = await runTurnsUpTo(ctx, workspaceId, message, lease);
+			const answer = await runTurnsUpTo(ctx, workspaceId, message, lease, { waitMs });
 			if (answer) return answer;
 		} finally {
 			await lease.release();
@@ -204,11 +241,19 @@ async function answerWhenFree(ctx: AppContext, workspaceId: string, message: Rec
  * Runs the waiting messages' turns oldest first until this one is answered; returns its answer when this holder
  * answered it. Ids sort by arrival, so once the oldest waiting message is newer than this one, this one was answered.
  */
-async function runTurnsUpTo(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease): Promise<ChatResult | undefined> {
+async function runTurnsUpTo(
+	ctx: AppContext,
+	workspaceId: string,
+	message: ReceivedMessage,
+	lease: TurnLease,
+	/** The chat request that waits for this message's answer; none when it gave up. */
+	request?: { waitMs?: number },
+): Promise<ChatResult | undefined> {
 	for (;;) {
 		const next = await oldestPendingMessage(ctx.store.db, workspaceId, message.conversationId);
 		if (!next || next.id > message.id) return undefined;
-		const answer = await takeTurn(ctx, workspaceId, next, lease);
+		// Earlier messages' own requests wait for their stored answers.
+		const answer = await takeTurn(ctx, workspaceId, next, lease, next.id === message.id ? { directAnswer: !!request, waitMs: request?.waitMs } : { directAnswer: true });
 		if (next.id === message.id) return answer;
 	}
 }
@@ -223,7 +268,7 @@ export async function answerStrandedMessages(ctx: AppContext, workspaceId: strin
 	let answered = 0;
 	try {
 		for (let next = await oldestPendingMessage(ctx.store.db, workspaceId, conversationId); next; next = await oldestPendingMessage(ctx.store.db, workspaceId, conversationId)) {
-			await takeTurn(ctx, workspaceId, next, lease);
+			await takeTurn(ctx, workspaceId, next, lease, { directAnswer: false });
 			answered++;
 		}
 	} finally {
@@ -244,6 +289,10 @@ interface TurnState {
 	resumes: boolean;
 	/** Why the bot says nothing this turn (a human handles the conversation, it ended, the agent is gone). */
 	quiet: string | null;
+	/** The chat request's limit on waiting for a workflow's result. */
+	waitMs?: number;
+	/** A chat request waits for this answer; otherwise the reply goes out as a `conversation.message.outgoing` event. */
+	directAnswer: boolean;
 }
 
 interface EngineRun {
@@ -263,10 +312,17 @@ interface TurnPlan {
 }
 
 /** One turn, for one stored message: a list of named steps. */
-async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedMessage, lease: TurnLease): Promise<ChatResult> {
-	const state = await loadTurnState(ctx, workspaceId, message);
+async function takeTurn(
+	ctx: AppContext,
+	workspaceId: string,
+	message: ReceivedMessage,
+	lease: TurnLease,
+	request: { directAnswer: boolean; waitMs?: number },
+): Promise<ChatResult> {
+	const loaded = await loadTurnState(ctx, workspaceId, message);
 	// The contact was erased while the message waited: nothing is left to answer or to write.
-	if (!state) throw notFound('conversation', message.conversationId);
+	if (!loaded) throw notFound('conversation', message.conversationId);
+	const state: TurnState = { ...loaded, ...request };
 	if (state.quiet || !state.agent) {
 		const answer = quietAnswer(state);
 		await ctx.store.db.transaction().execute(async (trx) => {
@@ -299,12 +355,12 @@ async function takeTurn(ctx: AppContext, workspaceId: string, message: ReceivedM
 	if (!waits.length) return answer;
 	// The turn is committed and its events are on their way; the answer now waits for the workflows' results.
 	await lease.extendFor(Math.max(...waits.map((w) => Date.parse(w.deadline))) - Date.now());
-	const waited = { ...answer, ...(await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, plan.decisions)) };
+	const waited = { ...answer, ...(await answerAfterWaiting(ctx, workspaceId, agent, answer, waits, plan.decisions, state.directAnswer)) };
 	await answerMessage(ctx.store.db, workspaceId, message.id, waited);
 	return waited;
 }
 
-async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<TurnState | undefined> {
+async function loadTurnState(ctx: AppContext, workspaceId: string, message: ReceivedMessage): Promise<Omit<TurnState, 'directAnswer'> | undefined> {
 	const { db } = ctx.store;
 	const conversation = await getConversation(db, workspaceId, message.conversationId);
 	const contact = conversation && (await getContact(db, workspaceId, conversation.contactId));
@@ -464,7 +520,7 @@ async function publishDecisions(
 		});
 		actions.push({ actionId: decision.actionId, name: decision.name, fired: true, reason: decision.reason, eventId: envelope.id, ...(decision.fields ? { fields: decision.fields } : {}) });
 		if (config?.expects && plan.awaited.includes(decision)) {
-			waits.push(newWait(config.id, envelope.id, config.expects.fields, config.expects.timeoutMs));
+			waits.push(newWait(config.id, envelope.id, config.expects.fields, config.expects.timeoutMs, Date.now(), state.waitMs));
 		}
 	}
 	await addWaits(trx, workspaceId, conversationId, waits);
@@ -472,7 +528,10 @@ async function publishDecisions(
 		const tagged = await addTagsWithEvents(trx, ctx, workspaceId, state.contact.id, outcome.tags, { context, causation, addedBy: 'agent', why: 'tag rule' });
 		queued += tagged?.queued ?? 0;
 	}
-	if (reply) await addMessageEntry(trx, workspaceId, conversationId, reply, plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {});
+	if (reply) {
+		const outgoing = state.directAnswer ? {} : await publishOutgoing(trx, ctx, workspaceId, conversationId, reply, causation);
+		await addMessageEntry(trx, workspaceId, conversationId, reply, { ...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}), ...outgoing });
+	}
 	if (plan.blocked.length) await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: plan.blocked });
 	return { queued, actions, waits, reply };
 }

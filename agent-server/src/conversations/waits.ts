@@ -86,9 +86,10 @@ export async function handOffForDisclosure(trx: Queryable, workspaceId: string, 
 	await handOff(trx, workspaceId, conversationId, disclosureHandoffReason(blocked), 'agent');
 }
 
-export function holdingReply(agent: AgentConfig, actionId: string, contact: Contact): ComposedResult {
+/** What the contact hears while the result is owed: the timeout reply, or the holding reply when the caller stopped waiting first. */
+export function holdingReply(agent: AgentConfig, actionId: string, contact: Contact, capped = false): ComposedResult {
 	const expects = agent.actions.find((a) => a.id === actionId)?.expects;
-	const template = expects?.onTimeout?.reply ?? expects?.holdingReply ?? agent.replies.fallback ?? 'One moment, please.';
+	const template = (capped ? expects?.holdingReply : undefined) ?? expects?.onTimeout?.reply ?? expects?.holdingReply ?? agent.replies.fallback ?? 'One moment, please.';
 	return agentText(agent, snapshot(contact), template);
 }
 
@@ -116,7 +117,7 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 			// Another instance or request already sent it.
 			if (!owed.length) return null;
 			await touchConversation(trx, workspaceId, conversation.id);
-			const m = await recordMessage(trx, workspaceId, conversation.id, { role: 'agent', source: 'engine', text });
+			const m = await recordMessage(trx, workspaceId, conversation.id, { role: 'agent', source: 'engine', text }, {}, { directAnswer: false, ctx });
 			await addTimeline(trx, workspaceId, conversation.id, 'wait.late_result', {
 				actions: owed.map((w) => w.actionId),
 				fields: owed.flatMap((w) => w.fields),
@@ -131,8 +132,11 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 	return sent;
 }
 
-export function newWait(actionId: string, eventId: string, fields: string[], timeoutMs: number, now = Date.now()): Wait {
-	return { actionId, eventId, fields, since: new Date(now).toISOString(), deadline: new Date(now + timeoutMs).toISOString(), state: 'waiting' };
+/** A wait for an action's result; a chat request's waitMs shorter than the action's timeout caps it. */
+export function newWait(actionId: string, eventId: string, fields: string[], timeoutMs: number, now = Date.now(), waitMs?: number): Wait {
+	const capped = waitMs !== undefined && waitMs < timeoutMs;
+	const deadline = new Date(now + (capped ? waitMs : timeoutMs)).toISOString();
+	return { actionId, eventId, fields, since: new Date(now).toISOString(), deadline, state: 'waiting', ...(capped ? { capped } : {}) };
 }
 
 /** Waits for the fired actions' results (the turn is already committed and its events are on their way). */
@@ -143,16 +147,20 @@ export async function answerAfterWaiting(
 	answer: ChatResult,
 	waits: Wait[],
 	decisions: ActionDecision[],
+	/** The chat request waits for this answer; otherwise it goes out as an outgoing message event. */
+	directAnswer: boolean,
 ): Promise<Pick<ChatResult, 'reply' | 'conversation' | 'waited'>> {
 	const { db } = ctx.store;
 	const conversationId = answer.conversation.id;
 	const deadline = Math.max(...waits.map((w) => Date.parse(w.deadline)));
+	// The request's own limit ended the wait, not the action's timeout: the result may still come in time.
+	const capped = waits.some((w) => w.capped);
 	const started = Date.now();
 	const arrived = await awaitFields(ctx, workspaceId, answer.contact.id, waits, deadline);
 	const contact = arrived ?? (await getContact(db, workspaceId, answer.contact.id))!;
 	const { text, blocked } = arrived
 		? await composeWithResult(db, agent, workspaceId, conversationId, arrived, decisions)
-		: holdingReply(agent, waits[0].actionId, contact);
+		: holdingReply(agent, waits[0].actionId, contact, capped);
 	let queued = 0;
 	const result = await db.transaction().execute(async (trx) => {
 		await settleWaits(trx, workspaceId, conversationId, waits.map((w) => w.eventId), arrived ? 'done' : 'late');
@@ -161,14 +169,14 @@ export async function answerAfterWaiting(
 			fields: waits.flatMap((w) => w.fields),
 			waitedMs: Date.now() - started,
 		});
-		const message = await recordMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text });
+		const message = await recordMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text }, {}, directAnswer ? { directAnswer } : { directAnswer, ctx });
 		await touchConversation(trx, workspaceId, conversationId);
 		let status = (await getConversation(trx, workspaceId, conversationId))?.status ?? answer.conversation.status;
 		if (blocked.length) {
 			await handOffForDisclosure(trx, workspaceId, conversationId, blocked);
 			status = 'human';
 		}
-		if (!arrived) {
+		if (!arrived && !capped) {
 			// The action's fallback: a tag and/or a human, recorded on the timeline.
 			const fallback = agent.actions.find((a) => a.id === waits[0].actionId)?.expects?.onTimeout;
 			if (fallback?.tag) {

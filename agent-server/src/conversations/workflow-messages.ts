@@ -3,6 +3,7 @@
 import type { AgentConfig } from '../engine/agent-config';
 import type { TranscriptEntry } from '../engine/types';
 import type { AppContext } from '../context';
+import { resolveCausation } from '../events/publish';
 import { getContact, snapshot, type Contact } from '../store/contacts';
 import {
 	addModelCalls,
@@ -103,7 +104,7 @@ export async function replyToConversation(
 			...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
 			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
 			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
-		});
+		}, { directAnswer: false, ctx, causation: await resolveCausation(trx, workspaceId, causationHeader) });
 		if (rendered.blocked.length) await handOffForDisclosure(trx, workspaceId, conversationId, rendered.blocked);
 		return { message };
 	});
@@ -154,7 +155,7 @@ export async function startConversation(
 			...(rendered.unknown.length ? { unfilledMergeFields: rendered.unknown } : {}),
 			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
 			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
-		});
+		}, { directAnswer: false, ctx, causation: await resolveCausation(trx, workspaceId, causationHeader) });
 		if (rendered.blocked.length) await handOffForDisclosure(trx, workspaceId, conversation.id, rendered.blocked);
 		const status = rendered.blocked.length ? 'human' : conversation.status;
 		return { conversation: { id: conversation.id, status, channel }, message };

@@ -12,7 +12,11 @@ export function exampleEnvelope(type: EventType, workspaceId: string): EventEnve
 		workspaceId,
 		causation: { depth: 0, parentEventId: null },
 		agent: { id: 'lead-qualifier', name: 'Lead Qualifier' },
-		conversation: { id: 'conv_example', channel: 'api', status: type === 'conversation.ended' ? 'ended' : 'active' },
+		conversation: {
+			id: 'conv_example',
+			channel: type === 'conversation.message.outgoing' ? 'telegram' : 'api',
+			status: type === 'conversation.ended' ? 'ended' : 'active',
+		},
 		contact: {
 			id: 'ct_example',
 			firstName: 'Dana',
@@ -37,7 +41,13 @@ export function exampleEnvelope(type: EventType, workspaceId: string): EventEnve
 							endedAt: base.createdAt,
 						},
 					}
-				: { tag: 'hot_lead', addedBy: 'workflow' };
+				: type === 'conversation.message.outgoing'
+					? {
+							message: { id: 'msg_example', text: 'Great news Dana, your lead score is 9. A teammate will call you today.', role: 'agent', source: 'workflow' },
+							channel: 'telegram',
+							identity: { channel: 'telegram', address: '123456789' },
+						}
+					: { tag: 'hot_lead', addedBy: 'workflow' };
 	return {
 		...base,
 		...extra,

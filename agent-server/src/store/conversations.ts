@@ -25,6 +25,8 @@ export interface Wait {
 	since?: string;
 	deadline: string;
 	state: 'waiting' | 'late';
+	/** The chat request's waitMs cut the wait short: the holding reply is sent and the action's timeout fallback is not. */
+	capped?: boolean;
 }
 
 export interface Conversation {
@@ -131,6 +133,21 @@ export async function latestConversationOfContact(
 		.selectAll()
 		.where('workspace_id', '=', workspaceId)
 		.where('contact_id', '=', contactId)
+		.orderBy('id', 'desc')
+		.limit(1)
+		.executeTakeFirst();
+	return row ? conversationFromRow(row) : undefined;
+}
+
+/** The contact's latest conversation with this agent that has not ended. */
+export async function openConversationWith(db: Queryable, workspaceId: string, contactId: string, agentId: string): Promise<Conversation | undefined> {
+	const row = await db
+		.selectFrom('conversations')
+		.selectAll()
+		.where('workspace_id', '=', workspaceId)
+		.where('contact_id', '=', contactId)
+		.where('agent_id', '=', agentId)
+		.where('status', '!=', 'ended')
 		.orderBy('id', 'desc')
 		.limit(1)
 		.executeTakeFirst();

@@ -43,6 +43,7 @@ export async function eraseContact(trx: Queryable, workspaceId: string, contactI
 	// A retried chat's stored answer names the contact (ids are random, so the match is exact enough).
 	await trx.deleteFrom('idempotency_keys').where('workspace_id', '=', workspaceId).where('response_body', 'like', `%"${contactId}"%`).execute();
 	const conversationCount = n(await trx.deleteFrom('conversations').where('workspace_id', '=', workspaceId).where('contact_id', '=', contactId).executeTakeFirst());
+	await trx.deleteFrom('contact_identities').where('workspace_id', '=', workspaceId).where('contact_id', '=', contactId).execute();
 	await trx.deleteFrom('contacts').where('workspace_id', '=', workspaceId).where('id', '=', contactId).execute();
 	return { conversations: conversationCount, messages, timeline, events: eventCount, deliveries, widgetSessions };
 }

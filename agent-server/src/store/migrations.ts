@@ -320,6 +320,27 @@ const m009WorkspaceLog: Migration = {
 	},
 };
 
+// A contact's addresses on the channels n8n reaches (a Telegram chat id, a phone number, an email address): one
+// identity belongs to one contact of the workspace.
+const m010ContactIdentities: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('contact_identities')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('contact_id', text, (c) => c.notNull())
+			.addColumn('channel', text, (c) => c.notNull())
+			.addColumn('address', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('contact_identities_unique').on('contact_identities').columns(['workspace_id', 'channel', 'address']).unique().execute();
+		await db.schema.createIndex('contact_identities_contact').on('contact_identities').columns(['workspace_id', 'contact_id']).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropTable('contact_identities').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -333,6 +354,7 @@ export const migrationProvider: MigrationProvider = {
 			'007_delivery_resume': m007DeliveryResume,
 			'008_api_key_scopes': m008ApiKeyScopes,
 			'009_workspace_log': m009WorkspaceLog,
+			'010_contact_identities': m010ContactIdentities,
 		};
 	},
 };

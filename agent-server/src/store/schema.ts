@@ -220,10 +220,21 @@ export interface WorkspaceAgentRow {
 	updated_at: string;
 }
 
+/** A contact's address on one channel (added by 010_contact_identities); unique per workspace. */
+export interface ContactIdentityRow {
+	id: string;
+	workspace_id: string;
+	contact_id: string;
+	channel: string;
+	address: string;
+	created_at: string;
+}
+
 export interface Database {
 	workspaces: WorkspaceRow;
 	api_keys: ApiKeyRow;
 	contacts: ContactRow;
+	contact_identities: ContactIdentityRow;
 	conversations: ConversationRow;
 	messages: MessageRow;
 	timeline: TimelineRow;
