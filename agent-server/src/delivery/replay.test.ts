@@ -80,7 +80,8 @@ describe('delivery health, listing and replay', () => {
 	it('marks a destination failing after a long streak, reports it, and clears it on success', async () => {
 		const sub = await setup({ markFailingAfterMs: 0, retryScheduleMs: [0, 20, 20] });
 		await s.t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'fire:lead_scoring' });
-		await waitUntil(async () => (await summary()).failed === 1);
+		// The attempt is recorded first, the destination's health right after: wait for both.
+		await waitUntil(async () => (await summary()).failed === 1 && (await s.t.call('GET', '/v1/subscriptions/health')).json().data[0]?.consecutiveFailures === 3);
 		const health = (await s.t.call('GET', '/v1/subscriptions/health')).json().data;
 		expect(health).toEqual([
 			expect.objectContaining({ subscriptionId: sub.id, status: 'failing', consecutiveFailures: 3, lastFailure: 'HTTP 500', failed: 1, pending: 0 }),
