@@ -24,8 +24,8 @@ async function listedTypes({ url, cookie }: { url: string; cookie: string }): Pr
 	return nodes.map((n) => n.name);
 }
 
-test('the package declares the six nodes', () => {
-	expect(expectedTypes).toHaveLength(6);
+test('the package declares the eight nodes', () => {
+	expect(expectedTypes).toHaveLength(8);
 });
 
 test('the installed package has no runtime dependencies and ships only its build', () => {
@@ -49,7 +49,7 @@ test('installing the tarball as the README says pulls in nothing: n8n-workflow c
 test('n8n 2.x lists every node of the package, and the action nodes as AI tools', async () => {
 	const types = await listedTypes(readSharedN8n());
 	for (const type of expectedTypes) expect(types).toContain(type);
-	for (const tool of ['scoreLead', 'agentBridgeContact', 'replyToConversation']) {
+	for (const tool of ['scoreLead', 'agentBridgeContact', 'replyToConversation', 'agentBridgeAgent']) {
 		expect(types).toContain(`${pkg.name}.${tool}Tool`);
 	}
 });
