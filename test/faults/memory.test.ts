@@ -2,7 +2,7 @@
 // at once, and destinations that answer slowly. The relay's in-flight bounds keep the process's memory bounded.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CUSTOM_FIELD_VALUE_MAX_BYTES, CUSTOM_FIELDS_PER_CONTACT, SUBSCRIPTIONS_PER_WORKSPACE, TAGS_PER_CONTACT } from '../../agent-server/src/limits';
+import { CUSTOM_FIELD_VALUE_MAX_BYTES, CUSTOM_FIELDS_PER_CONTACT, RELAY_MAX_IN_FLIGHT, SUBSCRIPTIONS_PER_WORKSPACE, TAGS_PER_CONTACT } from '../../agent-server/src/limits';
 import { randomBytes } from 'node:crypto';
 import { dropPgSchema } from '../../agent-server/src/store/database';
 import { buildTestApp, waitUntil, type TestApp } from '../../agent-server/src/testing/harness';
@@ -13,10 +13,12 @@ jest.setTimeout(120_000);
 
 const MB = 1024 * 1024;
 /**
- * Extra resident memory the worst case may take. An unbounded relay took over 1.1 GB here; bounded, 260-360 MB on a
- * quiet machine and up to 640 MB while the other test projects run beside it (the collector runs later under load).
+ * Extra resident memory the worst case may take: a gross guard only. Bounded, the worst case took 210-360 MB on a quiet
+ * machine, but while the other test projects run beside it the collector falls behind and the test worker's RSS
+ * reached 1.1 GB once, as much as an unbounded relay took on a quiet machine. So the bound itself is asserted at the
+ * receiver (deliveries in flight at once), and RSS only against a budget an unbounded relay exceeds under any load.
  */
-const BUDGET_MB = Number(process.env.MEMORY_BUDGET_MB ?? 800);
+const BUDGET_MB = Number(process.env.MEMORY_BUDGET_MB ?? 2000);
 
 let t: TestApp | undefined;
 let slow: http.Server | undefined;
@@ -31,11 +33,16 @@ afterEach(async () => {
 // On both databases: the bound is the relay's, whatever stores the outbox (PostgreSQL must be there in CI).
 test.each(['sqlite', 'postgres'])(`on %s, the largest contact, ${SUBSCRIPTIONS_PER_WORKSPACE} subscriptions and a burst of tags stay within ${BUDGET_MB} MB of extra memory`, async (database) => {
 	let delivered = 0;
+	let open = 0;
+	let mostOpen = 0;
 	slow = http.createServer((req, res) => {
+		open += 1;
+		mostOpen = Math.max(mostOpen, open);
 		req.resume();
 		req.on('end', () =>
 			setTimeout(() => {
 				delivered += 1;
+				open -= 1;
 				res.writeHead(200).end();
 			}, 100),
 		);
@@ -72,5 +79,7 @@ test.each(['sqlite', 'postgres'])(`on %s, the largest contact, ${SUBSCRIPTIONS_P
 	}
 	const extraMb = Math.round((peak - baseline) / MB);
 	process.stdout.write(`worst case: ${TAGS_PER_CONTACT} tags allowed, 20 sent; extra RSS ${extraMb} MB (budget ${BUDGET_MB} MB)\n`);
+	// What bounds memory: never more than the relay's limit of deliveries (each holding an event) in flight at once.
+	expect(mostOpen).toBeLessThanOrEqual(RELAY_MAX_IN_FLIGHT);
 	expect(extraMb).toBeLessThan(BUDGET_MB);
 });
