@@ -5,6 +5,7 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
+import { standardContactFields } from '../shared/ContactFields';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import {
@@ -110,33 +111,7 @@ export class AgentBridgeAgent implements INodeType {
 				placeholder: 'Add Field',
 				default: {},
 				description: 'What the channel tells about the contact, stored on the contact',
-				options: [
-					{
-						displayName: 'Email',
-						name: 'email',
-						type: 'string',
-						placeholder: 'name@email.com',
-						default: '',
-					},
-					{
-						displayName: 'First Name',
-						name: 'firstName',
-						type: 'string',
-						default: '',
-					},
-					{
-						displayName: 'Last Name',
-						name: 'lastName',
-						type: 'string',
-						default: '',
-					},
-					{
-						displayName: 'Phone',
-						name: 'phone',
-						type: 'string',
-						default: '',
-					},
-				],
+				options: standardContactFields,
 			},
 			{
 				displayName: 'Wait Limit (Seconds)',

@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { standardContactFields } from '../shared/ContactFields';
 
 export const contactOperations: INodeProperties[] = [
 	{
@@ -82,33 +83,7 @@ export const contactFields: INodeProperties[] = [
 				operation: ['update'],
 			},
 		},
-		options: [
-			{
-				displayName: 'Email',
-				name: 'email',
-				type: 'string',
-				placeholder: 'name@email.com',
-				default: '',
-			},
-			{
-				displayName: 'First Name',
-				name: 'firstName',
-				type: 'string',
-				default: '',
-			},
-			{
-				displayName: 'Last Name',
-				name: 'lastName',
-				type: 'string',
-				default: '',
-			},
-			{
-				displayName: 'Phone',
-				name: 'phone',
-				type: 'string',
-				default: '',
-			},
-		],
+		options: standardContactFields,
 	},
 	{
 		displayName: 'Custom Fields',
