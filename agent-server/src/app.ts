@@ -34,6 +34,7 @@ import { BODY_LIMIT_BYTES } from './limits';
 import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
+import { OneLinePerRequest } from './api/request-log';
 
 export const BODY_LIMIT = BODY_LIMIT_BYTES;
 
@@ -135,6 +136,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		files = await bindAgentFolders(store.db, folders);
 		app = Fastify({
 			logger: options.logger ?? false,
+			logController: new OneLinePerRequest(),
 			bodyLimit: BODY_LIMIT,
 			trustProxy: fastifyTrustProxy(options.trustProxy),
 			schemaErrorFormatter: formatSchemaErrors,

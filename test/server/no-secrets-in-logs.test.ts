@@ -86,7 +86,8 @@ describe('log output', () => {
 		t.app.log.info({ secret, apiKey: API_KEY, subscription: { secret }, headers: { authorization: `Bearer ${API_KEY}` } }, 'redaction probe');
 
 		const output = lines.join('');
-		expect(output).toContain('incoming request');
+		expect(output).toContain('request completed');
+		expect(output).not.toContain('incoming request');
 		expect(output).toContain('webhook delivery attempt');
 		expect(output).toContain('redaction probe');
 		for (const [what, value] of Object.entries({ apiKey: API_KEY, wrongKey: 'ab_wrong_key_that_must_not_show', secret, signature, sessionToken })) {
