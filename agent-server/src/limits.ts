@@ -28,6 +28,8 @@ export const WIDGET_SESSIONS_PER_KEY_PER_HOUR = 1000;
 export const RELAY_MAX_IN_FLIGHT = 16;
 /** Webhook deliveries in flight at once per instance to one destination URL. */
 export const RELAY_MAX_IN_FLIGHT_PER_URL = 4;
+/** Latest messages of the conversation an engine reads for a turn (the model's prompt takes fewer still). */
+export const TURN_TRANSCRIPT_MESSAGES = 200;
 /** Latest messages an event's transcript carries; the rest is read with GET /v1/conversations/:id. */
 export const EVENT_TRANSCRIPT_MESSAGES = 50;
 /** API keys per workspace. */

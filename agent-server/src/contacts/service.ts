@@ -20,11 +20,9 @@ import {
 	addTimeline,
 	getConversation,
 	latestConversationOfContact,
-	listMessages,
-	toTranscript,
 	type Conversation,
 } from '../store/conversations';
-import { envelopeContext } from '../conversations/lifecycle';
+import { engineTranscript, envelopeContext, eventTranscript } from '../conversations/lifecycle';
 import { addTagsWithEvents } from '../conversations/policies';
 import { deliverLateResults } from '../conversations/waits';
 import { getEvent } from '../store/outbox';
@@ -214,9 +212,9 @@ export async function addTags(ctx: AppContext, workspaceId: string, id: string, 
 	if (added.length === 0) return contact;
 	const conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	const causation = await resolveCausation(db, workspaceId, causationHeader);
-	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
+	const { transcript, total } = conversation ? await eventTranscript(db, workspaceId, conversation.id) : { transcript: [], total: 0 };
 	const agent = conversation ? (await ctx.agentsFor(workspaceId)).get(conversation.agentId) : undefined;
-	const context = envelopeContext(workspaceId, causation, contact, conversation, agent, transcript);
+	const context = envelopeContext(workspaceId, causation, contact, conversation, agent, transcript, total);
 	const addedBy = causationHeader ? 'workflow' : 'api';
 	const tagged = await db.transaction().execute((trx) => addTagsWithEvents(trx, ctx, workspaceId, id, tags, { context, causation, addedBy, check: (stored, added) => checkContactLimits(stored, { tags: added }) }));
 	if (!tagged) throw notFound('contact', id);
@@ -288,7 +286,7 @@ export async function scoreContact(
 	} else {
 		conversation = await contextConversation(db, workspaceId, id, causationHeader);
 	}
-	const transcript = conversation ? toTranscript(await listMessages(db, workspaceId, conversation.id)) : [];
+	const transcript = conversation ? await engineTranscript(db, workspaceId, conversation.id) : [];
 	const result = await ctx.engine.scoreLead({
 		...scoringInput(snapshot(contact), conversation?.collected ?? {}, transcript, request),
 		...(request.rubric !== undefined ? { rubric: request.rubric } : {}),

@@ -10,7 +10,7 @@ import { recordMessage } from './policies';
 import {
 	addTimeline,
 	getConversation,
-	listMessages,
+	latestMessages,
 	markEnded,
 	setStatus,
 	toTranscript,
@@ -19,6 +19,7 @@ import {
 	type Message,
 } from '../store/conversations';
 import type { Queryable } from '../store/schema';
+import { EVENT_TRANSCRIPT_MESSAGES, TURN_TRANSCRIPT_MESSAGES } from '../limits';
 import { HttpError, notFound } from '../util/http-error';
 import { nowIso } from '../util/ids';
 
@@ -32,6 +33,7 @@ export function envelopeContext(
 	conversation: Conversation | undefined,
 	agent: AgentConfig | undefined,
 	transcript: TranscriptEntry[],
+	transcriptTotal = transcript.length,
 ): EnvelopeContext {
 	return {
 		workspaceId,
@@ -44,6 +46,7 @@ export function envelopeContext(
 		intent: conversation?.intent ?? null,
 		sentiment: conversation?.sentiment ?? null,
 		transcript,
+		transcriptTotal,
 		variables: (agent?.variables ?? {}) as Record<string, unknown>,
 	};
 }
@@ -61,8 +64,19 @@ export async function envelopeContextFor(
 	const contact = await getContact(db, workspaceId, conversation.contactId);
 	if (!contact) throw notFound('contact', conversation.contactId);
 	const agent = (await ctx.agentsFor(workspaceId, db)).get(conversation.agentId);
-	const transcript = toTranscript(await listMessages(db, workspaceId, conversation.id));
-	return { conversation, contact, agent, context: envelopeContext(workspaceId, causation, contact, conversation, agent, transcript) };
+	const { transcript, total } = await eventTranscript(db, workspaceId, conversation.id);
+	return { conversation, contact, agent, context: envelopeContext(workspaceId, causation, contact, conversation, agent, transcript, total) };
+}
+
+/** The latest messages an engine reads for a turn (answered ones only while a turn waits: they are the transcript so far). */
+export async function engineTranscript(db: Queryable, workspaceId: string, conversationId: string, options: { answeredOnly?: boolean } = {}): Promise<TranscriptEntry[]> {
+	return toTranscript((await latestMessages(db, workspaceId, conversationId, TURN_TRANSCRIPT_MESSAGES, options)).messages);
+}
+
+/** The latest messages an event carries, and how many the conversation has in all. */
+export async function eventTranscript(db: Queryable, workspaceId: string, conversationId: string): Promise<{ transcript: TranscriptEntry[]; total: number }> {
+	const { messages, total } = await latestMessages(db, workspaceId, conversationId, EVENT_TRANSCRIPT_MESSAGES);
+	return { transcript: toTranscript(messages), total };
 }
 
 /** Hands the conversation to a human: the bot stays quiet until release or the quiet period. */

@@ -7,7 +7,7 @@ import { buildEnvelope, publishEvent, type Causation, type EnvelopeContext } fro
 import { envelopeContextFor } from './lifecycle';
 import { actionFirings } from '../store/action-firings';
 import { addContactTags, snapshot, type Contact } from '../store/contacts';
-import { addTimeline, insertMessage, type Message, type NewMessage } from '../store/conversations';
+import { addTimeline, insertMessage, type Message, type NewMessage, type TimelineKind } from '../store/conversations';
 import { identityOn } from '../store/identities';
 import type { Queryable } from '../store/schema';
 
@@ -140,13 +140,14 @@ export async function publishOutgoing(
 }
 
 /** The timeline entry of a stored message (a turn's reply gets it after the decisions it follows). */
+export function messageEntry(message: Message, detail: Record<string, unknown> = {}): { kind: TimelineKind; detail: Record<string, unknown> } {
+	return {
+		kind: message.role === 'agent' && message.source === 'workflow' ? 'workflow.reply' : 'message',
+		detail: { messageId: message.id, role: message.role, ...(message.role === 'contact' ? {} : { source: message.source }), text: message.text, ...detail },
+	};
+}
+
 export async function addMessageEntry(db: Queryable, workspaceId: string, conversationId: string, message: Message, detail: Record<string, unknown> = {}): Promise<void> {
-	const kind = message.role === 'agent' && message.source === 'workflow' ? 'workflow.reply' : 'message';
-	await addTimeline(db, workspaceId, conversationId, kind, {
-		messageId: message.id,
-		role: message.role,
-		...(message.role === 'contact' ? {} : { source: message.source }),
-		text: message.text,
-		...detail,
-	});
+	const entry = messageEntry(message, detail);
+	await addTimeline(db, workspaceId, conversationId, entry.kind, entry.detail);
 }

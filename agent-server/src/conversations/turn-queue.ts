@@ -1,10 +1,12 @@
 // One turn at a time per conversation, across every instance on one database: a lease on the conversation row
 // (taken with one conditional UPDATE, so a crashed holder frees it when it runs out). Waiters on this instance are
-// woken when the lease is given back; waiters on other instances notice by polling.
+// woken when the lease is given back; waiters on other instances notice by polling. The lease can be taken in the
+// transaction that stores the message and given back in the one that answers it, so a turn commits twice, not four times.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { claimTurn, releaseTurn } from '../store/conversations';
 import type { Store } from '../store/database';
+import type { Queryable } from '../store/schema';
 
 export interface TurnQueueOptions {
 	/** How long a turn may hold the conversation before another instance may take it over (default 2 min). */
@@ -18,6 +20,12 @@ export interface TurnQueueOptions {
 export interface TurnLease {
 	/** Keeps the lease while the turn waits for a workflow's result (the wait plus the usual lease). */
 	extendFor(ms: number): Promise<void>;
+	/**
+	 * Gives the lease back as part of the caller's transaction (the turn that answers the message); returns what to
+	 * call once that transaction committed (until then, `release()` still gives it back itself).
+	 */
+	releaseIn(trx: Queryable): Promise<() => void>;
+	/** Gives the lease back (nothing to write when the turn's transaction already did) and wakes this instance's waiters. */
 	release(): Promise<void>;
 }
 
@@ -29,6 +37,8 @@ export interface TurnQueue {
 	acquire(workspaceId: string, conversationId: string, answered: () => Promise<boolean>): Promise<TurnLease | 'answered' | 'timeout'>;
 	/** The lease if nobody holds it now, else null (for the sweeper). */
 	tryAcquire(workspaceId: string, conversationId: string): Promise<TurnLease | null>;
+	/** The lease if nobody holds it now, taken in the caller's transaction (it holds once that commits). */
+	tryAcquireIn(trx: Queryable, workspaceId: string, conversationId: string): Promise<TurnLease | null>;
 }
 
 export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): TurnQueue {
@@ -57,24 +67,33 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 	}
 
 	const until = (ms: number) => new Date(Date.now() + ms).toISOString();
-	async function claim(workspaceId: string, conversationId: string): Promise<TurnLease | null> {
+	async function claim(db: Queryable, workspaceId: string, conversationId: string, inTransaction = false): Promise<TurnLease | null> {
 		const owner = randomUUID();
-		if (!(await claimTurn(store.db, workspaceId, conversationId, owner, until(leaseMs)))) return null;
+		// Inside the caller's transaction it never waits for a running turn's row lock: that turn may need a connection
+		// the waiting transactions hold.
+		if (!(await claimTurn(db, workspaceId, conversationId, owner, until(leaseMs), { skipLocked: inTransaction }))) return null;
+		let released = false;
 		return {
 			extendFor: async (ms) => void (await claimTurn(store.db, workspaceId, conversationId, owner, until(Math.max(0, ms) + leaseMs))),
+			releaseIn: async (trx) => {
+				await releaseTurn(trx, workspaceId, conversationId, owner);
+				return () => void (released = true);
+			},
 			release: async () => {
-				await releaseTurn(store.db, workspaceId, conversationId, owner);
+				if (!released) await releaseTurn(store.db, workspaceId, conversationId, owner);
+				released = true;
 				wake(conversationId);
 			},
 		};
 	}
 
 	return {
-		tryAcquire: claim,
+		tryAcquire: (workspaceId, conversationId) => claim(store.db, workspaceId, conversationId),
+		tryAcquireIn: (trx, workspaceId, conversationId) => claim(trx, workspaceId, conversationId, true),
 		async acquire(workspaceId, conversationId, answered) {
 			const giveUpAt = Date.now() + queueWaitMs;
 			for (;;) {
-				const lease = await claim(workspaceId, conversationId);
+				const lease = await claim(store.db, workspaceId, conversationId);
 				if (lease) return lease;
 				if (await answered()) return 'answered';
 				const left = giveUpAt - Date.now();

@@ -7,10 +7,9 @@ import { applyUpdates } from '../engine/fields';
 import { fallbackOutcome } from '../engine/offline';
 import type { ActionDecision, TranscriptEntry, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
-import { buildEnvelope, causationChain, publishEvent, recordLoopBlocked, resolveCausation, type Causation } from '../events/publish';
+import { buildEnvelope, causationChain, publishEvent, recordLoopBlocked, resolveCausation, type Causation, type EnvelopeContext } from '../events/publish';
 import { getContact, hasContactChanges, insertContact, snapshot, updateContact, type Contact, type StandardField } from '../store/contacts';
 import {
-	addTimeline,
 	addWaits,
 	answerMessage,
 	applyTurn,
@@ -19,10 +18,9 @@ import {
 	insertConversation,
 	openConversationWith,
 	insertMessage,
-	listMessages,
 	messageByIdempotencyKey,
 	oldestPendingMessage,
-	toTranscript,
+	TimelineBatch,
 	touchConversation,
 	workspaceModelCalls,
 	type Conversation,
@@ -32,8 +30,8 @@ import {
 import { claimIdentity, contactIdOfIdentity, type IdentityKey } from '../store/identities';
 import type { Queryable } from '../store/schema';
 import { HttpError, notFound } from '../util/http-error';
-import { endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
-import { addMessageEntry, addTagsWithEvents, applyActionLimits, publishOutgoing, recordMessage, type LimitedDecision } from './policies';
+import { endConversation, engineTranscript, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
+import { addTagsWithEvents, messageEntry, applyActionLimits, publishOutgoing, recordMessage, type LimitedDecision } from './policies';
 import type { TurnLease } from './turn-queue';
 import { engineReply } from './outbound';
 import { answerAfterWaiting, newWait } from './waits';
@@ -90,12 +88,18 @@ export async function chat(
 	idempotencyKey?: string,
 ): Promise<ChatResult | QueuedAnswer> {
 	const agent = await agentOrThrow(ctx, workspaceId, input.agentId);
-	const message = await receiveMessage(ctx, workspaceId, agent, input, causationHeader, idempotencyKey);
-	return awaitAnswer(ctx, workspaceId, message, input.waitMs);
+	const { message, lease } = await receiveMessage(ctx, workspaceId, agent, input, causationHeader, idempotencyKey);
+	return awaitAnswer(ctx, workspaceId, message, input.waitMs, lease);
 }
 
 /** Another request gave the same new identity to its own new contact first: this one is stored again as from a known identity. */
 class IdentityTaken extends Error {}
+
+/** A stored message, and the conversation's turn lease when it was free (taken in the same transaction). */
+interface Received {
+	message: ReceivedMessage;
+	lease: TurnLease | null;
+}
 
 /**
  * Stores the contact's message (creating the contact and the conversation when new) in its own transaction, so it is
@@ -108,7 +112,7 @@ async function receiveMessage(
 	input: ChatInput,
 	causationHeader: string | undefined,
 	idempotencyKey: string | undefined,
-): Promise<ReceivedMessage> {
+): Promise<Received> {
 	try {
 		return await storeMessage(ctx, workspaceId, agent, input, causationHeader, idempotencyKey);
 	} catch (error) {
@@ -124,11 +128,11 @@ async function storeMessage(
 	input: ChatInput,
 	causationHeader: string | undefined,
 	idempotencyKey: string | undefined,
-): Promise<ReceivedMessage> {
+): Promise<Received> {
 	const { db } = ctx.store;
 	if (idempotencyKey) {
 		const earlier = await messageByIdempotencyKey(db, workspaceId, idempotencyKey);
-		if (earlier) return earlier;
+		if (earlier) return { message: earlier, lease: null };
 	}
 	const { conversation, contactId } = await conversationOf(db, workspaceId, agent, input);
 	const given = input.contact ?? {};
@@ -149,7 +153,8 @@ async function storeMessage(
 			{ role: 'contact', source: 'api', text: input.text, pending: true, ...(idempotencyKey ? { idempotencyKey } : {}), causationEventId },
 			quiet ? { botQuiet: 'a human handles this conversation' } : {},
 		);
-		return { ...message, conversationId, pending: true, causationEventId, answer: null };
+		const lease = await ctx.turns.tryAcquireIn(trx, workspaceId, conversationId);
+		return { message: { ...message, conversationId, pending: true, causationEventId, answer: null }, lease };
 	});
 }
 
@@ -193,11 +198,18 @@ async function conversationOf(
  * Waits for the conversation's turn lease (or for another holder to answer this message), runs the turns of the
  * messages waiting before it and its own, and returns its answer; past the queue wait, says where it will appear.
  */
-async function awaitAnswer(ctx: AppContext, workspaceId: string, message: ReceivedMessage, waitMs?: number): Promise<ChatResult | QueuedAnswer> {
+async function awaitAnswer(
+	ctx: AppContext,
+	workspaceId: string,
+	message: ReceivedMessage,
+	waitMs: number | undefined,
+	/** The lease, when it was taken with the message. */
+	held: TurnLease | null,
+): Promise<ChatResult | QueuedAnswer> {
 	const { db } = ctx.store;
 	if (!message.pending) return message.answer as ChatResult;
 	const answered = async () => !(await getReceivedMessage(db, workspaceId, message.id))?.pending;
-	const lease = await ctx.turns.acquire(workspaceId, message.conversationId, answered);
+	const lease = held ?? (await ctx.turns.acquire(workspaceId, message.conversationId, answered));
 	if (lease === 'timeout') {
 		// Nobody waits for the answer any more, but the message still gets its turn when the turns before it are done.
 		void answerWhenFree(ctx, workspaceId, message).catch(() => undefined);
@@ -253,7 +265,13 @@ async function runTurnsUpTo(
 		const next = await oldestPendingMessage(ctx.store.db, workspaceId, message.conversationId);
 		if (!next || next.id > message.id) return undefined;
 		// Earlier messages' own requests wait for their stored answers.
-		const answer = await takeTurn(ctx, workspaceId, next, lease, next.id === message.id ? { directAnswer: !!request, waitMs: request?.waitMs } : { directAnswer: true });
+		const answer = await takeTurn(
+			ctx,
+			workspaceId,
+			next,
+			lease,
+			next.id === message.id ? { directAnswer: !!request, waitMs: request?.waitMs, releasesLease: true } : { directAnswer: true },
+		);
 		if (next.id === message.id) return answer;
 	}
 }
@@ -317,27 +335,32 @@ async function takeTurn(
 	workspaceId: string,
 	message: ReceivedMessage,
 	lease: TurnLease,
-	request: { directAnswer: boolean; waitMs?: number },
+	request: { directAnswer: boolean; waitMs?: number; releasesLease?: boolean },
 ): Promise<ChatResult> {
 	const loaded = await loadTurnState(ctx, workspaceId, message);
 	// The contact was erased while the message waited: nothing is left to answer or to write.
 	if (!loaded) throw notFound('conversation', message.conversationId);
-	const state: TurnState = { ...loaded, ...request };
+	const state: TurnState = { ...loaded, directAnswer: request.directAnswer, waitMs: request.waitMs };
+	// The last turn of the holder gives the lease back in its own transaction, unless the answer waits for a workflow.
+	const releaseIn = async (trx: Queryable, waiting: boolean) => (request.releasesLease && !waiting ? lease.releaseIn(trx) : undefined);
 	if (state.quiet || !state.agent) {
 		const answer = quietAnswer(state);
-		await ctx.store.db.transaction().execute(async (trx) => {
+		const released = await ctx.store.db.transaction().execute(async (trx) => {
 			await touchConversation(trx, workspaceId, state.conversation.id);
 			await answerMessage(trx, workspaceId, message.id, answer);
+			return releaseIn(trx, false);
 		});
+		released?.();
 		return answer;
 	}
 	const agent = state.agent;
 	const run = await runEngine(ctx, workspaceId, agent, state);
 	const plan = await planTurn(ctx, workspaceId, agent, state, run.outcome);
 	let queued = 0;
-	const { answer, waits } = await ctx.store.db.transaction().execute(async (trx) => {
-		const status = await persistTurn(trx, workspaceId, state, run, plan);
-		const published = await publishDecisions(trx, ctx, workspaceId, agent, state, run.outcome, plan);
+	const { answer, waits, released } = await ctx.store.db.transaction().execute(async (trx) => {
+		const timeline = new TimelineBatch(workspaceId, state.conversation.id);
+		const status = await persistTurn(trx, timeline, workspaceId, state, run, plan);
+		const published = await publishDecisions(trx, timeline, ctx, workspaceId, agent, state, run.outcome, plan);
 		queued = published.queued;
 		const final = await settleStatus(trx, ctx, workspaceId, state, run.outcome, plan, status);
 		queued += final.queued;
@@ -348,9 +371,11 @@ async function takeTurn(
 			reply: published.reply ? { id: published.reply.id, text: published.reply.text } : null,
 			actions: published.actions,
 		};
+		await timeline.write(trx);
 		await answerMessage(trx, workspaceId, message.id, answer);
-		return { answer, waits: published.waits };
+		return { answer, waits: published.waits, released: await releaseIn(trx, published.waits.length > 0) };
 	});
+	released?.();
 	if (queued > 0) ctx.deliveriesQueued();
 	if (!waits.length) return answer;
 	// The turn is committed and its events are on their way; the answer now waits for the workflows' results.
@@ -366,7 +391,7 @@ async function loadTurnState(ctx: AppContext, workspaceId: string, message: Rece
 	const contact = conversation && (await getContact(db, workspaceId, conversation.contactId));
 	if (!conversation || !contact) return undefined;
 	const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
-	const transcript = toTranscript(await listMessages(db, workspaceId, conversation.id, { answeredOnly: true }));
+	const transcript = await engineTranscript(db, workspaceId, conversation.id, { answeredOnly: true });
 	const causation = await resolveCausation(db, workspaceId, message.causationEventId ?? undefined);
 	const resumes = conversation.status === 'human' && quietPeriodOver(agent, conversation);
 	const quiet = !agent
@@ -423,24 +448,24 @@ async function planTurn(ctx: AppContext, workspaceId: string, agent: AgentConfig
 }
 
 /** Writes the turn's understanding: contact changes and conversation state merged into the stored rows, and why. */
-async function persistTurn(trx: Queryable, workspaceId: string, state: TurnState, run: EngineRun, plan: TurnPlan): Promise<string> {
+async function persistTurn(trx: Queryable, timeline: TimelineBatch, workspaceId: string, state: TurnState, run: EngineRun, plan: TurnPlan): Promise<string> {
 	const { outcome } = run;
 	const conversationId = state.conversation.id;
 	const updates = outcome.contactUpdates ?? { standard: {}, custom: {} };
 	if (hasContactChanges(updates)) await updateContact(trx, workspaceId, state.contact.id, updates);
 	if (state.resumes) await release(trx, workspaceId, conversationId, 'quiet period over', 'agent');
-	if (run.engineError) await addTimeline(trx, workspaceId, conversationId, 'engine.failed', { error: run.engineError, fallback: true });
+	if (run.engineError) timeline.add('engine.failed', { error: run.engineError, fallback: true });
 	if (outcome.fallback) {
-		await addTimeline(trx, workspaceId, conversationId, 'engine.fallback', {
+		timeline.add('engine.fallback', {
 			reason: outcome.fallback,
 			reply: plan.replyText,
 			...(outcome.replySource ? { replySource: outcome.replySource } : {}),
 		});
 	}
 	// Values the model offered that the contact's words do not support: never stored, never fire anything.
-	if (outcome.rejected?.length) await addTimeline(trx, workspaceId, conversationId, 'fields.rejected', { rejected: outcome.rejected });
+	if (outcome.rejected?.length) timeline.add('fields.rejected', { rejected: outcome.rejected });
 	if (Object.keys(outcome.collected).length > 0 || hasContactChanges(updates)) {
-		await addTimeline(trx, workspaceId, conversationId, 'fields.updated', {
+		timeline.add('fields.updated', {
 			by: 'agent',
 			collected: outcome.collected,
 			contact: { standard: updates.standard ?? {}, custom: updates.custom ?? {} },
@@ -461,6 +486,7 @@ async function persistTurn(trx: Queryable, workspaceId: string, state: TurnState
 /** Events for the fired actions (or why not), the waits they start, the agent's tags, and the reply. */
 async function publishDecisions(
 	trx: Queryable,
+	timeline: TimelineBatch,
 	ctx: AppContext,
 	workspaceId: string,
 	agent: AgentConfig,
@@ -472,7 +498,9 @@ async function publishDecisions(
 	const { causation } = state;
 	// The reply is part of the transcript the events carry; its timeline entry follows the decisions.
 	const reply = plan.awaited.length ? null : await insertMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text: plan.replyText });
-	const { context } = await envelopeContextFor(trx, ctx, workspaceId, conversationId, causation);
+	// Read only when an event is published: most turns publish none.
+	let stored: Promise<EnvelopeContext> | undefined;
+	const contextNow = () => (stored ??= envelopeContextFor(trx, ctx, workspaceId, conversationId, causation).then((c) => c.context));
 	const actions: ChatResult['actions'] = [];
 	const waits: Wait[] = [];
 	let queued = 0;
@@ -488,7 +516,7 @@ async function publishDecisions(
 					chain: await causationChain(trx, workspaceId, causation.parentEventId, ctx.maxCausationDepth + 1),
 				});
 			}
-			await addTimeline(trx, workspaceId, conversationId, decision.suppressed ? 'action.suppressed' : 'action.not_fired', {
+			timeline.add(decision.suppressed ? 'action.suppressed' : 'action.not_fired', {
 				actionId: decision.actionId,
 				name: decision.name,
 				reason: decision.reason,
@@ -497,7 +525,7 @@ async function publishDecisions(
 			continue;
 		}
 		const config = agent.actions.find((a) => a.id === decision.actionId);
-		const envelope = buildEnvelope('agent.action.triggered', context, {
+		const envelope = buildEnvelope('agent.action.triggered', await contextNow(), {
 			action: { id: decision.actionId, name: decision.name, condition: decision.reason, description: config?.description ?? '', fields: decision.fields ?? {} },
 		});
 		const published = await publishEvent(trx, envelope, {
@@ -509,7 +537,7 @@ async function publishDecisions(
 			continue;
 		}
 		queued += published.deliveries;
-		await addTimeline(trx, workspaceId, conversationId, 'action.fired', {
+		timeline.add('action.fired', {
 			actionId: decision.actionId,
 			name: decision.name,
 			reason: decision.reason,
@@ -525,14 +553,15 @@ async function publishDecisions(
 	}
 	await addWaits(trx, workspaceId, conversationId, waits);
 	if (outcome.tags?.length) {
-		const tagged = await addTagsWithEvents(trx, ctx, workspaceId, state.contact.id, outcome.tags, { context, causation, addedBy: 'agent', why: 'tag rule' });
+		const tagged = await addTagsWithEvents(trx, ctx, workspaceId, state.contact.id, outcome.tags, { context: await contextNow(), causation, addedBy: 'agent', why: 'tag rule' });
 		queued += tagged?.queued ?? 0;
 	}
 	if (reply) {
 		const outgoing = state.directAnswer ? {} : await publishOutgoing(trx, ctx, workspaceId, conversationId, reply, causation);
-		await addMessageEntry(trx, workspaceId, conversationId, reply, { ...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}), ...outgoing });
+		const entry = messageEntry(reply, { ...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}), ...outgoing });
+		timeline.add(entry.kind, entry.detail);
 	}
-	if (plan.blocked.length) await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: plan.blocked });
+	if (plan.blocked.length) timeline.add('disclosure.blocked', { fields: plan.blocked });
 	return { queued, actions, waits, reply };
 }
 

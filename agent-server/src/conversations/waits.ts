@@ -9,16 +9,14 @@ import { agentText, engineReply } from './outbound';
 import type { ActionDecision } from '../engine/types';
 import type { AppContext } from '../context';
 import { getContact, snapshot, type Contact } from '../store/contacts';
-import { envelopeContextFor, handOff } from './lifecycle';
+import { engineTranscript, envelopeContextFor, handOff } from './lifecycle';
 import { addTagsWithEvents, recordMessage } from './policies';
 import type { ChatResult } from './turn';
 import {
 	addTimeline,
 	conversationsWithWaits,
 	getConversation,
-	listMessages,
 	settleWaits,
-	toTranscript,
 	touchConversation,
 	type Message,
 	type Wait,
@@ -74,7 +72,7 @@ export async function composeWithResult(
 ): Promise<ComposedResult> {
 	const conversation = await getConversation(db, workspaceId, conversationId);
 	const collected = conversation?.collected ?? {};
-	const transcript = toTranscript(await listMessages(db, workspaceId, conversationId));
+	const transcript = await engineTranscript(db, workspaceId, conversationId);
 	const known = knownFields(agent, snapshot(contact), collected);
 	const reply = planReply({ agent, contact: snapshot(contact), known, actions, transcript, turn: conversation?.turnCount ?? 1 });
 	return engineReply(agent, snapshot(contact), reply.text, reply.template);

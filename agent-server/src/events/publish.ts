@@ -33,7 +33,10 @@ export interface EnvelopeContext {
 	summary: string | null;
 	intent: string | null;
 	sentiment: string | null;
+	/** The latest messages (at most EVENT_TRANSCRIPT_MESSAGES are sent). */
 	transcript: TranscriptEntry[];
+	/** How many messages the conversation has in all, when `transcript` holds only the latest. */
+	transcriptTotal?: number;
 	variables: Record<string, unknown>;
 }
 
@@ -43,10 +46,11 @@ export interface EnvelopeContext {
  */
 function transcriptWindow(ctx: EnvelopeContext): Record<string, unknown> {
 	const shown = ctx.transcript.slice(-EVENT_TRANSCRIPT_MESSAGES);
-	if (shown.length === ctx.transcript.length || !ctx.conversation) return { transcript: ctx.transcript };
+	const total = Math.max(ctx.transcriptTotal ?? 0, ctx.transcript.length);
+	if (shown.length === total || !ctx.conversation) return { transcript: shown };
 	return {
 		transcript: shown,
-		transcriptTruncated: { total: ctx.transcript.length, included: shown.length, url: `/v1/conversations/${ctx.conversation.id}` },
+		transcriptTruncated: { total, included: shown.length, url: `/v1/conversations/${ctx.conversation.id}` },
 	};
 }
 

@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import type { Role, TranscriptEntry } from '../engine/types';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
-import { forUpdate } from './row-lock';
+import { forUpdate, isPostgres } from './row-lock';
 import type { ConversationRow, MessageRow, Queryable } from './schema';
 
 /** `human`: a human handles the conversation and the bot stays quiet. */
@@ -301,13 +302,24 @@ async function writeWaits(db: Queryable, workspaceId: string, id: string, waits:
  * Takes the conversation's turn lease for `owner` until `until`, if nobody holds it or the holder's lease ran out
  * (the holder died). One conditional UPDATE, so exactly one of several instances wins.
  */
-export async function claimTurn(db: Queryable, workspaceId: string, id: string, owner: string, until: string): Promise<boolean> {
+export async function claimTurn(
+	db: Queryable,
+	workspaceId: string,
+	id: string,
+	owner: string,
+	until: string,
+	/** Inside a transaction that must not wait: on PostgreSQL, a row locked by a running turn counts as taken. */
+	options: { skipLocked?: boolean } = {},
+): Promise<boolean> {
 	const now = nowIso();
 	const result = await db
 		.updateTable('conversations')
 		.set({ turn_owner: owner, turn_until: until })
 		.where('workspace_id', '=', workspaceId)
-		.where('id', '=', id)
+		.$if(!options.skipLocked || !isPostgres(db), (q) => q.where('id', '=', id))
+		.$if(!!options.skipLocked && isPostgres(db), (q) =>
+			q.where('id', 'in', (eb) => eb.selectFrom('conversations').select('id').where('workspace_id', '=', workspaceId).where('id', '=', id).forUpdate().skipLocked()),
+		)
 		.where((eb) => eb.or([eb('turn_owner', 'is', null), eb('turn_until', '<', now), eb('turn_owner', '=', owner)]))
 		.executeTakeFirst();
 	return Number(result.numUpdatedRows) === 1;
@@ -471,6 +483,30 @@ export async function listMessages(db: Queryable, workspaceId: string, conversat
 	return rows.map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
 }
 
+/**
+ * The latest `limit` messages, oldest first, and how many there are in all: what a turn and an event read, so their
+ * cost does not grow with the conversation.
+ */
+export async function latestMessages(
+	db: Queryable,
+	workspaceId: string,
+	conversationId: string,
+	limit: number,
+	options: { answeredOnly?: boolean } = {},
+): Promise<{ messages: Message[]; total: number }> {
+	const rows = await db
+		.selectFrom('messages')
+		.select(['id', 'role', 'source', 'text', 'created_at', sql<number>`count(*) over ()`.as('total')])
+		.where('workspace_id', '=', workspaceId)
+		.where('conversation_id', '=', conversationId)
+		.$if(!!options.answeredOnly, (q) => q.where('pending', '=', 0))
+		.orderBy('id', 'desc')
+		.limit(limit)
+		.execute();
+	const messages = rows.reverse().map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
+	return { messages, total: rows.length ? Number(rows[0].total) : 0 };
+}
+
 /** Up to `limit` messages after message `after` (all from the start without it), oldest first: what a widget polls. */
 export async function listMessagesAfter(db: Queryable, workspaceId: string, conversationId: string, after: string | undefined, limit: number): Promise<Message[]> {
 	const rows = await db
@@ -508,10 +544,32 @@ export async function addTimeline(
 	kind: TimelineKind,
 	detail: Record<string, unknown>,
 ): Promise<void> {
-	await db
-		.insertInto('timeline')
-		.values({ id: newId('tl'), workspace_id: workspaceId, conversation_id: conversationId, at: nowIso(), kind, detail: toJson(detail) })
-		.execute();
+	await db.insertInto('timeline').values(timelineRow(workspaceId, conversationId, kind, detail)).execute();
+}
+
+function timelineRow(workspaceId: string, conversationId: string, kind: TimelineKind, detail: Record<string, unknown>) {
+	return { id: newId('tl'), workspace_id: workspaceId, conversation_id: conversationId, at: nowIso(), kind, detail: toJson(detail) };
+}
+
+/**
+ * Timeline entries of one transaction written as one statement at its end. Each entry's id and time are taken when
+ * it is added, so entries written directly in between still sort where they happened.
+ */
+export class TimelineBatch {
+	private readonly rows: ReturnType<typeof timelineRow>[] = [];
+
+	constructor(
+		private readonly workspaceId: string,
+		private readonly conversationId: string,
+	) {}
+
+	add(kind: TimelineKind, detail: Record<string, unknown>): void {
+		this.rows.push(timelineRow(this.workspaceId, this.conversationId, kind, detail));
+	}
+
+	async write(db: Queryable): Promise<void> {
+		if (this.rows.length) await db.insertInto('timeline').values(this.rows.splice(0)).execute();
+	}
 }
 
 export async function listTimeline(db: Queryable, workspaceId: string, conversationId: string): Promise<TimelineEntry[]> {
