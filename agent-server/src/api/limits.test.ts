@@ -13,10 +13,11 @@ import {
 	MESSAGE_MAX_CHARS,
 	SUBSCRIPTIONS_PER_WORKSPACE,
 	TAGS_PER_CONTACT,
+	TURN_TRANSCRIPT_MESSAGES,
 	WIDGET_MESSAGE_MAX_CHARS,
 } from '../limits';
 import { addApiKey, createWorkspace } from '../store/workspaces';
-import { buildTestApp, waitUntil, type TestApp } from '../testing/harness';
+import { buildTestApp, stubEngine, waitUntil, type TestApp } from '../testing/harness';
 
 const TABLES = ['contacts', 'conversations', 'messages', 'timeline', 'events', 'deliveries', 'subscriptions', 'workspace_agents', 'widget_sessions'] as const;
 const SITE = 'https://shop.example.com';
@@ -113,6 +114,22 @@ describe('limits', () => {
 		await expectRefused(() => t.call('POST', '/v1/api-keys', { name: 'one more', scopes: ['nodes'] }), 409, /at most 20 active API keys/);
 		expect((await t.call('DELETE', `/v1/api-keys/${made[0]}`)).statusCode).toBe(204);
 		expect((await t.call('POST', '/v1/api-keys', { name: 'one more', scopes: ['nodes'] })).statusCode).toBe(201);
+	});
+
+	test(`a turn reads the latest ${TURN_TRANSCRIPT_MESSAGES} messages, so its cost does not grow with the conversation`, async () => {
+		const engine = stubEngine();
+		await t.close();
+		t = await buildTestApp({ engine });
+		const conversationId = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'message 1' })).json().conversation.id;
+		const turns = TURN_TRANSCRIPT_MESSAGES / 2 + 5;
+		for (let i = 2; i <= turns; i++) expect((await t.call('POST', '/v1/chat', { agentId: 'test-agent', conversationId, text: `message ${i}` })).statusCode).toBe(200);
+		const last = engine.turns.at(-1)!;
+		expect(last.transcript).toHaveLength(TURN_TRANSCRIPT_MESSAGES);
+		// The latest answered messages, oldest first, ending with the previous turn's reply.
+		expect(last.transcript.at(-1)).toMatchObject({ role: 'agent', text: `You said: message ${turns - 1}` });
+		expect(last.transcript[0]).toMatchObject({ role: 'contact', text: `message ${turns - TURN_TRANSCRIPT_MESSAGES / 2}` });
+		expect(last.conversation.turn).toBe(turns);
+		expect((await t.call('GET', `/v1/conversations/${conversationId}`)).json().messages).toHaveLength(turns * 2);
 	});
 
 	test(`an event carries the latest ${EVENT_TRANSCRIPT_MESSAGES} messages and says where the rest is`, async () => {
