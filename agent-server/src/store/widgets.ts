@@ -120,13 +120,17 @@ export async function countWidgetSessionsSince(db: Queryable, widgetKeyId: strin
 	return Number(row?.n ?? 0);
 }
 
-/** The session of this token under this key, or undefined (unknown token, or a token of another key). */
-export async function findWidgetSession(db: Queryable, widgetKeyId: string, token: string): Promise<WidgetSession | undefined> {
+/**
+ * The session of this token under this key, or undefined (unknown token, a token of another key, or a session whose
+ * visitor last wrote before `lastSeenSince`: it has expired).
+ */
+export async function findWidgetSession(db: Queryable, widgetKeyId: string, token: string, lastSeenSince = ''): Promise<WidgetSession | undefined> {
 	const row = await db
 		.selectFrom('widget_sessions')
 		.selectAll()
 		.where('token_hash', '=', hashToken(token))
 		.where('widget_key_id', '=', widgetKeyId)
+		.where('last_seen_at', '>=', lastSeenSince)
 		.executeTakeFirst();
 	if (!row) return undefined;
 	return {

@@ -1,10 +1,11 @@
-// Workspace routes (behind the API key) that manage publishable widget keys.
+// Workspace routes (behind the API key) that manage publishable widget keys and how their widget looks.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { idParams } from '../../api/schemas';
 import type { AppContext } from '../../context';
 import { notFound } from '../../util/http-error';
 import { createWidgetKey, deleteWidgetKey, listWidgetKeys } from '../../store/widgets';
+import { appearancePatch, readAppearance, updateAppearance } from './appearance';
 
 /** "https://example.com" or "http://localhost:8080"; a trailing slash is dropped, a path is refused. */
 export const origin = z
@@ -38,4 +39,10 @@ export const widgetKeyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
 		if (!(await deleteWidgetKey(ctx.store.db, request.workspaceId, request.params.id))) throw notFound('widget key', request.params.id);
 		return reply.status(204).send();
 	});
+
+	app.get('/widget-keys/:id/appearance', { schema: { params: idParams } }, async (request) => readAppearance(ctx, request.workspaceId, request.params.id));
+
+	app.patch('/widget-keys/:id/appearance', { schema: { params: idParams, body: appearancePatch } }, async (request) =>
+		updateAppearance(ctx, request.workspaceId, request.params.id, request.body),
+	);
 };
