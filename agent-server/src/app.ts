@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { agentRoutes } from './api/agents';
+import { statsRoutes } from './api/stats';
 import { installAuth } from './api/auth';
 import { contactRoutes } from './api/contacts';
 import { conversationRoutes } from './api/conversations';
@@ -201,6 +202,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(widgetKeyRoutes, { ctx });
 			await v1.register(apiKeyRoutes, { ctx });
 			await v1.register(erasureRoutes, { ctx });
+			await v1.register(statsRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);
