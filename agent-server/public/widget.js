@@ -111,7 +111,11 @@
 		try {
 			var raw = localStorage.getItem(storageKey);
 			var data = raw ? JSON.parse(raw) : none;
-			if (!data.token || Date.now() - (data.lastActive || 0) > lifetimeDays * DAY_MS) return none;
+			if (!data.token) return none;
+			if (Date.now() - (data.lastActive || 0) > lifetimeDays * DAY_MS) {
+				localStorage.removeItem(storageKey);
+				return none;
+			}
 			return { token: String(data.token), lastRead: String(data.lastRead || ''), lastActive: data.lastActive };
 		} catch (e) {
 			return none;
