@@ -153,7 +153,7 @@
 				box.appendChild(
 					P.table(
 						'',
-						['URL', 'Events', 'Health', 'Last delivery', 'Last failure', 'Failures in a row', 'Pending', 'Failed'],
+						['URL', 'Events', 'Health', 'Last delivery', 'Last failure', 'Failures in a row', 'Pending', 'Failed', ''],
 						res[0].data.map(function (s) {
 							var h = health[s.id] || {};
 							return [
@@ -165,6 +165,7 @@
 								h.consecutiveFailures || 0,
 								h.pending || 0,
 								h.failed || 0,
+								h.failed ? button('Replay failed', function () { replaySubscription(s); }, { class: 'secondary', 'aria-label': 'Replay the failed deliveries to ' + s.url }) : '',
 							];
 						}),
 						{ id: 'subscriptions-table', 'aria-label': 'Subscriptions' },
@@ -175,6 +176,17 @@
 				failed($('subscriptions'), err);
 			},
 		);
+	}
+
+	/** Every failed delivery of one subscription, queued again (same webhook-ids). */
+	function replaySubscription(s) {
+		P.attempt(api('POST', '/deliveries/replay', { subscriptionId: s.id }), 'Not replayed').then(function (r) {
+			P.status(r.replayed + ' failed deliveries to ' + s.url + ' queued again.');
+			setTimeout(function () {
+				loadFailed();
+				loadSubscriptions();
+			}, 1500);
+		});
 	}
 
 	// ---- failed deliveries ----

@@ -69,7 +69,7 @@
 				scales: { x: { time: true, range: [xs[0] - DAY / 2000, xs[xs.length - 1] + DAY / 2000] }, y: { range: function (_u, min, max) { return [0, Math.max(1, max || 0)]; } } },
 				series: [{}].concat(
 					series.map(function (s) {
-						return { label: s.label, stroke: s.color, fill: options && options.bars ? s.color + '55' : undefined, width: 2, points: { show: true }, paths: options && options.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined };
+						return { label: s.label, stroke: s.color, spanGaps: true, fill: options && options.bars ? s.color + '55' : undefined, width: 2, points: { show: true }, paths: options && options.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined };
 					}),
 				),
 				axes: [{}, { size: 50 }],
