@@ -118,5 +118,13 @@ test('a widget key is created with its origins from the page', async () => {
 	expect(await row.locator('li').allTextContents()).toEqual(['https://shop.example.com', 'https://www.shop.example.com']);
 	const [created] = (await t.call('GET', '/v1/widget-keys')).json().data.filter((k: { name: string }) => k.name === 'shop.example');
 	expect(await row.locator('code').textContent()).toBe(created.key);
+
+	// Its origins are changed in its settings.
+	await page.getByRole('button', { name: 'Settings of shop.example' }).click();
+	await page.locator('#ap-origins').fill('https://shop.example.com\nhttps://m.shop.example.com');
+	await page.getByRole('button', { name: 'Save settings' }).click();
+	await page.getByRole('status').filter({ hasText: 'Settings of shop.example saved.' }).waitFor();
+	await row.locator('li', { hasText: 'https://m.shop.example.com' }).waitFor();
+	expect((await t.call('GET', '/v1/widget-keys')).json().data.find((k: { id: string }) => k.id === created.id).allowedOrigins).toEqual(['https://shop.example.com', 'https://m.shop.example.com']);
 	await page.close();
 });

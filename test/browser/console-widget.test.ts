@@ -47,7 +47,7 @@ async function newVisitor() {
 
 test('appearance set on the Manage page shows in the widget on the client site', async () => {
 	const manage = await consolePage(browser.context, server, t.apiKey, '/console/manage');
-	await manage.getByRole('button', { name: 'Appearance of acme.com' }).click();
+	await manage.getByRole('button', { name: 'Settings of acme.com' }).click();
 	const form = manage.locator('#appearance');
 	await form.getByLabel('Title').fill('Acme Help Desk');
 	await form.getByLabel('Accent colour').fill('#0a5c36');
@@ -57,8 +57,8 @@ test('appearance set on the Manage page shows in the widget on the client site',
 	await form.getByLabel('Show timestamps').check();
 	await form.locator('#ap-avatar').setInputFiles({ name: 'avatar.png', mimeType: 'image/png', buffer: PNG_1PX });
 	await form.locator('#ap-preview-avatar:not([hidden])').waitFor();
-	await form.getByRole('button', { name: 'Save appearance' }).click();
-	await manage.getByRole('status').filter({ hasText: 'Appearance of acme.com saved.' }).waitFor();
+	await form.getByRole('button', { name: 'Save settings' }).click();
+	await manage.getByRole('status').filter({ hasText: 'Settings of acme.com saved.' }).waitFor();
 	await manage.close();
 
 	const { page, widget } = await newVisitor();

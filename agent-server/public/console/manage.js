@@ -24,7 +24,7 @@
 		container.appendChild(el('p', { class: 'errors' }, [err.status === 403 ? 'This key may not see this (an admin key may).' : 'Could not load: ' + err.message]));
 	}
 
-	// ---- widget keys and appearance ----
+	// ---- widget keys: origins and appearance ----
 	function loadWidgetKeys() {
 		return api('GET', '/widget-keys').then(
 			function (res) {
@@ -41,7 +41,7 @@
 								el('ul', null, k.allowedOrigins.map(function (o) { return el('li', null, [o]); })),
 								P.when(k.createdAt),
 								el('span', null, [
-									button('Appearance', function () { editAppearance(k); }, { 'aria-label': 'Appearance of ' + k.name }),
+									button('Settings', function () { editAppearance(k); }, { 'aria-label': 'Settings of ' + k.name }),
 									' ',
 									button('Revoke', function () { revokeWidgetKey(k); }, { class: 'secondary', 'aria-label': 'Revoke widget key ' + k.name }),
 								]),
@@ -86,7 +86,8 @@
 		P.attempt(api('GET', '/widget-keys/' + encodeURIComponent(k.id) + '/appearance'), 'Could not read the appearance').then(function (a) {
 			state.editing = k;
 			state.avatar = undefined;
-			$('appearance-title').textContent = 'Appearance of ' + k.name;
+			$('appearance-title').textContent = 'Settings of ' + k.name;
+			$('ap-origins').value = k.allowedOrigins.join('\n');
 			$('ap-title').value = a.title || '';
 			$('ap-accent').value = a.accentColor;
 			$('ap-accent-text').value = a.accentTextColor;
@@ -134,8 +135,16 @@
 		};
 		if ($('ap-avatar-remove').checked) body.avatar = null;
 		else if (state.avatar) body.avatar = state.avatar;
-		P.attempt(api('PATCH', '/widget-keys/' + encodeURIComponent(k.id) + '/appearance', body), 'Not saved').then(function () {
-			P.status('Appearance of ' + k.name + ' saved.');
+		var origins = $('ap-origins').value.split(/[\s,]+/).filter(Boolean);
+		var path = '/widget-keys/' + encodeURIComponent(k.id);
+		P.attempt(
+			api('PATCH', path, { allowedOrigins: origins }).then(function () {
+				return api('PATCH', path + '/appearance', body);
+			}),
+			'Not saved',
+		).then(function () {
+			P.status('Settings of ' + k.name + ' saved.');
+			loadWidgetKeys();
 		});
 	});
 

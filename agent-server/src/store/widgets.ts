@@ -79,6 +79,18 @@ export async function deleteWidgetKey(db: Queryable, workspaceId: string, id: st
 	return Number(result.numUpdatedRows) === 1;
 }
 
+/** Sets a live key's name and/or origins (as given, not merged with the stored list); undefined for no such key. */
+export async function updateWidgetKey(db: Queryable, workspaceId: string, id: string, changes: { name?: string; allowedOrigins?: string[] }): Promise<WidgetKey | undefined> {
+	const set = { ...(changes.name !== undefined ? { name: changes.name } : {}), ...(changes.allowedOrigins ? { allowed_origins: toJson(changes.allowedOrigins) } : {}) };
+	if (Object.keys(set).length) {
+		await db.updateTable('widget_keys').set(set).where('workspace_id', '=', workspaceId).where('id', '=', id).where('deleted_at', 'is', null).execute();
+	}
+	const row = await db.selectFrom('widget_keys').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+	if (!row) return undefined;
+	const { workspaceId: _ws, ...key } = keyFromRow(row);
+	return key;
+}
+
 export async function findWidgetKey(db: Queryable, publicKey: string): Promise<WidgetKeyWithWorkspace | undefined> {
 	const row = await db.selectFrom('widget_keys').selectAll().where('public_key', '=', publicKey).where('deleted_at', 'is', null).executeTakeFirst();
 	return row ? keyFromRow(row) : undefined;

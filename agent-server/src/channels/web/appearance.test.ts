@@ -133,3 +133,21 @@ test(`a widget session returns to its conversation for ${WIDGET_SESSION_LIFETIME
 	expect((await widget(`/widget/v1/messages?key=${publicKey}&wait=0`, { 'x-widget-session': first.sessionToken })).statusCode).toBe(404);
 	expect((await post({ agentId: OTHER_AGENT.id, text: 'Back after weeks', sessionToken: first.sessionToken })).statusCode).toBe(404);
 });
+
+test("a key's origins and name are changed as given, and the widget routes follow at once", async () => {
+	const other = 'https://www.shop.example.com';
+	const config = (origin: string) => t.app.inject({ method: 'GET', url: `/widget/v1/agents/${OTHER_AGENT.id}?key=${publicKey}`, headers: { origin } });
+	expect((await config(other)).statusCode).toBe(403);
+	const res = await t.call('PATCH', `/v1/widget-keys/${keyId}`, { allowedOrigins: [`${other}/`, other], name: 'shop' });
+	expect(res.statusCode).toBe(200);
+	expect(res.json()).toMatchObject({ id: keyId, key: publicKey, name: 'shop', allowedOrigins: [other] });
+	expect((await config(other)).statusCode).toBe(200);
+	expect((await config(SITE)).statusCode).toBe(403);
+
+	for (const body of [{}, { allowedOrigins: [] }, { allowedOrigins: ['https://*.example.com'] }, { key: 'pk_mine' }]) {
+		expect({ body, status: (await t.call('PATCH', `/v1/widget-keys/${keyId}`, body)).statusCode }).toEqual({ body, status: 400 });
+	}
+	expect((await t.call('POST', '/v1/widget-keys', { allowedOrigins: ['https://*.example.com'] })).statusCode).toBe(400);
+	expect((await t.call('PATCH', '/v1/widget-keys/wk_nope', { name: 'x' })).statusCode).toBe(404);
+	expect((await t.call('GET', '/v1/widget-keys')).json().data).toEqual([expect.objectContaining({ name: 'shop', allowedOrigins: [other] })]);
+});

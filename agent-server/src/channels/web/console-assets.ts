@@ -27,6 +27,8 @@ function chartLibraryDir(): string {
 export const consoleAssetRoutes: FastifyPluginAsync<{ publicDir?: string }> = async (app, { publicDir = PUBLIC_DIR }) => {
 	const vendorDir = chartLibraryDir();
 	for (const [url, { file, type, vendor }] of Object.entries(FILES)) {
+		// A file another plugin already serves (the console's own shell may serve api.js) is not registered twice.
+		if (app.hasRoute({ method: 'GET', url })) continue;
 		const body = readFileSync(path.join(vendor ? vendorDir : path.join(publicDir, 'console'), file), 'utf8');
 		app.get(url, async (_request, reply) => reply.headers(INSPECTOR_HEADERS).header('content-type', TYPES[type]).send(body));
 	}
