@@ -84,12 +84,14 @@ export function periodOf(query: { from?: string; to?: string }, now = new Date()
 	return { from, to, days };
 }
 
-/** Fired action -> its first result: a workflow's write carrying the action's event as causation. */
-function roundTripsByEvent(results: { at: string; detail: string }[]): Map<string, string> {
+/** Fired action's event -> when its first result came: a workflow's write carrying that event as causation. */
+async function roundTripsByEvent(pages: AsyncIterable<{ at: string; detail: string }[]>): Promise<Map<string, string>> {
 	const first = new Map<string, string>();
-	for (const r of results) {
-		const causation = parseJson<{ causationEventId?: string }>(r.detail, {}).causationEventId;
-		if (causation && !first.has(causation)) first.set(causation, r.at);
+	for await (const page of pages) {
+		for (const r of page) {
+			const causation = parseJson<{ causationEventId?: string }>(r.detail, {}).causationEventId;
+			if (causation && !first.has(causation)) first.set(causation, r.at);
+		}
 	}
 	return first;
 }
@@ -132,12 +134,7 @@ export async function workspaceStats(ctx: AppContext, workspaceId: string, query
 	const { from, to, days } = periodOf(query);
 	const period: Period = { workspaceId, from: `${from}T00:00:00.000Z`, to: new Date(Date.parse(to) + DAY_MS).toISOString(), agentId: query.agentId };
 	const db = ctx.store.db;
-	const [started, entries, results, failures] = await Promise.all([
-		conversationsStarted(db, period),
-		countedEntries(db, period),
-		roundTripResults(db, period),
-		deliveryFailures(db, period),
-	]);
+	const [started, resultAt, failures] = await Promise.all([conversationsStarted(db, period), roundTripsByEvent(roundTripResults(db, period)), deliveryFailures(db, period)]);
 
 	// Step 1: sums per (day, agent).
 	const cells = new Map<string, Sums>();
@@ -148,8 +145,7 @@ export async function workspaceStats(ctx: AppContext, workspaceId: string, query
 		return s;
 	};
 	for (const c of started) cell(c.day, c.agentId).conversations += c.n;
-	const resultAt = roundTripsByEvent(results);
-	for (const e of entries) countEntry(cell(e.at.slice(0, 10), e.agentId), e, resultAt);
+	for await (const page of countedEntries(db, period)) for (const e of page) countEntry(cell(e.at.slice(0, 10), e.agentId), e, resultAt);
 	for (const f of failures) cell(f.day, f.agentId).deliveryFailures += f.n;
 
 	// Step 2: dense rows for every agent seen, and the sums per day, per agent and overall.

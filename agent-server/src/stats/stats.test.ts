@@ -1,5 +1,6 @@
 // Numbers per agent and day from real conversations over the API: what a team reads on the numbers view, and the
 // CSV export holding the same rows.
+import { countedEntries, roundTripResults } from '../store/stats';
 import { addApiKey, createWorkspace } from '../store/workspaces';
 import { stubEngine, useRelayApp, waitUntil, type TestApp } from '../testing/harness';
 import { STATS_MAX_DAYS } from '../limits';
@@ -121,4 +122,25 @@ test("a workspace sees only its own numbers, and an inspector key may read them"
 	const read = await t.app.inject({ method: 'GET', url: '/v1/stats', headers: { authorization: `Bearer ${inspector.key}` } });
 	expect(read.statusCode).toBe(200);
 	expect(read.json().totals.conversations).toBe(3);
+});
+
+test('read page by page (entries of the same millisecond included), the entries are those of one read, each once', async () => {
+	const t = await start();
+	const db = t.app.agentBridge.store.db;
+	const workspaceId = (await t.call('GET', '/v1/workspace')).json().id;
+	// Two entries at the same instant: the page boundary falls between them.
+	const at = new Date().toISOString();
+	await db.updateTable('timeline').set({ at }).where('kind', 'in', ['handoff', 'engine.fallback']).execute();
+	const period = { workspaceId, from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' };
+	const all = async <T>(pages: AsyncIterable<T[]>) => {
+		const out: T[] = [];
+		for await (const page of pages) out.push(...page);
+		return out;
+	};
+	const whole = await all(countedEntries(db, period, 10_000));
+	expect(whole.length).toBeGreaterThan(5);
+	for (const size of [1, 2, 3]) expect(await all(countedEntries(db, period, size))).toEqual(whole);
+	const results = await all(roundTripResults(db, period, 10_000));
+	expect(results).toHaveLength(1);
+	expect(await all(roundTripResults(db, period, 1))).toEqual(results);
 });

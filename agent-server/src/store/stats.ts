@@ -17,6 +17,7 @@ export interface DayCount {
 }
 
 export interface StatsEntry {
+	id: string;
 	at: string;
 	kind: string;
 	detail: string;
@@ -41,24 +42,39 @@ export async function conversationsStarted(db: Queryable, p: Period): Promise<Da
 	return rows.map((r) => ({ day: r.day, agentId: r.agent_id, n: Number(r.n) }));
 }
 
-export async function countedEntries(db: Queryable, p: Period): Promise<StatsEntry[]> {
-	let q = db
-		.selectFrom('timeline')
-		.innerJoin('conversations', 'conversations.id', 'timeline.conversation_id')
-		.select(['timeline.at as at', 'timeline.kind as kind', 'timeline.detail as detail', 'conversations.agent_id as agentId', 'timeline.conversation_id as conversationId'])
-		.where('timeline.workspace_id', '=', p.workspaceId)
-		.where('timeline.at', '>=', p.from)
-		.where('timeline.at', '<', p.to)
-		.where('timeline.kind', 'in', [...COUNTED_KINDS]);
-	if (p.agentId) q = q.where('conversations.agent_id', '=', p.agentId);
-	return q.orderBy('timeline.at').execute();
+/** Rows read per query: the numbers are summed page by page, so memory does not grow with the period's activity. */
+export const STATS_PAGE_ROWS = 5000;
+
+/** The counted timeline entries of the period, oldest first, a page at a time. */
+export async function* countedEntries(db: Queryable, p: Period, pageRows = STATS_PAGE_ROWS): AsyncGenerator<StatsEntry[]> {
+	let after: { at: string; id: string } | undefined;
+	for (;;) {
+		let q = db
+			.selectFrom('timeline')
+			.innerJoin('conversations', 'conversations.id', 'timeline.conversation_id')
+			.select(['timeline.id as id', 'timeline.at as at', 'timeline.kind as kind', 'timeline.detail as detail', 'conversations.agent_id as agentId', 'timeline.conversation_id as conversationId'])
+			.where('timeline.workspace_id', '=', p.workspaceId)
+			.where('timeline.at', '>=', p.from)
+			.where('timeline.at', '<', p.to)
+			.where('timeline.kind', 'in', [...COUNTED_KINDS]);
+		if (p.agentId) q = q.where('conversations.agent_id', '=', p.agentId);
+		if (after) {
+			const { at, id } = after;
+			q = q.where((eb) => eb.or([eb('timeline.at', '>', at), eb.and([eb('timeline.at', '=', at), eb('timeline.id', '>', id)])]));
+		}
+		const page = await q.orderBy('timeline.at').orderBy('timeline.id').limit(pageRows).execute();
+		if (page.length) yield page;
+		if (page.length < pageRows) return;
+		const last = page[page.length - 1];
+		after = { at: last.at, id: last.id };
+	}
 }
 
 /**
  * What workflows wrote back with an event as causation (fields, replies) in the conversations where an action fired
- * during the period, up to now: a result may come after the period's end.
+ * during the period, up to now (a result may come after the period's end), oldest first, a page at a time.
  */
-export async function roundTripResults(db: Queryable, p: Period): Promise<{ at: string; detail: string }[]> {
+export async function* roundTripResults(db: Queryable, p: Period, pageRows = STATS_PAGE_ROWS): AsyncGenerator<{ id: string; at: string; detail: string }[]> {
 	const fired = db
 		.selectFrom('timeline')
 		.select('conversation_id')
@@ -66,16 +82,26 @@ export async function roundTripResults(db: Queryable, p: Period): Promise<{ at: 
 		.where('kind', '=', 'action.fired')
 		.where('at', '>=', p.from)
 		.where('at', '<', p.to);
-	return db
-		.selectFrom('timeline')
-		.select(['at', 'detail'])
-		.where('workspace_id', '=', p.workspaceId)
-		.where('conversation_id', 'in', fired)
-		.where('kind', 'in', ['fields.updated', 'workflow.reply'])
-		.where('at', '>=', p.from)
-		.where('detail', 'like', '%"causationEventId"%')
-		.orderBy('at')
-		.execute();
+	let after: { at: string; id: string } | undefined;
+	for (;;) {
+		let q = db
+			.selectFrom('timeline')
+			.select(['id', 'at', 'detail'])
+			.where('workspace_id', '=', p.workspaceId)
+			.where('conversation_id', 'in', fired)
+			.where('kind', 'in', ['fields.updated', 'workflow.reply'])
+			.where('at', '>=', p.from)
+			.where('detail', 'like', '%"causationEventId"%');
+		if (after) {
+			const { at, id } = after;
+			q = q.where((eb) => eb.or([eb('at', '>', at), eb.and([eb('at', '=', at), eb('id', '>', id)])]));
+		}
+		const page = await q.orderBy('at').orderBy('id').limit(pageRows).execute();
+		if (page.length) yield page;
+		if (page.length < pageRows) return;
+		const last = page[page.length - 1];
+		after = { at: last.at, id: last.id };
+	}
 }
 
 /** Deliveries that are failed now (their retries exhausted), by the day they failed and the agent of their conversation. */
