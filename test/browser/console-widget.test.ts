@@ -127,6 +127,10 @@ test('the conversation and its unread count survive a reload and come back days 
 	await page.keyboard.type('Hi, I need a new website');
 	await page.keyboard.press('Enter');
 	await widget.locator('.msg.agent').first().waitFor();
+	// New messages are announced: they land in a polite live log; every control has a name.
+	expect(await widget.getByRole('log', { name: 'Messages' }).getAttribute('aria-live')).toBe('polite');
+	expect(await widget.getByRole('button', { name: 'Close chat' }).count()).toBe(2);
+	expect(await widget.getByRole('button', { name: 'Send' }).count()).toBe(1);
 	await page.keyboard.press('Escape');
 	await focused(bubble);
 	expect(await bubble.getAttribute('aria-expanded')).toBe('false');
