@@ -72,6 +72,26 @@ test('a failed delivery is replayed from the Manage page and reaches the workflo
 	await page.close();
 });
 
+test("a subscription's failed deliveries are replayed together from its row", async () => {
+	status = 503;
+	const before = received.length;
+	for (const text of ['Hi, I need an app', 'Hi, I need a shop']) {
+		const chat = (await t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text })).json();
+		await t.call('POST', `/v1/conversations/${chat.conversation.id}/end`, { outcome: 'browsing' });
+	}
+	await waitUntil(async () => (await t.call('GET', '/v1/deliveries/summary')).json().failed === 2, 10_000, 'two failed deliveries');
+	const failed = (await t.call('GET', '/v1/deliveries?status=failed')).json().data.map((d: { id: string }) => d.id);
+
+	status = 200;
+	const page = await consolePage(browser.context, server, t.apiKey, '/console/manage');
+	await page.getByRole('button', { name: `Replay the failed deliveries to ${receiverUrl}` }).click();
+	await page.getByRole('status').filter({ hasText: `2 failed deliveries to ${receiverUrl} queued again.` }).waitFor();
+	await waitUntil(() => received.length === before + 2, 10_000, 'the replayed deliveries');
+	expect(received.slice(before).map((r) => r.id).sort()).toEqual([...failed].sort());
+	await page.locator('#no-failed').waitFor({ timeout: 10_000 });
+	await page.close();
+});
+
 test('agents are listed with their validation errors', async () => {
 	const workspaceId = (await t.call('GET', '/v1/workspace')).json().id;
 	const at = new Date().toISOString();
