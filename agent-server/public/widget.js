@@ -110,7 +110,9 @@
 		var none = { token: '', lastRead: '', lastActive: 0 };
 		try {
 			var raw = localStorage.getItem(storageKey);
-			var data = raw ? JSON.parse(raw) : none;
+			// A tab of an earlier version kept the token in sessionStorage: carry it over.
+			var earlier = raw ? '' : sessionStorage.getItem(storageKey);
+			var data = raw ? JSON.parse(raw) : earlier ? { token: earlier, lastActive: Date.now() } : none;
 			if (!data.token) return none;
 			if (Date.now() - (data.lastActive || 0) > lifetimeDays * DAY_MS) {
 				localStorage.removeItem(storageKey);
