@@ -2,6 +2,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { agentRoutes } from './api/agents';
+import { consoleAssetRoutes } from './channels/web/console-assets';
+import { statsRoutes } from './api/stats';
 import { installAuth } from './api/auth';
 import { contactRoutes } from './api/contacts';
 import { conversationRoutes } from './api/conversations';
@@ -203,12 +205,14 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(widgetKeyRoutes, { ctx });
 			await v1.register(apiKeyRoutes, { ctx });
 			await v1.register(erasureRoutes, { ctx });
+			await v1.register(statsRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);
 	// The browser side: public widget routes (publishable key, no API key), the widget script and the inspector.
 	await typed.register(widgetRoutes, { ctx, options: options.web, prefix: '/widget/v1' });
 	await typed.register(assetRoutes);
+	await typed.register(consoleAssetRoutes);
 
 	// Webhooks to the server itself are refused unless the allow list names its address.
 	app.addHook('onListen', async () => {

@@ -38,3 +38,13 @@ export const API_KEYS_PER_WORKSPACE = 20;
 export const EXTRACTION_BUDGET_MS = 50;
 /** Failed authentications per client address per minute before 429. */
 export const AUTH_FAILURES_PER_MINUTE = 20;
+/** A widget key's avatar image (decoded bytes). */
+export const WIDGET_AVATAR_MAX_BYTES = 64 * 1024;
+/** A widget's title. */
+export const WIDGET_TITLE_MAX_CHARS = 60;
+/** A widget's opening message. */
+export const WIDGET_OPENING_MESSAGE_MAX_CHARS = 500;
+/** Days a widget session lasts after the visitor's last message; the browser keeps its token as long. */
+export const WIDGET_SESSION_LIFETIME_DAYS = 30;
+/** Days one numbers request (`GET /v1/stats`) may span. */
+export const STATS_MAX_DAYS = 92;

@@ -244,12 +244,36 @@ describe('chatting with a workspace agent', () => {
 		const theirs = await keyOf(other);
 		const widget = (method: 'GET' | 'POST', url: string, body?: object) => t.app.inject({ method, url, headers: { origin: SITE }, ...(body ? { payload: body } : {}) });
 
-		expect((await widget('GET', `/widget/v1/agents/quote-desk?key=${ours}`)).json()).toEqual({ id: 'quote-desk', name: 'Quote Desk' });
+		expect((await widget('GET', `/widget/v1/agents/quote-desk?key=${ours}`)).json()).toMatchObject({ id: 'quote-desk', name: 'Quote Desk' });
 		const sent = await widget('POST', `/widget/v1/messages?key=${ours}`, { agentId: 'quote-desk', text: 'Hello' });
 		expect(sent.statusCode).toBe(200);
 		expect(sent.json().reply.text).toContain('What email should the quote go to?');
 
 		expect((await widget('GET', `/widget/v1/agents/quote-desk?key=${theirs}`)).statusCode).toBe(404);
 		await expectRejected(() => widget('POST', `/widget/v1/messages?key=${theirs}`, { agentId: 'quote-desk', text: 'Hello' }), 404, 'agent quote-desk');
+	});
+});
+
+describe('validation', () => {
+	test('lists every agent with its problems: a stored config the schema now rejects is named with each error and is not used', async () => {
+		await create();
+		// A config written before the schema changed: an action condition naming a field the agent does not have.
+		const broken = { ...quoteDesk(), id: 'old-desk', name: 'Old Desk', actions: [{ id: 'send_quote', name: 'Send Quote', condition: { fieldsProvided: ['budget'] } }] };
+		const at = new Date().toISOString();
+		await t.app.agentBridge.store.db
+			.insertInto('workspace_agents')
+			.values({ workspace_id: (await t.call('GET', '/v1/workspace')).json().id, id: 'old-desk', config: JSON.stringify(broken), idle_minutes: null, created_at: at, updated_at: at })
+			.execute();
+
+		const { data } = (await t.call('GET', '/v1/agent-validation')).json();
+		expect(data).toEqual([
+			...testRegistry()
+				.list()
+				.map((a) => ({ agentId: a.id, name: a.name, source: 'file', inUse: true, errors: [] })),
+			{ agentId: 'quote-desk', name: 'Quote Desk', source: 'api', inUse: true, errors: [] },
+			{ agentId: 'old-desk', name: 'Old Desk', source: 'api', inUse: false, errors: [expect.stringMatching(/actions\.0\.condition.*budget/)] },
+		]);
+		expect((await t.call('GET', '/v1/agents')).json().data.map((a: { id: string }) => a.id)).not.toContain('old-desk');
+		expect((await other('GET', '/v1/agent-validation')).json().data.map((a: { agentId: string }) => a.agentId)).not.toContain('quote-desk');
 	});
 });

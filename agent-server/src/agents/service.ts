@@ -4,7 +4,8 @@ import type { AppContext } from '../context';
 import { idleMinutes } from '../conversations/sweeper';
 import { validateAgentConfig, type AgentConfig } from '../engine/agent-config';
 import { AGENTS_PER_WORKSPACE } from '../limits';
-import { countStoredAgents, deleteStoredAgent, getStoredAgent, insertStoredAgent, updateStoredAgent, type StoredAgent } from '../store/agents';
+import { countStoredAgents, deleteStoredAgent, getStoredAgent, insertStoredAgent, listStoredAgents, updateStoredAgent, type StoredAgent } from '../store/agents';
+import type { AgentSource } from './registry';
 import { lockWorkspace } from '../store/workspaces';
 import { HttpError, notFound } from '../util/http-error';
 import { agentView, type AgentView } from './view';
@@ -85,4 +86,34 @@ export async function deleteAgent(ctx: AppContext, workspaceId: string, agentId:
 	await ownAgentOrThrow(ctx, workspaceId, agentId);
 	if (!(await deleteStoredAgent(ctx.store.db, workspaceId, agentId))) throw notFound('agent', agentId);
 	ctx.agentsChanged(workspaceId);
+}
+
+export interface AgentValidation {
+	agentId: string;
+	name: string | null;
+	source: AgentSource;
+	/** Whether conversations can use it: a valid config, not hidden by a file agent of the same id. */
+	inUse: boolean;
+	/** What is wrong with it, one line each (the messages `agents validate` and POST /v1/agents give). */
+	errors: string[];
+}
+
+/**
+ * Every agent of the workspace with its problems. File agents were validated at start (the server refuses bad ones);
+ * an API agent a newer schema rejects, or one a workspace file of the same id hides, is listed with why it is not used.
+ */
+export async function validateWorkspaceAgents(ctx: AppContext, workspaceId: string): Promise<AgentValidation[]> {
+	const agents = await ctx.agentsFor(workspaceId);
+	const files = agents
+		.list()
+		.filter((a) => agents.source(a.id) === 'file')
+		.map((a): AgentValidation => ({ agentId: a.id, name: a.name, source: 'file', inUse: true, errors: [] }));
+	const ownFiles = ctx.fileAgents.ownedBy(workspaceId);
+	const stored = (await listStoredAgents(ctx.store.db, workspaceId)).map((row): AgentValidation => {
+		const result = validateAgentConfig(row.config);
+		if (!result.ok) return { agentId: row.id, name: typeof row.config.name === 'string' ? row.config.name : null, source: 'api', inUse: false, errors: result.errors };
+		if (ownFiles.get(row.id)) return { agentId: row.id, name: result.agent.name, source: 'api', inUse: false, errors: [`not used: the workspace's agent file with id "${row.id}" takes its place`] };
+		return { agentId: row.id, name: result.agent.name, source: 'api', inUse: true, errors: [] };
+	});
+	return [...files, ...stored];
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createAgent, deleteAgent, getAgent, listAgents, replaceAgent } from '../agents/service';
+import { createAgent, deleteAgent, getAgent, listAgents, replaceAgent, validateWorkspaceAgents } from '../agents/service';
 import type { AppContext } from '../context';
 import { id } from './schemas';
 
@@ -10,6 +10,8 @@ const agentBody = z.record(z.string(), z.unknown(), { error: 'must be a JSON obj
 
 export const agentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
 	app.get('/agents', async (request) => ({ data: await listAgents(ctx, request.workspaceId) }));
+
+	app.get('/agent-validation', async (request) => ({ data: await validateWorkspaceAgents(ctx, request.workspaceId) }));
 
 	app.get('/agents/:agentId', { schema: { params: agentParams } }, async (request) => getAgent(ctx, request.workspaceId, request.params.agentId));
 

@@ -65,6 +65,7 @@ const INSPECTOR_ROUTES = [
 	'POST /v1/deliveries/replay',
 	'GET /v1/workspace/log',
 	'GET /v1/workspace/retention',
+	'GET /v1/stats',
 ];
 
 const SCOPE_ROUTES: Record<Exclude<ApiKeyScope, 'admin'>, Set<string>> = {

@@ -17,6 +17,7 @@ const TABLES = [
 	'idempotency_keys',
 	'widget_keys',
 	'widget_sessions',
+	'widget_appearances',
 	'workspace_agents',
 ] as const;
 
@@ -125,6 +126,8 @@ function sampleBody(route: Route): Record<string, unknown> | undefined {
 		'POST /v1/agents': { id: 'made-by-fuzz', name: 'Made' },
 		'PUT /v1/agents/:agentId': { name: 'Renamed' },
 		'POST /v1/widget-keys': { allowedOrigins: ['https://a.example.com'] },
+		'PATCH /v1/widget-keys/:id': { allowedOrigins: ['https://shop.example.com'], name: 'shop' },
+		'PATCH /v1/widget-keys/:id/appearance': { title: 'Shop', accentColor: '#123456', position: 'bottom-left', avatar: null },
 		'POST /v1/api-keys': { name: 'fuzzed', scopes: ['inspector'] },
 		'POST /v1/deliveries/replay': { subscriptionId: ids.subscription },
 		'POST /widget/v1/messages': { agentId: 'other-agent', text: 'hi' },

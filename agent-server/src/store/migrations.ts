@@ -341,6 +341,31 @@ const m010ContactIdentities: Migration = {
 	},
 };
 
+// A widget key's appearance (title, colours, avatar, opening message, launcher position, timestamps), kept apart
+// from the key so the widget routes' key lookup does not read the avatar image every time.
+const m013WidgetAppearance: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('widget_appearances')
+			.addColumn('widget_key_id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('settings', text, (c) => c.notNull())
+			.addColumn('avatar_type', text)
+			.addColumn('avatar_data', text)
+			.addColumn('avatar_hash', text)
+			.addColumn('updated_at', text, (c) => c.notNull())
+			.execute();
+		// Numbers per period read the timeline by time; conversations by their start.
+		await db.schema.createIndex('timeline_workspace_at').on('timeline').columns(['workspace_id', 'at']).execute();
+		await db.schema.createIndex('conversations_workspace_created').on('conversations').columns(['workspace_id', 'created_at']).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('conversations_workspace_created').execute();
+		await db.schema.dropIndex('timeline_workspace_at').execute();
+		await db.schema.dropTable('widget_appearances').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -355,6 +380,7 @@ export const migrationProvider: MigrationProvider = {
 			'008_api_key_scopes': m008ApiKeyScopes,
 			'009_workspace_log': m009WorkspaceLog,
 			'010_contact_identities': m010ContactIdentities,
+			'013_widget_appearance': m013WidgetAppearance,
 		};
 	},
 };

@@ -209,6 +209,19 @@ export interface WidgetSessionRow {
 	last_seen_at: string;
 }
 
+/** A widget key's appearance (added by 013_widget_appearance); the avatar is a small image kept as base64. */
+export interface WidgetAppearanceRow {
+	widget_key_id: string;
+	workspace_id: string;
+	/** JSON: title, colours, opening message, launcher position, timestamps. */
+	settings: string;
+	avatar_type: string | null;
+	avatar_data: string | null;
+	/** SHA-256 of the avatar bytes (hex), the version in the avatar's URL. */
+	avatar_hash: string | null;
+	updated_at: string;
+}
+
 /** An agent a workspace created over the API; `config` is the JSON as submitted, validated again when loaded. */
 export interface WorkspaceAgentRow {
 	workspace_id: string;
@@ -244,6 +257,7 @@ export interface Database {
 	idempotency_keys: IdempotencyKeyRow;
 	widget_keys: WidgetKeyRow;
 	widget_sessions: WidgetSessionRow;
+	widget_appearances: WidgetAppearanceRow;
 	workspace_agents: WorkspaceAgentRow;
 	workspace_log: WorkspaceLogRow;
 }

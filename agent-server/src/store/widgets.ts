@@ -79,6 +79,18 @@ export async function deleteWidgetKey(db: Queryable, workspaceId: string, id: st
 	return Number(result.numUpdatedRows) === 1;
 }
 
+/** Sets a live key's name and/or origins (as given, not merged with the stored list); undefined for no such key. */
+export async function updateWidgetKey(db: Queryable, workspaceId: string, id: string, changes: { name?: string; allowedOrigins?: string[] }): Promise<WidgetKey | undefined> {
+	const set = { ...(changes.name !== undefined ? { name: changes.name } : {}), ...(changes.allowedOrigins ? { allowed_origins: toJson(changes.allowedOrigins) } : {}) };
+	if (Object.keys(set).length) {
+		await db.updateTable('widget_keys').set(set).where('workspace_id', '=', workspaceId).where('id', '=', id).where('deleted_at', 'is', null).execute();
+	}
+	const row = await db.selectFrom('widget_keys').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+	if (!row) return undefined;
+	const { workspaceId: _ws, ...key } = keyFromRow(row);
+	return key;
+}
+
 export async function findWidgetKey(db: Queryable, publicKey: string): Promise<WidgetKeyWithWorkspace | undefined> {
 	const row = await db.selectFrom('widget_keys').selectAll().where('public_key', '=', publicKey).where('deleted_at', 'is', null).executeTakeFirst();
 	return row ? keyFromRow(row) : undefined;
@@ -120,13 +132,17 @@ export async function countWidgetSessionsSince(db: Queryable, widgetKeyId: strin
 	return Number(row?.n ?? 0);
 }
 
-/** The session of this token under this key, or undefined (unknown token, or a token of another key). */
-export async function findWidgetSession(db: Queryable, widgetKeyId: string, token: string): Promise<WidgetSession | undefined> {
+/**
+ * The session of this token under this key, or undefined (unknown token, a token of another key, or a session whose
+ * visitor last wrote before `lastSeenSince`: it has expired).
+ */
+export async function findWidgetSession(db: Queryable, widgetKeyId: string, token: string, lastSeenSince = ''): Promise<WidgetSession | undefined> {
 	const row = await db
 		.selectFrom('widget_sessions')
 		.selectAll()
 		.where('token_hash', '=', hashToken(token))
 		.where('widget_key_id', '=', widgetKeyId)
+		.where('last_seen_at', '>=', lastSeenSince)
 		.executeTakeFirst();
 	if (!row) return undefined;
 	return {

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 // src/channels/web and dist/channels/web are both three levels below agent-server/.
 export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', '..', 'public');
 
-const INSPECTOR_HEADERS = {
+export const INSPECTOR_HEADERS = {
 	'content-security-policy':
 		"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 	'x-content-type-options': 'nosniff',

@@ -6,7 +6,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { id } from '../../api/schemas';
 import type { AppContext } from '../../context';
-import { WIDGET_BODY_LIMIT_BYTES, WIDGET_MESSAGE_MAX_CHARS, WIDGET_SESSIONS_PER_KEY_PER_HOUR } from '../../limits';
+import { WIDGET_BODY_LIMIT_BYTES, WIDGET_MESSAGE_MAX_CHARS, WIDGET_SESSION_LIFETIME_DAYS, WIDGET_SESSIONS_PER_KEY_PER_HOUR } from '../../limits';
+import { appearanceOfKey } from '../../store/widget-appearance';
+import { publicAppearance } from './appearance';
 import { chat } from '../../conversations/turn';
 import { getConversation, latestMessageId, listMessagesAfter } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
@@ -49,6 +51,8 @@ const pollQuery = z.strictObject({
 	wait: z.coerce.number().int().min(0).max(60).optional(),
 });
 const agentQuery = z.strictObject({ key });
+// `v` is the avatar's version (part of its hash), so a changed avatar is a new URL for caches.
+const avatarQuery = z.strictObject({ key, v: z.string().max(64).optional() });
 const agentParams = z.object({ agentId: id });
 
 export interface PublicMessage {
@@ -101,7 +105,8 @@ function keyOf(request: FastifyRequest): WidgetKeyWithWorkspace {
 }
 
 async function sessionOf(ctx: AppContext, request: FastifyRequest, token: string): Promise<WidgetSession> {
-	const session = await findWidgetSession(ctx.store.db, keyOf(request).id, token);
+	const lastSeenSince = new Date(Date.now() - WIDGET_SESSION_LIFETIME_DAYS * 86_400_000).toISOString();
+	const session = await findWidgetSession(ctx.store.db, keyOf(request).id, token, lastSeenSince);
 	if (!session) throw new HttpError(404, 'widget session not found; send a message without sessionToken to start a new one');
 	return session;
 }
@@ -154,9 +159,25 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 		return reply.status(204).send();
 	});
 
+	// The widget's config: the agent's name and the key's appearance.
 	app.get('/agents/:agentId', { schema: { params: agentParams, querystring: agentQuery } }, async (request) => {
-		const agent = await webAgent(ctx, keyOf(request).workspaceId, request.params.agentId);
-		return { id: agent.id, name: agent.name };
+		const widgetKey = keyOf(request);
+		const agent = await webAgent(ctx, widgetKey.workspaceId, request.params.agentId);
+		const appearance = publicAppearance(await appearanceOfKey(ctx.store.db, widgetKey.id), widgetKey.key);
+		return { id: agent.id, name: agent.name, appearance, sessionLifetimeDays: WIDGET_SESSION_LIFETIME_DAYS };
+	});
+
+	// The avatar comes from this server, so the widget makes no request to any other origin.
+	app.get('/avatar', { schema: { querystring: avatarQuery } }, async (request, reply) => {
+		const { avatar } = await appearanceOfKey(ctx.store.db, keyOf(request).id);
+		if (!avatar) throw new HttpError(404, 'this widget key has no avatar');
+		return reply
+			.header('content-type', avatar.type)
+			.header('cache-control', 'public, max-age=86400')
+			.header('cross-origin-resource-policy', 'cross-origin')
+			.header('x-content-type-options', 'nosniff')
+			.header('content-security-policy', "default-src 'none'")
+			.send(Buffer.from(avatar.data, 'base64'));
 	});
 
 	app.post(

@@ -172,7 +172,7 @@ describe('widget messages', () => {
 		await start();
 		const key = await newKey();
 		const res = await widget('GET', `/widget/v1/agents/test-agent?key=${key}`);
-		expect(res.json()).toEqual({ id: 'test-agent', name: 'Test Agent' });
+		expect(res.json()).toMatchObject({ id: 'test-agent', name: 'Test Agent' });
 		expect((await widget('GET', `/widget/v1/agents/api-only?key=${key}`)).statusCode).toBe(404);
 	});
 });

@@ -1,0 +1,35 @@
+// The console's numbers and management pages, their scripts, and the chart library (uPlot, from the server's own
+// node_modules: the pages load nothing from another origin), under the inspector's strict Content-Security-Policy.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import { INSPECTOR_HEADERS, PUBLIC_DIR } from './assets';
+
+const TYPES = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' } as const;
+
+/** URL -> file under public/console (or the chart library's folder), read once per app: they are part of the release. */
+const FILES: Record<string, { file: string; type: keyof typeof TYPES; vendor?: boolean }> = {
+	'/console/numbers': { file: 'numbers.html', type: 'html' },
+	'/console/numbers.js': { file: 'numbers.js', type: 'js' },
+	'/console/manage': { file: 'manage.html', type: 'html' },
+	'/console/manage.js': { file: 'manage.js', type: 'js' },
+	'/console/pages.js': { file: 'pages.js', type: 'js' },
+	'/console/pages.css': { file: 'pages.css', type: 'css' },
+	'/console/api.js': { file: 'api.js', type: 'js' },
+	'/console/vendor/uplot.js': { file: 'uPlot.iife.min.js', type: 'js', vendor: true },
+	'/console/vendor/uplot.css': { file: 'uPlot.min.css', type: 'css', vendor: true },
+};
+
+function chartLibraryDir(): string {
+	return path.join(path.dirname(require.resolve('uplot/package.json')), 'dist');
+}
+
+export const consoleAssetRoutes: FastifyPluginAsync<{ publicDir?: string }> = async (app, { publicDir = PUBLIC_DIR }) => {
+	const vendorDir = chartLibraryDir();
+	for (const [url, { file, type, vendor }] of Object.entries(FILES)) {
+		// A file another plugin already serves (the console's own shell may serve api.js) is not registered twice.
+		if (app.hasRoute({ method: 'GET', url })) continue;
+		const body = readFileSync(path.join(vendor ? vendorDir : path.join(publicDir, 'console'), file), 'utf8');
+		app.get(url, async (_request, reply) => reply.headers(INSPECTOR_HEADERS).header('content-type', TYPES[type]).send(body));
+	}
+};
