@@ -87,3 +87,11 @@ export async function chatTurn(url: string, apiKey: string, text: string, conver
 
 /** Milliseconds since t0 (from process.hrtime.bigint()). */
 export const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** Runs op(0..total-1) with `concurrency` in flight. */
+export async function inParallel(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+	let next = 0;
+	await Promise.all(Array.from({ length: Math.min(concurrency, total) }, async () => {
+		while (next < total) await op(next++);
+	}));
+}
