@@ -69,6 +69,8 @@ export interface RelayOptions {
 }
 
 export type FaultPausePoint = 'before-send' | 'after-send';
+/** Thrown inside the bookkeeping transaction to roll it back when the attempt's lease was lost. */
+const LEASE_LOST = new Error('lease lost');
 /** How long a fault pause holds before going on, so a test that never kills still ends. */
 const FAULT_PAUSE_MS = 60_000;
 
@@ -206,19 +208,32 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		const exhausted = !delivered && next.exhausted;
 		const status = delivered ? 'delivered' : exhausted ? 'failed' : 'pending';
 		const nextAttemptAt = new Date(delivered || exhausted ? now : now + next.delayMs).toISOString();
-		const recorded = await finishAttempt(store.db, d, {
-			status,
-			attempts: r.attemptNo,
-			scheduleStep: next.step,
-			nextAttemptAt,
-			nextAttemptReason: next.reason,
-			error: r.error,
-			statusCode: r.statusCode,
-		});
-		if (!recorded) return; // the lease was lost (e.g. subscription deleted meanwhile): another writer owns the row
-		// A delivery that went through is the best sign its destination is back: release the rest at once.
+		// A delivery that went through is the best sign its destination is back: release the rest at once. (Before
+		// the health below clears the subscription's failing state, which is what the signal looks for.)
 		if (delivered) await resumeAfterSuccess(d, now);
-		const marked = await recordSubscriptionHealth(store.db, d.subscriptionId, { ok: delivered, error: r.error, at: new Date(now), markFailingAfterMs });
+		// The attempt and the destination's health in one commit (one write to disk, not two). The subscription row
+		// first, then the delivery, the order deleting a subscription takes them in; a lost lease writes neither.
+		const marked = await store.db
+			.transaction()
+			.execute(async (trx) => {
+				const mark = await recordSubscriptionHealth(trx, d.subscriptionId, { ok: delivered, error: r.error, at: new Date(now), markFailingAfterMs });
+				const recorded = await finishAttempt(trx, d, {
+					status,
+					attempts: r.attemptNo,
+					scheduleStep: next.step,
+					nextAttemptAt,
+					nextAttemptReason: next.reason,
+					error: r.error,
+					statusCode: r.statusCode,
+				});
+				if (!recorded) throw LEASE_LOST;
+				return mark;
+			})
+			.catch((err) => {
+				if (err === LEASE_LOST) return undefined;
+				throw err;
+			});
+		if (marked === undefined) return; // the lease was lost (e.g. subscription deleted meanwhile): another writer owns the row
 		if (marked) {
 			log.warn({ subscriptionId: d.subscriptionId, error: r.error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
 		}
