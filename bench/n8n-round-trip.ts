@@ -3,9 +3,10 @@
 // the documented Lead Scoring workflow (docs/workflows/lead-scoring.json: AI Agent Trigger, Score Lead, Store Score,
 // ...), whose Store Score node writes lead_score; the agent's reply reads it. Per round trip, from timestamps:
 //   server, turn:      the contact's message sent -> the event committed (its delivery row's createdAt)
-//   relay and intake:  the event committed -> n8n's trigger node started (the relay's POST and n8n's webhook intake)
-//   n8n:               trigger started -> the Store Score request reaches the server, less the server's time answering
-//                      Score Lead's request (from the server's request log)
+//   relay and intake:  the event committed -> n8n answered the relay's POST (the relay's log line of the attempt):
+//                      the relay's claim and POST and n8n's webhook intake, not split further
+//   n8n:               POST answered -> the Store Score request reaches the server, less the server's time answering
+//                      Score Lead's request (from the server's request log); n8n's trigger node start splits it
 //   server, answer:    Score Lead's request, and Store Score's request reaching the server -> the reply received
 // The agent server runs as its own process (logging as deployed); n8n is installed and started as the end-to-end
 // suite does (cached under ~/.cache/agent-bridge), or an n8n given by N8N_URL and N8N_API_KEY (with the package installed).
@@ -25,6 +26,7 @@ interface LogLine {
 	time: number;
 	reqId?: string;
 	msg: string;
+	eventId?: string;
 	req?: { method: string; url: string };
 	responseTime?: number;
 }
@@ -33,6 +35,7 @@ interface Trip {
 	totalMs: number;
 	turnMs: number;
 	relayMs: number;
+	n8nStartMs: number;
 	n8nMs: number;
 	serverInsideMs: number;
 	answerMs: number;
@@ -69,19 +72,23 @@ async function main() {
 		await waitFor(async () => (await bridge.api('GET', '/v1/subscriptions')).body.data.length === 1, 60_000, 'the trigger to subscribe');
 
 		// One round trip per new conversation: the first message, then budget and timeline, which fire lead_scoring.
+		// (On a very busy machine the extraction's time budget may skip a field; that conversation is not counted.)
 		const sent: { contactId: string; t0: number; t1: number }[] = [];
-		for (let i = 0; i < TRIPS + 1; i++) {
+		let fired = 0;
+		for (let attempt = 0; fired < TRIPS + 1 && attempt < 3 * (TRIPS + 1); attempt++) {
 			const first = await bridge.api('POST', '/v1/chat', { agentId: 'lead-qualifier', text: LEAD_MESSAGES[0] });
 			const t0 = Date.now();
 			const start = process.hrtime.bigint();
 			const second = await bridge.api('POST', '/v1/chat', { agentId: 'lead-qualifier', text: LEAD_MESSAGES[1], conversationId: first.body.conversation.id });
 			const t1 = t0 + msSince(start);
-			if (second.status !== 200 || !second.body.waited) throw new Error(`the turn did not wait for the workflow: ${JSON.stringify(second.body)}`);
-			if (i > 0) sent.push({ contactId: first.body.contact.id, t0, t1 }); // the first warms n8n's workflow up
+			if (second.status !== 200) throw new Error(`chat answered ${second.status}: ${JSON.stringify(second.body)}`);
+			if (!second.body.waited) continue;
+			if (fired++ > 0) sent.push({ contactId: first.body.contact.id, t0, t1 }); // the first warms n8n's workflow up
 		}
+		if (fired < TRIPS + 1) throw new Error(`lead_scoring fired in ${fired} of ${3 * (TRIPS + 1)} conversations`);
 
 		let executions: Execution[] = [];
-		await waitFor(async () => (executions = (await n8n.executions(workflowId!)).filter((e) => e.finished)).length >= TRIPS + 1, 60_000, 'the executions');
+		await waitFor(async () => (executions = (await n8n.executions(workflowId!)).filter((e) => e.finished)).length >= fired, 60_000, 'the executions');
 		const lines = bridge
 			.output()
 			.split('\n')
@@ -99,10 +106,13 @@ async function main() {
 			const store = calls.find((c) => c.method === 'PATCH' && c.at >= (score?.at ?? 0));
 			if (!score || !store) throw new Error(`the workflow's requests for contact ${contactId} are not in the server log`);
 			const triggerStart = nodeStart(execution, 'Lead Scoring Requested');
+			const answered = lines.find((l) => l.msg === 'webhook delivery attempt' && l.eventId === trigger.eventId);
+			if (!answered) throw new Error(`the relay's attempt for event ${trigger.eventId} is not in the server log`);
 			return {
 				totalMs: t1 - t0,
 				turnMs: committed - t0,
-				relayMs: triggerStart - committed,
+				relayMs: answered.time - committed,
+				n8nStartMs: triggerStart - answered.time,
 				n8nMs: store.at - triggerStart - score.responseTime,
 				serverInsideMs: score.responseTime,
 				answerMs: t1 - store.at,
@@ -121,7 +131,8 @@ function report(trips: Trip[]) {
 	const server = (t: Trip) => t.turnMs + t.serverInsideMs + t.answerMs;
 	const rows: [string, (t: Trip) => number][] = [
 		['server: the turn, message to event committed', (t) => t.turnMs],
-		['relay and n8n intake: committed to trigger started', (t) => t.relayMs],
+		["relay and n8n's intake: committed to the POST answered", (t) => t.relayMs],
+		['n8n: POST answered to the trigger node started', (t) => t.n8nStartMs],
 		["n8n: the workflow until Store Score's request (server time taken out)", (t) => t.n8nMs],
 		["server: answering Score Lead's request", (t) => t.serverInsideMs],
 		["server: Store Score's request to the reply received", (t) => t.answerMs],
@@ -132,6 +143,7 @@ function report(trips: Trip[]) {
 	const share = trips.map((t) => server(t) / t.totalMs).sort((a, b) => a - b);
 	const withRelay = trips.map((t) => (server(t) + t.relayMs) / t.totalMs).sort((a, b) => a - b);
 	console.log(`\nserver share (median over round trips): ${(100 * percentile(share, 0.5)).toFixed(1)}%; counting the relay and n8n's intake as the server's too: ${(100 * percentile(withRelay, 0.5)).toFixed(1)}%`);
+	console.log("(the answer waits for the field by polling every 200 ms: on average 100 ms of the last server segment is that wait)");
 	console.log(`ratio: ${percentile(share, 0.5).toFixed(3)} of the round trip is the server's`);
 }
 

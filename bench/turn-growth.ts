@@ -2,7 +2,7 @@
 // turns 1-10. The server runs in its own process (offline engine, SQLite, logging as deployed); one client holds
 // one conversation at a time and sends the three lead qualification messages in turn. The bundled lead qualifier
 // ends a conversation at 30 turns (`ending.maxTurns`); the benchmark drops that setting.
-// Run: npx tsx bench/turn-growth.ts [turns per conversation=1000] [conversations=10]
+// Run: npx tsx bench/turn-growth.ts [turns per conversation=1000] [conversations=5]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { chatTurn, LEAD_MESSAGES, msSince, percentile, table } from './measure';
 import { spawnBenchServer } from './spawn-server';
 
 const TURNS = Number(process.argv[2] ?? 1000);
-const CONVERSATIONS = Number(process.argv[3] ?? 10);
+const CONVERSATIONS = Number(process.argv[3] ?? 5);
 const API_KEY = 'ab_bench_key_0123456789abcdef';
 const WINDOW = 10;
 
