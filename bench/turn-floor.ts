@@ -110,7 +110,11 @@ async function floorSqlite(dir: string): Promise<Served> {
 				return true;
 			})(),
 	);
-	return { url: await app.listen({ port: 0, host: '127.0.0.1' }), close: async () => (await app.close(), db.close()) };
+	const close = async () => {
+		await app.close();
+		db.close();
+	};
+	return { url: await app.listen({ port: 0, host: '127.0.0.1' }), close };
 }
 
 /** The floor on PostgreSQL: pg, a pool of 10 (as the server's), the turn in BEGIN ... COMMIT with a row lock. */
