@@ -139,14 +139,23 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		const claimed = await claimDueDeliveries(store.db, { now, leaseMs, limit: room, capacity });
 		for (const d of claimed) {
 			inFlight.set(d.url, (inFlight.get(d.url) ?? 0) + 1);
-			const p = attempt(d)
+			// The destination's slot frees once it accepted the delivery: the next one to it is claimed and sent while
+			// this one's outcome is being recorded. (`running` still counts it until then, bounding memory.)
+			let sending = true;
+			const sent = () => {
+				if (!sending) return;
+				sending = false;
+				const left = (inFlight.get(d.url) ?? 1) - 1;
+				if (left <= 0) inFlight.delete(d.url);
+				else inFlight.set(d.url, left);
+				// A slot freed up: queued deliveries for this URL can go now.
+				if (!stopped) wake();
+			};
+			const p = attempt(d, sent)
 				.catch((err) => log.error({ err, deliveryId: d.id }, 'delivery bookkeeping failed'))
 				.finally(() => {
-					const left = (inFlight.get(d.url) ?? 1) - 1;
-					if (left <= 0) inFlight.delete(d.url);
-					else inFlight.set(d.url, left);
 					running.delete(p);
-					// A slot freed up: queued deliveries for this URL can go now.
+					sent();
 					if (!stopped) wake();
 				});
 			running.add(p);
@@ -161,7 +170,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		await new Promise((r) => setTimeout(r, FAULT_PAUSE_MS));
 	}
 
-	async function attempt(d: ClaimedDelivery): Promise<void> {
+	/** One attempt; `sent` is called as soon as the destination accepted the delivery. */
+	async function attempt(d: ClaimedDelivery, sent: () => void): Promise<void> {
 		const attemptNo = d.attempts + 1;
 		await faultPause('before-send', d);
 		const timestamp = new Date();
@@ -180,6 +190,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 			);
 			statusCode = res.statusCode;
 			if (res.statusCode < 200 || res.statusCode >= 300) error = `HTTP ${res.statusCode}`;
+			// A destination that accepted frees its slot at once; a failure keeps it until recorded (and probed).
+			else sent();
 			retryAfter = retryAfterMs(res.retryAfter, Date.now());
 		} catch (err) {
 			const e = err as NodeJS.ErrnoException;
