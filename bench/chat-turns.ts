@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../agent-server/src/app';
-import { loadAgents } from '../agent-server/src/agents/agent-files';
 import { measure, report } from './measure';
+import { benchAgents } from './agents';
 
 const TURNS = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = Number(process.argv[3] ?? 10);
@@ -15,14 +15,12 @@ const API_KEY = 'ab_bench_key_0123456789abcdef';
 
 async function main() {
 	const dir = mkdtempSync(path.join(tmpdir(), 'agent-bridge-bench-'));
-	// The bundled lead qualifier without its round trip: no workflow answers here, and waiting is idle time, not work.
-	const agents = loadAgents().list().map((agent) => ({ ...agent, actions: agent.actions.map(({ expects: _wait, ...action }) => action) }));
 	const app = await buildApp({
 		sqliteFile: path.join(dir, 'bench.db'),
 		apiKey: API_KEY,
 		relay: { enabled: false },
 		rateLimitPerMinute: 0,
-		agents: { list: () => agents, get: (id) => agents.find((a) => a.id === id) },
+		agents: benchAgents(),
 	});
 	const appUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 

@@ -60,3 +60,38 @@ export function report(figure: string, settings: Record<string, number>, referen
 	console.log(row(subject));
 	console.log(`\nratio: ${(subject.opsPerSecond / reference.opsPerSecond).toFixed(3)} of the reference's throughput`);
 }
+
+/** Latency percentile of an ascending list (q in 0..1). */
+export function percentile(sorted: number[], q: number): number {
+	return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] : NaN;
+}
+
+/** A markdown table: a header row and the rows, cells as given. */
+export function table(header: string[], rows: (string | number)[][]): string {
+	return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** Messages of a three-turn lead qualification (service; budget and timeline, which fire lead_scoring; follow-up). */
+export const LEAD_MESSAGES = ["Hi, I'm Dana and I need a new website", "Our budget is $25,000 and we'd like to launch within 1 month", 'So, what happens next?'];
+
+/** One chat turn over HTTP; resolves with the conversation's id. */
+export async function chatTurn(url: string, apiKey: string, text: string, conversationId?: string): Promise<string> {
+	const res = await fetch(`${url}/v1/chat`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ agentId: 'lead-qualifier', text, ...(conversationId ? { conversationId } : {}) }),
+	});
+	if (res.status !== 200) throw new Error(`chat answered ${res.status}: ${await res.text()}`);
+	return ((await res.json()) as { conversation: { id: string } }).conversation.id;
+}
+
+/** Milliseconds since t0 (from process.hrtime.bigint()). */
+export const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** Runs op(0..total-1) with `concurrency` in flight. */
+export async function inParallel(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+	let next = 0;
+	await Promise.all(Array.from({ length: Math.min(concurrency, total) }, async () => {
+		while (next < total) await op(next++);
+	}));
+}

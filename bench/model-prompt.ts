@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../agent-server/src/app';
-import { loadAgents } from '../agent-server/src/agents/agent-files';
 import { createModelEngine } from '../agent-server/src/engine/model';
 import { roughTokens, startLiteralModel } from '../agent-server/src/testing/literal-model';
+import { benchAgents } from './agents';
 
 const API_KEY = 'ab_bench_key_0123456789abcdef';
 const SCRIPT = [
@@ -27,15 +27,13 @@ const SCRIPT = [
 
 async function main() {
 	const dir = mkdtempSync(path.join(tmpdir(), 'agent-bridge-bench-'));
-	// The bundled lead qualifier without its round trip: no workflow answers here.
-	const agents = loadAgents().list().map((agent) => ({ ...agent, actions: agent.actions.map(({ expects: _wait, ...action }) => action) }));
 	const fake = await startLiteralModel({ meaning: (m) => (/cheaper/i.test(m) ? { tags: ['competitor_aware'] } : {}) });
 	const app = await buildApp({
 		sqliteFile: path.join(dir, 'bench.db'),
 		apiKey: API_KEY,
 		relay: { enabled: false },
 		rateLimitPerMinute: 0,
-		agents: { list: () => agents, get: (id) => agents.find((a) => a.id === id) },
+		agents: benchAgents(),
 		engine: createModelEngine({ baseURL: fake.url, apiKey: 'bench', model: 'literal', maxRetries: 0 }),
 		conversations: { sweepIntervalMs: 0 },
 	});

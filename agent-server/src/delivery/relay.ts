@@ -69,6 +69,8 @@ export interface RelayOptions {
 }
 
 export type FaultPausePoint = 'before-send' | 'after-send';
+/** Thrown inside the bookkeeping transaction to roll it back when the attempt's lease was lost. */
+const LEASE_LOST = new Error('lease lost');
 /** How long a fault pause holds before going on, so a test that never kills still ends. */
 const FAULT_PAUSE_MS = 60_000;
 
@@ -137,14 +139,23 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		const claimed = await claimDueDeliveries(store.db, { now, leaseMs, limit: room, capacity });
 		for (const d of claimed) {
 			inFlight.set(d.url, (inFlight.get(d.url) ?? 0) + 1);
-			const p = attempt(d)
+			// The destination's slot frees once it accepted the delivery: the next one to it is claimed and sent while
+			// this one's outcome is being recorded. (`running` still counts it until then, bounding memory.)
+			let sending = true;
+			const sent = () => {
+				if (!sending) return;
+				sending = false;
+				const left = (inFlight.get(d.url) ?? 1) - 1;
+				if (left <= 0) inFlight.delete(d.url);
+				else inFlight.set(d.url, left);
+				// A slot freed up: queued deliveries for this URL can go now.
+				if (!stopped) wake();
+			};
+			const p = attempt(d, sent)
 				.catch((err) => log.error({ err, deliveryId: d.id }, 'delivery bookkeeping failed'))
 				.finally(() => {
-					const left = (inFlight.get(d.url) ?? 1) - 1;
-					if (left <= 0) inFlight.delete(d.url);
-					else inFlight.set(d.url, left);
 					running.delete(p);
-					// A slot freed up: queued deliveries for this URL can go now.
+					sent();
 					if (!stopped) wake();
 				});
 			running.add(p);
@@ -159,7 +170,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		await new Promise((r) => setTimeout(r, FAULT_PAUSE_MS));
 	}
 
-	async function attempt(d: ClaimedDelivery): Promise<void> {
+	/** One attempt; `sent` is called as soon as the destination accepted the delivery. */
+	async function attempt(d: ClaimedDelivery, sent: () => void): Promise<void> {
 		const attemptNo = d.attempts + 1;
 		await faultPause('before-send', d);
 		const timestamp = new Date();
@@ -178,6 +190,8 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 			);
 			statusCode = res.statusCode;
 			if (res.statusCode < 200 || res.statusCode >= 300) error = `HTTP ${res.statusCode}`;
+			// A destination that accepted frees its slot at once; a failure keeps it until recorded (and probed).
+			else sent();
 			retryAfter = retryAfterMs(res.retryAfter, Date.now());
 		} catch (err) {
 			const e = err as NodeJS.ErrnoException;
@@ -206,19 +220,32 @@ export function createRelay(store: Store, log: FastifyBaseLogger, options: Relay
 		const exhausted = !delivered && next.exhausted;
 		const status = delivered ? 'delivered' : exhausted ? 'failed' : 'pending';
 		const nextAttemptAt = new Date(delivered || exhausted ? now : now + next.delayMs).toISOString();
-		const recorded = await finishAttempt(store.db, d, {
-			status,
-			attempts: r.attemptNo,
-			scheduleStep: next.step,
-			nextAttemptAt,
-			nextAttemptReason: next.reason,
-			error: r.error,
-			statusCode: r.statusCode,
-		});
-		if (!recorded) return; // the lease was lost (e.g. subscription deleted meanwhile): another writer owns the row
-		// A delivery that went through is the best sign its destination is back: release the rest at once.
+		// A delivery that went through is the best sign its destination is back: release the rest at once. (Before
+		// the health below clears the subscription's failing state, which is what the signal looks for.)
 		if (delivered) await resumeAfterSuccess(d, now);
-		const marked = await recordSubscriptionHealth(store.db, d.subscriptionId, { ok: delivered, error: r.error, at: new Date(now), markFailingAfterMs });
+		// The attempt and the destination's health in one commit (one write to disk, not two). The subscription row
+		// first, then the delivery, the order deleting a subscription takes them in; a lost lease writes neither.
+		const marked = await store.db
+			.transaction()
+			.execute(async (trx) => {
+				const mark = await recordSubscriptionHealth(trx, d.subscriptionId, { ok: delivered, error: r.error, at: new Date(now), markFailingAfterMs });
+				const recorded = await finishAttempt(trx, d, {
+					status,
+					attempts: r.attemptNo,
+					scheduleStep: next.step,
+					nextAttemptAt,
+					nextAttemptReason: next.reason,
+					error: r.error,
+					statusCode: r.statusCode,
+				});
+				if (!recorded) throw LEASE_LOST;
+				return mark;
+			})
+			.catch((err) => {
+				if (err === LEASE_LOST) return undefined;
+				throw err;
+			});
+		if (marked === undefined) return; // the lease was lost (e.g. subscription deleted meanwhile): another writer owns the row
 		if (marked) {
 			log.warn({ subscriptionId: d.subscriptionId, error: r.error }, 'subscription marked failing: its destination has not accepted a delivery for a long time');
 		}

@@ -5,6 +5,7 @@ import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
 import type { DeliveryRow, EventRow, NextAttemptReason, Queryable } from './schema';
 import { listSubscriptions, subscriptionMatches } from './subscriptions';
+import { forUpdate } from './row-lock';
 
 export interface EventEnvelope {
 	id: string;
@@ -470,7 +471,7 @@ export async function recordSubscriptionHealth(
 			.execute();
 		return false;
 	}
-	const row = await db.selectFrom('subscriptions').select(['failing_since', 'marked_failing_at']).where('id', '=', subscriptionId).executeTakeFirst();
+	const row = await forUpdate(db, db.selectFrom('subscriptions').select(['failing_since', 'marked_failing_at']).where('id', '=', subscriptionId)).executeTakeFirst();
 	if (!row) return false;
 	const since = row.failing_since ?? at;
 	const mark = !row.marked_failing_at && result.at.getTime() - Date.parse(since) >= result.markFailingAfterMs;
