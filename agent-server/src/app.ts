@@ -25,6 +25,7 @@ import { createAgentResolver } from './agents/registry';
 import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
 import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
+import { createFieldWrites } from './conversations/field-writes';
 import { createTurnQueue } from './conversations/turn-queue';
 import { createDestinationPolicy } from './delivery/destinations';
 import { createRetentionSweeper } from './erasure/service';
@@ -179,6 +180,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		deliveriesQueued: () => relay.wake(),
 		conversations: options.conversations ?? {},
 		turns: createTurnQueue(store, options.conversations),
+		fieldWrites: createFieldWrites(),
 	};
 	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
 	const retention = createRetentionSweeper(ctx, options.retentionSweepIntervalMs ?? 3_600_000, (err) => app.log.error({ err }, 'transcript retention failed'));

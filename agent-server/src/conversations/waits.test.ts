@@ -100,3 +100,14 @@ test('a late result that would reveal a withheld field gets the blocked message 
 function decisionFired(result: any, actionId: string): boolean {
 	return result.actions.find((a: any) => a.actionId === actionId)?.fired;
 }
+
+test('a result written through this instance is read at once, not at the next poll', async () => {
+	await t.close();
+	// A poll interval longer than the wait itself: only the write can wake the turn in time.
+	const slowPoll = AgentConfig.parse({ ...REPEATER, actions: [{ ...REPEATER.actions[0], expects: { ...REPEATER.actions[0].expects, timeoutMs: 5_000 } }] });
+	t = await buildTestApp({ agents: testRegistry([slowPoll]), engine: createOfflineEngine(), conversations: { waitPollMs: 60_000, sweepIntervalMs: 0 } });
+	const contactId = await contactWith();
+	const [r] = await Promise.all([say('repeater', 'a quote please', { contactId }), writeLater(contactId, { quoted_price: '$90' })]);
+	expect(r.reply.text).toBe('Your price is $90.');
+	expect(r.waited).toMatchObject({ arrived: true });
+});

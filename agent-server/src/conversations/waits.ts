@@ -1,6 +1,5 @@
 // The round trip with waiting: after a turn whose fired action expects contact fields back, the answer waits (outside
 // any transaction) until a workflow wrote them or the timeout passed; a result that comes late is sent as a follow-up.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentConfig } from '../engine/agent-config';
 import { contactValue, knownFields } from '../engine/fields';
 import { disclosureHandoffReason, type BlockedDisclosure } from '../engine/conduct';
@@ -34,7 +33,10 @@ function written(contact: Contact, fields: string[], since: string | undefined):
 	});
 }
 
-/** Polls the stored contact until every awaited field is set or the deadline passes; never holds a transaction. */
+/**
+ * Reads the stored contact until every awaited field is set or the deadline passes: again at each write to it on this
+ * instance, and every poll interval for writes through other instances; never holds a transaction.
+ */
 export async function awaitFields(
 	ctx: AppContext,
 	workspaceId: string,
@@ -48,7 +50,7 @@ export async function awaitFields(
 		if (contact && waits.every((w) => written(contact, w.fields, w.since))) return contact;
 		const left = deadline - Date.now();
 		if (left <= 0) return null;
-		await sleep(Math.min(pollMs, left));
+		await ctx.fieldWrites.next(contactId, Math.min(pollMs, left));
 	}
 }
 
@@ -92,10 +94,12 @@ export function holdingReply(agent: AgentConfig, actionId: string, contact: Cont
 }
 
 /**
- * After a workflow wrote contact fields: every open conversation of the contact that owes a late result whose fields
- * are now all set gets its follow-up message. Returns the messages sent.
+ * After a workflow wrote contact fields: a turn waiting on this instance for them reads them at once, and every open
+ * conversation of the contact that owes a late result whose fields are now all set gets its follow-up message.
+ * Returns the messages sent.
  */
 export async function deliverLateResults(ctx: AppContext, workspaceId: string, contactId: string): Promise<Message[]> {
+	ctx.fieldWrites.written(contactId);
 	const { db } = ctx.store;
 	const sent: Message[] = [];
 	const agents = await ctx.agentsFor(workspaceId);
