@@ -25,7 +25,6 @@ import { createAgentResolver } from './agents/registry';
 import { assetRoutes, widgetKeyRoutes, widgetRoutes, type WebChannelOptions } from './channels/web/index';
 import type { AppContext, ConversationOptions } from './context';
 import { createSweeper } from './conversations/sweeper';
-import { createFieldWrites } from './conversations/field-writes';
 import { createTurnQueue } from './conversations/turn-queue';
 import { createDestinationPolicy } from './delivery/destinations';
 import { createRetentionSweeper } from './erasure/service';
@@ -38,6 +37,7 @@ import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
 import { OneLinePerRequest } from './api/request-log';
+import { createWakers } from './util/wakers';
 
 export const BODY_LIMIT = BODY_LIMIT_BYTES;
 
@@ -180,7 +180,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		deliveriesQueued: () => relay.wake(),
 		conversations: options.conversations ?? {},
 		turns: createTurnQueue(store, options.conversations),
-		fieldWrites: createFieldWrites(),
+		fieldWrites: createWakers(),
 	};
 	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
 	const retention = createRetentionSweeper(ctx, options.retentionSweepIntervalMs ?? 3_600_000, (err) => app.log.error({ err }, 'transcript retention failed'));

@@ -1,11 +1,11 @@
 // What the route modules and services share; built once per app instance (no module-level state).
 import type { FileAgents } from './agents/file-agents';
 import type { WorkspaceAgents } from './agents/registry';
-import type { FieldWrites } from './conversations/field-writes';
 import type { TurnQueue, TurnQueueOptions } from './conversations/turn-queue';
 import type { Engine } from './engine/types';
 import type { Store } from './store/database';
 import type { Queryable } from './store/schema';
+import type { Wakers } from './util/wakers';
 
 export interface AppContext {
 	store: Store;
@@ -27,8 +27,8 @@ export interface AppContext {
 	conversations?: ConversationOptions;
 	/** One turn at a time per conversation, across instances. */
 	turns: TurnQueue;
-	/** Contact writes on this instance, so a turn waiting for a workflow's result answers at once. */
-	fieldWrites: FieldWrites;
+	/** Woken by contact id at each write to the contact on this instance, so a turn waiting for a workflow's result answers at once. */
+	fieldWrites: Wakers;
 }
 
 export interface ConversationOptions extends TurnQueueOptions {

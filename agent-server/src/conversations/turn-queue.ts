@@ -3,10 +3,10 @@
 // woken when the lease is given back; waiters on other instances notice by polling. The lease can be taken in the
 // transaction that stores the message and given back in the one that answers it, so a turn commits twice, not four times.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { claimTurn, releaseTurn } from '../store/conversations';
 import type { Store } from '../store/database';
 import type { Queryable } from '../store/schema';
+import { createWakers } from '../util/wakers';
 
 export interface TurnQueueOptions {
 	/** How long a turn may hold the conversation before another instance may take it over (default 2 min). */
@@ -45,26 +45,7 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 	const leaseMs = options.leaseMs ?? 120_000;
 	const queueWaitMs = options.queueWaitMs ?? 60_000;
 	const pollMs = options.pollMs ?? 50;
-	const wakers = new Map<string, Set<() => void>>();
-
-	function wake(conversationId: string): void {
-		for (const wakeUp of wakers.get(conversationId) ?? []) wakeUp();
-	}
-
-	/** Resolves when the lease is given back on this instance, or after `ms`. */
-	async function nap(conversationId: string, ms: number): Promise<void> {
-		const controller = new AbortController();
-		const set = wakers.get(conversationId) ?? new Set();
-		wakers.set(conversationId, set);
-		const wakeUp = () => controller.abort();
-		set.add(wakeUp);
-		try {
-			await sleep(ms, undefined, { signal: controller.signal }).catch(() => undefined);
-		} finally {
-			set.delete(wakeUp);
-			if (!set.size) wakers.delete(conversationId);
-		}
-	}
+	const wakers = createWakers();
 
 	const until = (ms: number) => new Date(Date.now() + ms).toISOString();
 	async function claim(db: Queryable, workspaceId: string, conversationId: string, inTransaction = false): Promise<TurnLease | null> {
@@ -82,7 +63,7 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 			release: async () => {
 				if (!released) await releaseTurn(store.db, workspaceId, conversationId, owner);
 				released = true;
-				wake(conversationId);
+				wakers.wake(conversationId);
 			},
 		};
 	}
@@ -98,7 +79,7 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 				if (await answered()) return 'answered';
 				const left = giveUpAt - Date.now();
 				if (left <= 0) return 'timeout';
-				await nap(conversationId, Math.min(pollMs, left));
+				await wakers.sleep(conversationId, Math.min(pollMs, left));
 			}
 		},
 	};

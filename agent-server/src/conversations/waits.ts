@@ -50,7 +50,7 @@ export async function awaitFields(
 		if (contact && waits.every((w) => written(contact, w.fields, w.since))) return contact;
 		const left = deadline - Date.now();
 		if (left <= 0) return null;
-		await ctx.fieldWrites.next(contactId, Math.min(pollMs, left));
+		await ctx.fieldWrites.sleep(contactId, Math.min(pollMs, left));
 	}
 }
 
@@ -99,7 +99,7 @@ export function holdingReply(agent: AgentConfig, actionId: string, contact: Cont
  * Returns the messages sent.
  */
 export async function deliverLateResults(ctx: AppContext, workspaceId: string, contactId: string): Promise<Message[]> {
-	ctx.fieldWrites.written(contactId);
+	ctx.fieldWrites.wake(contactId);
 	const { db } = ctx.store;
 	const sent: Message[] = [];
 	const agents = await ctx.agentsFor(workspaceId);
