@@ -108,7 +108,48 @@ test('the lead qualification chain on Telegram: replies, the late score and a wo
 	const delivered = outgoing.filter((e) => e.status === 'success').map((e) => nodeOutput(e, 'Outgoing Message Trigger')[0]?.[0]);
 	expect(delivered.map((d) => d?.text).sort()).toEqual([BOOKED, HOT_REPLY].sort());
 	for (const item of delivered) expect(item).toMatchObject({ channel: 'telegram', address: String(DANA.id), conversationId: conversation.id });
+
+	// The outgoing workflow reported each of them delivered: on the message and on the timeline.
+	const outgoingIds = conversation.messages.filter((m: any) => [BOOKED, HOT_REPLY].includes(m.text)).map((m: any) => m.id);
+	await waitFor(
+		async () => {
+			const now = await s.conversation(conversation.id);
+			return now.timeline.filter((e: any) => e.kind === 'message.delivery').length === 2;
+		},
+		30_000,
+		'two delivery reports',
+	);
+	const reported = await s.conversation(conversation.id);
+	const reports = reported.timeline.filter((e: any) => e.kind === 'message.delivery').map((e: any) => e.detail);
+	expect(reports.map((r: any) => r.messageId).sort()).toEqual([...outgoingIds].sort());
+	for (const r of reports) expect(r).toMatchObject({ status: 'delivered', channel: 'telegram' });
+	for (const id of outgoingIds) expect(reported.messages.find((m: any) => m.id === id).delivery).toMatchObject({ status: 'delivered' });
 }, 180_000);
+
+test("a message Telegram refuses (a chat that never wrote to the bot) is reported failed with Telegram's reason", async () => {
+	const created = await s.server.api('POST', '/v1/contacts', { firstName: 'Max' });
+	expect(created.status).toBe(201);
+	const contactId = created.body.id;
+	expect((await s.server.api('POST', `/v1/contacts/${contactId}/identities`, { channel: 'telegram', address: '510000099' })).status).toBe(201);
+	const started = await s.server.api('POST', '/v1/conversations', { agentId: 'lead-qualifier', contactId, channel: 'telegram', text: 'Hi Max, are you still looking for a website?' });
+	expect(started.status).toBe(201);
+	const conversationId = started.body.conversation.id;
+
+	let entry: any;
+	await waitFor(
+		async () => {
+			entry = (await s.conversation(conversationId)).timeline.find((e: any) => e.kind === 'message.delivery');
+			return entry !== undefined;
+		},
+		30_000,
+		'the failed delivery report',
+	);
+	expect(entry.detail).toMatchObject({ status: 'failed', channel: 'telegram' });
+	expect(entry.detail.reason).toMatch(/chat not found/);
+	expect(telegram.sentTo(510000099)).toEqual([]);
+	const message = (await s.conversation(conversationId)).messages.find((m: any) => m.id === entry.detail.messageId);
+	expect(message).toMatchObject({ text: 'Hi Max, are you still looking for a website?', delivery: { status: 'failed' } });
+}, 60_000);
 
 test('a second Telegram chat is a different contact with its own conversation', async () => {
 	const lee = { id: 510_000_002, firstName: 'Lee' };

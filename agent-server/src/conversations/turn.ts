@@ -4,6 +4,7 @@
 import type { AgentConfig } from '../engine/agent-config';
 import { disclosureHandoffReason, type BlockedDisclosure } from '../engine/conduct';
 import { applyUpdates } from '../engine/fields';
+import { formatForChannel } from '../engine/channels';
 import { fallbackOutcome } from '../engine/offline';
 import type { ActionDecision, TranscriptEntry, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
@@ -33,7 +34,7 @@ import { claimIdentity, contactIdOfIdentity, type IdentityKey } from '../store/i
 import type { Queryable } from '../store/schema';
 import { HttpError, notFound } from '../util/http-error';
 import { endConversation, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
-import { addMessageEntry, addTagsWithEvents, applyActionLimits, publishOutgoing, recordMessage, type LimitedDecision } from './policies';
+import { addMessageEntry, addTagsWithEvents, applyActionLimits, publishOutgoing, recordMessage, refuseUnlistedChannel, type LimitedDecision } from './policies';
 import type { TurnLease } from './turn-queue';
 import { engineReply } from './outbound';
 import { answerAfterWaiting, newWait } from './waits';
@@ -131,9 +132,10 @@ async function storeMessage(
 		if (earlier) return earlier;
 	}
 	const { conversation, contactId } = await conversationOf(db, workspaceId, agent, input);
+	const channel = conversation?.channel ?? input.identity?.channel ?? input.channel ?? 'api';
+	refuseUnlistedChannel(agent, channel);
 	const given = input.contact ?? {};
 	const causationEventId = causationHeader ?? null;
-	const channel = input.identity?.channel ?? input.channel ?? 'api';
 	return db.transaction().execute(async (trx) => {
 		let contact = contactId;
 		if (!contact) {
@@ -304,6 +306,8 @@ interface EngineRun {
 interface TurnPlan {
 	decisions: LimitedDecision[];
 	replyText: string;
+	/** How the reply was fitted to the conversation's channel (markdown removed, cut), for its timeline entry. */
+	channelFormat: string[];
 	unfilledMergeFields: string[];
 	blocked: BlockedDisclosure[];
 	handoff: string | undefined;
@@ -419,7 +423,8 @@ async function planTurn(ctx: AppContext, workspaceId: string, agent: AgentConfig
 	const { text, blocked, unknown } = engineReply(agent, contact, outcome.reply, outcome.replyTemplate);
 	const handoff = blocked.length ? disclosureHandoffReason(blocked) : outcome.handoff;
 	const awaited = handoff || outcome.end ? [] : decisions.filter((d) => d.fired && agent.actions.find((a) => a.id === d.actionId)?.expects);
-	return { decisions, replyText: text, unfilledMergeFields: unknown, blocked, handoff, awaited };
+	const fitted = formatForChannel(text, state.conversation.channel);
+	return { decisions, replyText: fitted.text, channelFormat: fitted.changes, unfilledMergeFields: unknown, blocked, handoff, awaited };
 }
 
 /** Writes the turn's understanding: contact changes and conversation state merged into the stored rows, and why. */
@@ -530,7 +535,11 @@ async function publishDecisions(
 	}
 	if (reply) {
 		const outgoing = state.directAnswer ? {} : await publishOutgoing(trx, ctx, workspaceId, conversationId, reply, causation);
-		await addMessageEntry(trx, workspaceId, conversationId, reply, { ...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}), ...outgoing });
+		await addMessageEntry(trx, workspaceId, conversationId, reply, {
+			...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}),
+			...(plan.channelFormat.length ? { channelFormat: plan.channelFormat } : {}),
+			...outgoing,
+		});
 	}
 	if (plan.blocked.length) await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: plan.blocked });
 	return { queued, actions, waits, reply };

@@ -1,0 +1,98 @@
+// The channels an agent talks on, and how a text to the contact looks on each: plain text where the channel shows no
+// markdown (SMS), cut to what the channel takes. Pure: every message to the contact passes `formatForChannel`.
+
+/** An agent without a `channels` list talks on these: the API, the web widget and the channels of docs/channels. */
+export const DEFAULT_CHANNELS = ['web', 'api', 'telegram', 'whatsapp', 'sms', 'email', 'slack'] as const;
+
+export interface ChannelRule {
+	/** Longest text the channel takes, in characters (code points). */
+	maxChars: number;
+	/** False: the channel shows markdown as typed, so it is turned into plain text. */
+	markdown: boolean;
+}
+
+/**
+ * What each channel takes. SMS: 1,600 characters is what SMS gateways (Twilio among them) accept as one message sent
+ * in segments. Telegram and WhatsApp: 4,096. Slack: 4,000 recommended for a message's text. Other channels (web, api,
+ * email, any a workflow names) take the text as it is.
+ */
+export const CHANNEL_RULES: Readonly<Record<string, ChannelRule>> = {
+	sms: { maxChars: 1600, markdown: false },
+	telegram: { maxChars: 4096, markdown: true },
+	whatsapp: { maxChars: 4096, markdown: true },
+	slack: { maxChars: 4000, markdown: true },
+};
+
+export interface ChannelText {
+	text: string;
+	/** What changed, for the timeline: `markdown removed`, `cut from N characters`. Empty when the text is as given. */
+	changes: string[];
+}
+
+const ELLIPSIS = '…';
+
+/** The text as the contact gets it on `channel`. */
+export function formatForChannel(text: string, channel: string): ChannelText {
+	const rule = Object.hasOwn(CHANNEL_RULES, channel) ? CHANNEL_RULES[channel] : undefined;
+	if (!rule) return { text, changes: [] };
+	const changes: string[] = [];
+	let out = text;
+	if (!rule.markdown) {
+		const plain = stripMarkdown(out);
+		if (plain !== out) changes.push('markdown removed');
+		out = plain;
+	}
+	const length = [...out].length;
+	if (length > rule.maxChars) {
+		out = cut(out, rule.maxChars);
+		changes.push(`cut from ${length} to ${rule.maxChars} characters`);
+	}
+	return { text: out, changes };
+}
+
+/**
+ * Cuts to `max` characters ending in "…": at the last space, or line break, in the last fifth of what fits, so a word
+ * is not split; hard at `max - 1` when there is none.
+ */
+export function cut(text: string, max: number): string {
+	const chars = [...text];
+	if (chars.length <= max) return text;
+	const room = max - 1;
+	let end = room;
+	for (let i = room; i > room * 0.8; i--) {
+		if (/\s/.test(chars[i])) {
+			end = i;
+			break;
+		}
+	}
+	return chars.slice(0, end).join('').trimEnd() + ELLIPSIS;
+}
+
+/** Markdown as a person would type it in plain text: no emphasis marks, links as "text (url)", no heading marks. */
+export function stripMarkdown(text: string): string {
+	return (
+		text
+			// Fenced code: keep the code, drop the fences.
+			.replace(/^```[^\n]*\n([\s\S]*?)\n?```[ \t]*$/gm, '$1')
+			// Images and links: the text, then the address.
+			.replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_m, alt: string, url: string) => (alt ? `${alt} (${url})` : url))
+			.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_m, label: string, url: string) => (label === url ? url : `${label} (${url})`))
+			// Headings and quotes at the start of a line.
+			.replace(/^[ \t]{0,3}#{1,6}[ \t]+/gm, '')
+			.replace(/^[ \t]{0,3}>[ \t]?/gm, '')
+			// Bullets "* " become "- ".
+			.replace(/^([ \t]*)[*+][ \t]+/gm, '$1- ')
+			// Emphasis: **x**, __x__, *x*, _x_, ~~x~~, `x` (underscores only at word edges, so snake_case stays).
+			.replace(/\*\*(?=\S)([^*\n]*?\S)\*\*/g, '$1')
+			.replace(/(^|[^\w])__(?=\S)([^_\n]*?\S)__(?=$|[^\w])/g, '$1$2')
+			.replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?=$|[^\w*])/g, '$1$2')
+			.replace(/(^|[^\w])_(?=\S)([^_\n]*?\S)_(?=$|[^\w])/g, '$1$2')
+			.replace(/~~(?=\S)([^~\n]*?\S)~~/g, '$1')
+			.replace(/`([^`\n]+)`/g, '$1')
+	);
+}
+
+/** Whether the agent talks on the channel (its `channels` list). */
+export function agentTalksOn(agent: { channels: readonly string[] }, channel: string): boolean {
+	return agent.channels.includes(channel);
+}
