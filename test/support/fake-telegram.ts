@@ -10,7 +10,10 @@ export interface TelegramCall {
 
 export interface SentMessage {
 	chatId: number;
+	/** As sent (with markdown marks). */
 	text: string;
+	/** As the contact sees it (the marks applied). */
+	shown: string;
 	params: Record<string, any>;
 	messageId: number;
 }
@@ -43,6 +46,44 @@ const BOT = { id: 7000000001, is_bot: true, first_name: 'Agent Bridge Test Bot',
 // Telegram's own limits (core.telegram.org/bots/api): text 1-4096 characters, secret_token 1-256 of [A-Za-z0-9_-].
 const MAX_TEXT = 4096;
 const SECRET = /^[A-Za-z0-9_-]{1,256}$/;
+
+/**
+ * Telegram's legacy Markdown parse mode (what n8n's Telegram node sends by default): `*bold*`, `_italic_`, `` `code` ``,
+ * ```` ```pre``` ````, `[text](url)`; entities do not nest; `\\` escapes `_ * ` [` outside entities. Returns the text
+ * the contact sees, or the UTF-8 byte offset of the entity that does not end (Telegram's "can't parse entities").
+ */
+export function parseLegacyMarkdown(text: string): { visible: string } | { unclosedAt: number } {
+	let visible = '';
+	let i = 0;
+	const byteOffset = (at: number) => Buffer.byteLength(text.slice(0, at), 'utf8');
+	while (i < text.length) {
+		const c = text[i];
+		if (c === '\\' && '_*`['.includes(text[i + 1] ?? '')) {
+			visible += text[i + 1];
+			i += 2;
+		} else if (text.startsWith('```', i)) {
+			const end = text.indexOf('```', i + 3);
+			if (end < 0) return { unclosedAt: byteOffset(i) };
+			visible += text.slice(i + 3, end);
+			i = end + 3;
+		} else if (c === '*' || c === '_' || c === '`') {
+			const end = text.indexOf(c, i + 1);
+			if (end < 0) return { unclosedAt: byteOffset(i) };
+			visible += text.slice(i + 1, end);
+			i = end + 1;
+		} else if (c === '[') {
+			const close = text.indexOf(']', i + 1);
+			if (close < 0) return { unclosedAt: byteOffset(i) };
+			const url = text[close + 1] === '(' ? text.indexOf(')', close + 2) : -1;
+			visible += text.slice(i + 1, close);
+			i = url < 0 ? close + 1 : url + 1;
+		} else {
+			visible += c;
+			i++;
+		}
+	}
+	return { visible };
+}
 
 class BotApiError extends Error {
 	constructor(
@@ -127,12 +168,21 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 			const text = p.text === undefined ? '' : String(p.text);
 			if (p.chat_id === undefined || p.chat_id === '') throw new BotApiError(400, 'Bad Request: chat_id is empty');
 			if (text.trim() === '') throw new BotApiError(400, 'Bad Request: message text is empty');
-			if ([...text].length > MAX_TEXT) throw new BotApiError(400, 'Bad Request: message is too long');
+			let shown = text;
+			if (p.parse_mode === 'Markdown') {
+				const parsed = parseLegacyMarkdown(text);
+				if ('unclosedAt' in parsed) {
+					throw new BotApiError(400, `Bad Request: can't parse entities: Can't find end of the entity starting at byte offset ${parsed.unclosedAt}`);
+				}
+				shown = parsed.visible;
+			}
+			if (shown.trim() === '') throw new BotApiError(400, 'Bad Request: message text is empty');
+			if ([...shown].length > MAX_TEXT) throw new BotApiError(400, 'Bad Request: message is too long');
 			// A bot can write only to chats that wrote to it first.
 			const chat = chats.get(chatId);
 			if (!chat) throw new BotApiError(400, 'Bad Request: chat not found');
-			const message = { message_id: messageId++, from: BOT, chat, date: now(), text };
-			sent.push({ chatId, text, params: p, messageId: message.message_id });
+			const message = { message_id: messageId++, from: BOT, chat, date: now(), text: shown };
+			sent.push({ chatId, text, shown, params: p, messageId: message.message_id });
 			return message;
 		},
 	};

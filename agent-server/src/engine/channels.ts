@@ -7,8 +7,12 @@ export const DEFAULT_CHANNELS = ['web', 'api', 'telegram', 'whatsapp', 'sms', 'e
 export interface ChannelRule {
 	/** Longest text the channel takes, in characters (code points). */
 	maxChars: number;
-	/** False: the channel shows markdown as typed, so it is turned into plain text. */
-	markdown: boolean;
+	/**
+	 * `plain`: the channel shows markdown as typed, so it is turned into plain text. `keep`: markdown as written.
+	 * `telegram`: Telegram's Markdown (the Telegram node's default parse mode), which refuses a message with an
+	 * unclosed mark; `**bold**` becomes `*bold*` and every mark that does not close is escaped.
+	 */
+	markdown: 'plain' | 'keep' | 'telegram';
 }
 
 /**
@@ -17,10 +21,10 @@ export interface ChannelRule {
  * email, any a workflow names) take the text as it is.
  */
 export const CHANNEL_RULES: Readonly<Record<string, ChannelRule>> = {
-	sms: { maxChars: 1600, markdown: false },
-	telegram: { maxChars: 4096, markdown: true },
-	whatsapp: { maxChars: 4096, markdown: true },
-	slack: { maxChars: 4000, markdown: true },
+	sms: { maxChars: 1600, markdown: 'plain' },
+	telegram: { maxChars: 4096, markdown: 'telegram' },
+	whatsapp: { maxChars: 4096, markdown: 'keep' },
+	slack: { maxChars: 4000, markdown: 'keep' },
 };
 
 export interface ChannelText {
@@ -37,17 +41,15 @@ export function formatForChannel(text: string, channel: string): ChannelText {
 	if (!rule) return { text, changes: [] };
 	const changes: string[] = [];
 	let out = text;
-	if (!rule.markdown) {
-		const plain = stripMarkdown(out);
-		if (plain !== out) changes.push('markdown removed');
-		out = plain;
-	}
 	const length = [...out].length;
 	if (length > rule.maxChars) {
 		out = cut(out, rule.maxChars);
 		changes.push(`cut from ${length} to ${rule.maxChars} characters`);
 	}
-	return { text: out, changes };
+	// After the cut, so an escape added here is never split from its mark (Telegram counts the text it shows).
+	const formatted = rule.markdown === 'plain' ? stripMarkdown(out) : rule.markdown === 'telegram' ? toTelegramMarkdown(out) : out;
+	if (formatted !== out) changes.unshift(rule.markdown === 'plain' ? 'markdown removed' : "markdown in Telegram's form");
+	return { text: formatted, changes };
 }
 
 /**
@@ -90,6 +92,57 @@ export function stripMarkdown(text: string): string {
 			.replace(/~~(?=\S)([^~\n]*?\S)~~/g, '$1')
 			.replace(/`([^`\n]+)`/g, '$1')
 	);
+}
+
+const TELEGRAM_MARKS = '_*`[';
+
+/**
+ * Markdown as Telegram's (legacy) Markdown parse mode takes it: `*bold*`, `_italic_`, `` `code` ``, ```` ```pre``` ````,
+ * `[text](url)`. `**x**` and `__x__` become `*x*` and `_x_`; a mark that opens no entity (the `_` of snake_case, a lone
+ * `*`, an unclosed `` ` `` or `[`) is escaped with `\`, so Telegram never refuses the text.
+ */
+export function toTelegramMarkdown(text: string): string {
+	const source = text.replace(/\*\*(?=\S)([^*\n]*?\S)\*\*/g, '*$1*').replace(/(^|[^\w])__(?=\S)([^_\n]*?\S)__(?=$|[^\w])/g, '$1_$2_');
+	let out = '';
+	let i = 0;
+	while (i < source.length) {
+		const entity = telegramEntityAt(source, i);
+		if (entity) {
+			out += entity;
+			i += entity.length;
+			continue;
+		}
+		const c = source[i];
+		if (c === '\\' && TELEGRAM_MARKS.includes(source[i + 1] ?? '')) {
+			out += source.slice(i, i + 2);
+			i += 2;
+			continue;
+		}
+		out += TELEGRAM_MARKS.includes(c) ? `\\${c}` : c;
+		i++;
+	}
+	return out;
+}
+
+/** The well-formed entity starting at `i`, as written, or undefined. */
+function telegramEntityAt(text: string, i: number): string | undefined {
+	const rest = text.slice(i);
+	const patterns = [
+		/^```[\s\S]*?```/,
+		/^`[^`\n]+`/,
+		/^\[[^\]\n]+\]\([^)\s]+\)/,
+		// Emphasis opens at a word's start and closes at a word's end, on one line, without the mark inside.
+		/^\*[^\s*](?:[^*\n]*?[^\s*])?\*(?![\w*])/,
+		/^_[^\s_](?:[^_\n]*?[^\s_])?_(?!\w)/,
+	];
+	const before = i === 0 ? '' : text[i - 1];
+	for (const pattern of patterns) {
+		const match = pattern.exec(rest);
+		if (!match) continue;
+		if ((match[0][0] === '*' || match[0][0] === '_') && /\w/.test(before)) continue;
+		return match[0];
+	}
+	return undefined;
 }
 
 /** Whether the agent talks on the channel (its `channels` list). */
