@@ -85,9 +85,12 @@ test.each(files)('%s: valid workflow JSON whose connections join nodes it has', 
 	expect(names.size).toBe(workflow.nodes.length);
 	const ids = workflow.nodes.map((n: { id: string }) => n.id);
 	expect(new Set(ids).size).toBe(ids.length);
-	for (const [from, outputs] of Object.entries(workflow.connections as Record<string, { main: Array<Array<{ node: string }>> }>)) {
+	// Outputs by connection type: main, and ai_tool, ai_languageModel ... for AI sub-nodes.
+	for (const [from, byType] of Object.entries(workflow.connections as Record<string, Record<string, Array<Array<{ node: string }> | null>>>)) {
 		expect({ from, known: names.has(from) }).toEqual({ from, known: true });
-		for (const target of outputs.main.flat()) expect({ target: target.node, known: names.has(target.node) }).toEqual({ target: target.node, known: true });
+		const targets = Object.values(byType).flatMap((outputs) => outputs.flatMap((o) => o ?? []));
+		expect(targets.length).toBeGreaterThan(0);
+		for (const target of targets) expect({ target: target.node, known: names.has(target.node) }).toEqual({ target: target.node, known: true });
 	}
 	// A trigger that n8n serves over a webhook needs a fixed webhookId, so its URL survives re-import.
 	for (const node of workflow.nodes) {
