@@ -143,6 +143,49 @@ test('the lead qualification chain on Telegram: replies, the late score and a wo
 	for (const id of outgoingIds) expect(reported.messages.find((m: any) => m.id === id).delivery).toMatchObject({ status: 'delivered' });
 }, 180_000);
 
+test('after the conversation ends the same chat starts a new conversation of the same contact; a human takes over with markdown Telegram shows, and the bot stays quiet', async () => {
+	const contact = await contactOfChat(DANA.id);
+	const listed = (await s.server.api('GET', '/v1/conversations?channel=telegram&limit=100')).body.data.filter((c: any) => c.contactId === contact.id);
+	expect(listed).toHaveLength(1);
+	await s.end(listed[0].id);
+
+	const [welcome] = await write(DANA, 'Hello again, I have a new project');
+	expect(welcome.length).toBeGreaterThan(0);
+	const now = (await s.server.api('GET', '/v1/conversations?channel=telegram&limit=100')).body.data.filter((c: any) => c.contactId === contact.id);
+	expect(now).toHaveLength(2);
+	const fresh = now.find((c: any) => c.id !== listed[0].id);
+	expect(fresh.status).toBe('active');
+	expect((await contactOfChat(DANA.id)).id).toBe(contact.id);
+
+	// A human answers from the inbox: Telegram's markdown, the snake_case name escaped so Telegram takes it.
+	await s.server.api('POST', `/v1/conversations/${fresh.id}/handoff`, {});
+	const human = await s.server.api('POST', `/v1/conversations/${fresh.id}/human-replies`, { text: 'Your **quote** is ready: see price_list.pdf', author: 'Ana' });
+	expect(human.status).toBe(201);
+	await waitFor(async () => telegram.sentTo(DANA.id).at(-1)?.shown === 'Your quote is ready: see price_list.pdf', 30_000, "the human's reply in the chat");
+	const sent = telegram.sentTo(DANA.id).at(-1)!;
+	expect(sent.text).toBe('Your *quote* is ready: see price\\_list.pdf');
+	expect(sent.params.parse_mode).toBe('Markdown');
+
+	// While the human handles it, Dana's message reaches the conversation and the bot sends nothing.
+	const before = telegram.sentTo(DANA.id).length;
+	const runsBefore = (await s.n8n.executions(s.workflowIds[agentWorkflow])).length;
+	expect(await telegram.userWrites(DANA, 'Thanks Ana!')).toBe(200);
+	let run: any;
+	await waitFor(
+		async () => {
+			const runs = await s.n8n.executions(s.workflowIds[agentWorkflow]);
+			run = runs.length > runsBefore ? runs.find((e) => e.finished && nodeOutput(e, 'Agent Bridge Agent')[0]?.[0]?.handledByHuman) : undefined;
+			return run !== undefined;
+		},
+		30_000,
+		'the run of the quiet message',
+	);
+	expect(nodeOutput(run, 'Agent Bridge Agent')[0][0]).toMatchObject({ reply: '', conversationId: fresh.id, handledByHuman: true });
+	expect(nodeOutput(run, 'Send Reply')).toEqual([]);
+	expect(telegram.sentTo(DANA.id)).toHaveLength(before);
+	expect((await s.conversation(fresh.id)).messages.at(-1)).toMatchObject({ role: 'contact', text: 'Thanks Ana!' });
+}, 120_000);
+
 test("a message Telegram refuses (a chat that never wrote to the bot) is reported failed with Telegram's reason", async () => {
 	const created = await s.server.api('POST', '/v1/contacts', { firstName: 'Max' });
 	expect(created.status).toBe(201);
