@@ -46,6 +46,12 @@ test('a message on a channel the agent does not list is refused with 400 and sto
 	expect((await t.call('GET', '/v1/contacts?channel=telegram&address=42')).json().data).toEqual([]);
 });
 
+test("the inspector's test panel (channel test) tries any agent", async () => {
+	const res = await t.call('POST', '/v1/chat', { agentId: 'web-only', text: 'hi', channel: 'test' });
+	expect(res.statusCode).toBe(200);
+	expect(res.json().conversation.channel).toBe('test');
+});
+
 test('a conversation a workflow starts on a channel the agent does not list is refused with 400 and stores nothing', async () => {
 	const contact = (await t.call('POST', '/v1/contacts', { firstName: 'Ann' })).json();
 	const before = await counts();

@@ -145,7 +145,10 @@ function telegramEntityAt(text: string, i: number): string | undefined {
 	return undefined;
 }
 
-/** Whether the agent talks on the channel (its `channels` list). */
+/** The inspector's test panel (and conversation tests saved from it): an operator trying the agent, on any agent. */
+export const TEST_CHANNEL = 'test';
+
+/** Whether the agent talks on the channel: its `channels` list, and the test panel's channel. */
 export function agentTalksOn(agent: { channels: readonly string[] }, channel: string): boolean {
-	return agent.channels.includes(channel);
+	return channel === TEST_CHANNEL || agent.channels.includes(channel);
 }
