@@ -201,7 +201,7 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 				if (!match) throw new BotApiError(404, 'Not Found');
 				if (match[1] !== token) throw new BotApiError(401, 'Unauthorized');
 				const method = Object.keys(methods).find((m) => m.toLowerCase() === match[2].toLowerCase());
-				if (!method) throw new BotApiError(404, 'Not Found: method not found');
+				if (!method) throw new BotApiError(404, 'Not Found');
 				const params = parseParams(url, String(req.headers['content-type'] ?? ''), Buffer.concat(chunks).toString('utf8'));
 				calls.push({ method, params });
 				const result = methods[method](params);
