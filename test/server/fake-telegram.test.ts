@@ -1,5 +1,8 @@
-// The local Telegram Bot API the Telegram end-to-end test points n8n at answers and fails as Telegram does.
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
+// The local Telegram Bot API the Telegram end-to-end test points n8n at answers and fails as Telegram does, and
+// takes every text the agent server fits to Telegram.
+import fc from 'fast-check';
+import { formatForChannel } from '../../agent-server/src/engine/channels';
+import { parseLegacyMarkdown, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
 
 let telegram: FakeTelegram;
 beforeEach(async () => {
@@ -61,4 +64,15 @@ test('sendMessage: only to chats that wrote to the bot, 1..4096 characters, and 
 	const sent = await call('sendMessage', { chat_id: 42, text: 'Your *quote* is ready: price\\_list', parse_mode: 'Markdown' });
 	expect(sent.body).toMatchObject({ ok: true, result: { chat: { id: 42 }, text: 'Your quote is ready: price_list' } });
 	expect(telegram.sentTo(42).map((m) => m.shown)).toEqual(['Your quote is ready: price_list']);
+});
+
+test("Telegram's Markdown parser accepts every text the formatter makes for Telegram", () => {
+	const marked = fc.array(fc.constantFrom('a', 'b', ' ', '_', '*', '`', '[', ']', '(', ')', '\\', '\n', 'x_y', '**', '__', 'http://e.x'), { maxLength: 60 }).map((parts) => parts.join(''));
+	fc.assert(
+		fc.property(fc.oneof(marked, fc.string({ maxLength: 200 })), (text) => {
+			const sent = formatForChannel(text, 'telegram').text;
+			expect({ text, parsed: 'visible' in parseLegacyMarkdown(sent) }).toEqual({ text, parsed: true });
+		}),
+		{ numRuns: 1000 },
+	);
 });
