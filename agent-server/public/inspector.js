@@ -372,6 +372,15 @@
 					entry.at,
 				);
 				break;
+			case 'message.delivery':
+				row = eventRow(
+					d.status === 'failed' ? 'warn' : 'info',
+					d.status === 'failed' ? 'Not delivered to the contact' : 'Delivered to the contact',
+					'on ' + d.channel + ' · message ' + d.messageId + (d.previously ? ' (was ' + d.previously + ')' : ''),
+					d.reason || '',
+					entry.at,
+				);
+				break;
 			case 'wait.fulfilled':
 			case 'wait.timed_out':
 			case 'wait.late_result':

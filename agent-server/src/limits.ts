@@ -18,6 +18,8 @@ export const CUSTOM_FIELD_VALUE_MAX_BYTES = 10_000;
 export const TAGS_PER_CONTACT = 100;
 /** Channel identities (channel + address) one contact may hold. */
 export const IDENTITIES_PER_CONTACT = 20;
+/** A channel's reason for a failed delivery of a message to the contact. */
+export const DELIVERY_REASON_MAX_CHARS = 500;
 /** Webhook subscriptions per workspace. */
 export const SUBSCRIPTIONS_PER_WORKSPACE = 50;
 /** Agents stored through the API per workspace (file agents are the operator's). */

@@ -19,6 +19,9 @@ import {
 /** The server's limit on how long one chat request may wait for a workflow's result. */
 export const MAX_WAIT_SECONDS = 600;
 
+/** The server's limit on a failure reason; a channel's longer error is cut rather than refused. */
+const MAX_REASON_CHARS = 500;
+
 const CONTACT_FIELDS = ['firstName', 'lastName', 'email', 'phone'] as const;
 
 export class AgentBridgeAgent implements INodeType {
@@ -52,6 +55,12 @@ export class AgentBridgeAgent implements INodeType {
 				noDataExpression: true,
 				options: [
 					{
+						name: 'Report Delivery',
+						value: 'reportDelivery',
+						description: 'Report whether a channel delivered a message to the contact (shown on the conversation timeline)',
+						action: 'Report the delivery of a message',
+					},
+					{
 						name: 'Send Message',
 						value: 'sendMessage',
 						description: "Send the contact's message to the agent and get its reply",
@@ -63,6 +72,7 @@ export class AgentBridgeAgent implements INodeType {
 			{
 				displayName: 'Agent Name or ID',
 				name: 'agentId',
+				displayOptions: { show: { operation: ['sendMessage'] } },
 				type: 'options',
 				typeOptions: {
 					loadOptionsMethod: 'getAgentChoices',
@@ -75,6 +85,7 @@ export class AgentBridgeAgent implements INodeType {
 			{
 				displayName: 'Channel',
 				name: 'channel',
+				displayOptions: { show: { operation: ['sendMessage'] } },
 				type: 'string',
 				required: true,
 				default: '',
@@ -85,6 +96,7 @@ export class AgentBridgeAgent implements INodeType {
 			{
 				displayName: 'Contact Address',
 				name: 'address',
+				displayOptions: { show: { operation: ['sendMessage'] } },
 				type: 'string',
 				required: true,
 				default: '',
@@ -95,6 +107,7 @@ export class AgentBridgeAgent implements INodeType {
 			{
 				displayName: 'Text',
 				name: 'text',
+				displayOptions: { show: { operation: ['sendMessage'] } },
 				type: 'string',
 				typeOptions: {
 					rows: 3,
@@ -107,6 +120,7 @@ export class AgentBridgeAgent implements INodeType {
 			{
 				displayName: 'Contact Fields',
 				name: 'contactFields',
+				displayOptions: { show: { operation: ['sendMessage'] } },
 				type: 'collection',
 				placeholder: 'Add Field',
 				default: {},
@@ -116,6 +130,7 @@ export class AgentBridgeAgent implements INodeType {
 			{
 				displayName: 'Wait Limit (Seconds)',
 				name: 'waitSeconds',
+				displayOptions: { show: { operation: ['sendMessage'] } },
 				type: 'number',
 				typeOptions: {
 					minValue: 0,
@@ -124,6 +139,44 @@ export class AgentBridgeAgent implements INodeType {
 				default: 20,
 				description:
 					"Longest time to wait for a workflow's result the agent's answer needs; past it the agent's holding reply is output and the result arrives later through the Outgoing Message Trigger",
+			},
+			{
+				displayName: 'Conversation ID',
+				name: 'conversationId',
+				type: 'string',
+				required: true,
+				displayOptions: { show: { operation: ['reportDelivery'] } },
+				default: "={{ $('Outgoing Message Trigger').item.json.conversationId }}",
+				description: 'The conversation of the message, as the Outgoing Message Trigger gave it',
+			},
+			{
+				displayName: 'Message ID',
+				name: 'messageId',
+				type: 'string',
+				required: true,
+				displayOptions: { show: { operation: ['reportDelivery'] } },
+				default: "={{ $('Outgoing Message Trigger').item.json.messageId }}",
+				description: 'The message the channel node sent, as the Outgoing Message Trigger gave it',
+			},
+			{
+				displayName: 'Status',
+				name: 'status',
+				type: 'options',
+				displayOptions: { show: { operation: ['reportDelivery'] } },
+				options: [
+					{ name: 'Delivered', value: 'delivered', description: 'The channel took the message' },
+					{ name: 'Failed', value: 'failed', description: 'The channel refused the message' },
+				],
+				default: 'delivered',
+			},
+			{
+				displayName: 'Reason',
+				name: 'reason',
+				type: 'string',
+				required: true,
+				displayOptions: { show: { operation: ['reportDelivery'], status: ['failed'] } },
+				default: '={{ $json.error?.message ?? $json.error }}',
+				description: "Why the channel refused the message, e.g. the channel node's error",
 			},
 		],
 	};
@@ -140,15 +193,9 @@ export class AgentBridgeAgent implements INodeType {
 
 		for (let i = 0; i < items.length; i++) {
 			try {
-				const causationEventId = getCausationEventId(items[i].json);
-				const body = buildChatBody.call(this, i);
-				const answer = await agentBridgeApiRequest.call(this, 'POST', '/v1/chat', body, undefined, causationEventId);
-				const conversationId = String((answer.conversation as IDataObject | undefined)?.id ?? '');
-				// The agent's collected fields live on the conversation, not on one answer.
-				const conversation = conversationId
-					? await agentBridgeApiRequest.call(this, 'GET', `/v1/conversations/${encodeURIComponent(conversationId)}`)
-					: {};
-				returnData.push({ json: output(answer, conversation), pairedItem: { item: i } });
+				const operation = this.getNodeParameter('operation', i, 'sendMessage') as string;
+				const json = operation === 'reportDelivery' ? await reportDelivery.call(this, i) : await sendMessage.call(this, i, items[i].json);
+				returnData.push({ json, pairedItem: { item: i } });
 			} catch (error) {
 				if (this.continueOnFail()) {
 					returnData.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
@@ -160,6 +207,31 @@ export class AgentBridgeAgent implements INodeType {
 
 		return [returnData];
 	}
+}
+
+async function sendMessage(this: IExecuteFunctions, i: number, input: IDataObject): Promise<IDataObject> {
+	const causationEventId = getCausationEventId(input);
+	const body = buildChatBody.call(this, i);
+	const answer = await agentBridgeApiRequest.call(this, 'POST', '/v1/chat', body, undefined, causationEventId);
+	const conversationId = String((answer.conversation as IDataObject | undefined)?.id ?? '');
+	// The agent's collected fields live on the conversation, not on one answer.
+	const conversation = conversationId
+		? await agentBridgeApiRequest.call(this, 'GET', `/v1/conversations/${encodeURIComponent(conversationId)}`)
+		: {};
+	return output(answer, conversation);
+}
+
+/** The channel's outcome for one outgoing message; the server records each outcome once. */
+async function reportDelivery(this: IExecuteFunctions, i: number): Promise<IDataObject> {
+	const conversationId = requiredString.call(this, 'conversationId', i, 'Conversation ID');
+	const messageId = requiredString.call(this, 'messageId', i, 'Message ID');
+	const status = this.getNodeParameter('status', i, 'delivered') as string;
+	const body: IDataObject = { status };
+	if (status === 'failed') body.reason = requiredString.call(this, 'reason', i, 'Reason').slice(0, MAX_REASON_CHARS);
+	const path = `/v1/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/delivery`;
+	const result = await agentBridgeApiRequest.call(this, 'POST', path, body);
+	const message = (result.message as IDataObject | undefined) ?? {};
+	return { conversationId, messageId, ...((message.delivery as IDataObject | undefined) ?? { status }), recorded: result.recorded === true };
 }
 
 function buildChatBody(this: IExecuteFunctions, i: number): IDataObject {

@@ -119,6 +119,25 @@ test("the inspector shows a conversation's timeline with each action's reason", 
 	await page.close();
 });
 
+test("the inspector shows a channel's delivery reports: delivered, and not delivered with the channel's reason", async () => {
+	const turn = (await t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text: 'Hi, I need a logo', identity: { channel: 'telegram', address: '4711' } })).json();
+	const sent = (await t.call('POST', `/v1/conversations/${turn.conversation.id}/replies`, { text: 'Here are some logo ideas' })).json().message;
+	const refused = (await t.call('POST', `/v1/conversations/${turn.conversation.id}/replies`, { text: 'And our price list' })).json().message;
+	const report = (id: string, body: unknown) => t.call('POST', `/v1/conversations/${turn.conversation.id}/messages/${id}/delivery`, body);
+	expect((await report(sent.id, { status: 'delivered' })).statusCode).toBe(200);
+	expect((await report(refused.id, { status: 'failed', reason: 'Forbidden: bot was blocked by the user' })).statusCode).toBe(200);
+
+	const page = await openInspector();
+	await page.getByRole('button', { name: new RegExp(turn.conversation.id) }).click();
+	const timeline = page.getByRole('list', { name: 'Timeline' });
+	const reports = timeline.locator('[data-kind="message.delivery"]');
+	await reports.nth(1).waitFor();
+	expect(await reports.nth(0).textContent()).toMatch(new RegExp(`Delivered to the contact.*on telegram.*${sent.id}`));
+	expect(await reports.nth(1).textContent()).toMatch(new RegExp(`Not delivered to the contact.*${refused.id}.*Forbidden: bot was blocked by the user`));
+	await screenshot(page, 'inspector-delivery-reports');
+	await page.close();
+});
+
 test('the deliveries table says when a pending delivery is tried next and why, and Retry now sends it at once', async () => {
 	const down = createServer((req, res) => {
 		req.resume();

@@ -1,9 +1,8 @@
 // The packed package, installed into n8n's nodes folder as a user does, shows every node on n8n 2.x and 1.x.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packedTarball, readSharedN8n, repoRoot, startN8n, stopN8n } from './support/n8n';
+import { N8N_1X, packedTarball, readSharedN8n, repoRoot, startN8n, stopN8n } from './support/n8n';
 
-const N8N_1X = '1.123.81';
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 const expectedTypes: string[] = pkg.n8n.nodes.map(
 	(file: string) => `${pkg.name}.${nodeName(path.join(repoRoot, file))}`,

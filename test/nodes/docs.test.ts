@@ -1,5 +1,5 @@
 // docs/nodes.md stays in step with the nodes: each node's type and typeVersion, and every collection parameter's name.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { INodeType } from 'n8n-workflow';
 import { AgentBridgeAgent } from '../../nodes/AgentBridgeAgent/AgentBridgeAgent.node';
@@ -42,13 +42,23 @@ test('docs/nodes.md shows the JSON shape of every collection parameter', () => {
 	for (const name of collections) expect(section).toContain(`| \`${name}\``);
 });
 
-test('the channel workflows in docs/workflows use only parameters the Agent Bridge nodes have', () => {
+test('every workflow in docs/workflows uses only Agent Bridge node types, versions and parameters the package has', () => {
 	const byType = new Map(nodes.map((n) => [`${pkg.name}.${n.description.name}`, n]));
-	for (const file of ['telegram-agent.json', 'telegram-outgoing.json']) {
+	// n8n offers a node with usableAsTool also as `<name>Tool` (an AI Agent's tool), with the same parameters.
+	for (const n of nodes) if (n.description.usableAsTool) byType.set(`${pkg.name}.${n.description.name}Tool`, n);
+	const files = readdirSync(path.join(root, 'docs', 'workflows')).filter((f) => f.endsWith('.json'));
+	expect(files).toEqual(expect.arrayContaining(['telegram-agent.json', 'whatsapp-agent.json', 'sms-agent.json', 'email-agent.json', 'slack-agent.json']));
+	for (const file of files) {
 		const workflow = JSON.parse(readFileSync(path.join(root, 'docs', 'workflows', file), 'utf8'));
 		const ours = workflow.nodes.filter((n: { type: string }) => n.type.startsWith(`${pkg.name}.`));
-		expect(ours.length).toBeGreaterThan(0);
+		expect({ file, ours: ours.length > 0 }).toEqual({ file, ours: true });
 		for (const node of ours) {
+			expect({ file, node: node.name, type: byType.has(node.type), version: node.typeVersion }).toEqual({
+				file,
+				node: node.name,
+				type: true,
+				version: byType.get(node.type)?.description.version,
+			});
 			const known = byType.get(node.type)?.description.properties.map((p) => p.name) ?? [];
 			expect({ file, node: node.name, unknown: Object.keys(node.parameters).filter((k) => !known.includes(k)) }).toEqual({ file, node: node.name, unknown: [] });
 		}

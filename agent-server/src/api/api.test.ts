@@ -89,7 +89,7 @@ describe('HTTP API', () => {
 				source: 'file',
 				name: 'Test Agent',
 				description: 'An agent for tests',
-				channels: ['web', 'api'],
+				channels: ['web', 'api', 'telegram', 'whatsapp', 'sms', 'email', 'slack'],
 				fields: [
 					{ name: 'budget', label: 'budget', mapsTo: 'custom_field.budget_range' },
 					{ name: 'email', label: 'email', mapsTo: 'contact.email' },

@@ -24,6 +24,7 @@ const NODES_ROUTES = [
 	'POST /v1/conversations/:id/end',
 	'POST /v1/conversations/:id/handoff',
 	'POST /v1/conversations/:id/release',
+	'POST /v1/conversations/:id/messages/:messageId/delivery',
 	'GET /v1/contacts',
 	'POST /v1/contacts',
 	'GET /v1/contacts/:id',

@@ -2,15 +2,22 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context';
 import { z } from 'zod';
 import { budgetView, endOverApi, getConversationDetail, handOffOverApi, humanReply, releaseOverApi } from '../conversations/service';
+import { reportDelivery } from '../conversations/delivery-reports';
 import { chat } from '../conversations/turn';
 import { replyToConversation, startConversation } from '../conversations/workflow-messages';
 import { causationOf } from './causation';
-import { chatBody, idParams, nonBlank, replyOptionsBody, startConversationBody } from './schemas';
+import { DELIVERY_REASON_MAX_CHARS } from '../limits';
+import { chatBody, id, idParams, nonBlank, replyOptionsBody, startConversationBody } from './schemas';
 
 // Every field is optional, so no body at all is fine too.
 const endBody = z.strictObject({ outcome: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be an outcome name such as booked').optional() }).nullish();
 const handoffBody = z.strictObject({ reason: nonBlank(500).optional(), message: nonBlank(4000).optional() }).nullish();
 const humanReplyBody = z.strictObject({ text: nonBlank(4000), author: nonBlank(200).optional() });
+const messageParams = z.object({ id, messageId: id });
+const deliveryBody = z.strictObject({
+	status: z.enum(['delivered', 'failed']),
+	reason: z.string().max(DELIVERY_REASON_MAX_CHARS).optional(),
+});
 
 export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
 	app.post('/chat', { schema: { body: chatBody } }, async (request, reply) => {
@@ -47,6 +54,10 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = as
 
 	app.post('/conversations/:id/human-replies', { schema: { params: idParams, body: humanReplyBody } }, async (request, reply) => {
 		return reply.status(201).send(await humanReply(ctx, request.workspaceId, request.params.id, request.body));
+	});
+
+	app.post('/conversations/:id/messages/:messageId/delivery', { schema: { params: messageParams, body: deliveryBody } }, async (request) => {
+		return reportDelivery(ctx, request.workspaceId, request.params.id, request.params.messageId, request.body);
 	});
 
 	app.get('/budget', async (request) => budgetView(ctx, request.workspaceId));

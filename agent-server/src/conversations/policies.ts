@@ -7,9 +7,17 @@ import { buildEnvelope, publishEvent, type Causation, type EnvelopeContext } fro
 import { envelopeContextFor } from './lifecycle';
 import { actionFirings } from '../store/action-firings';
 import { addContactTags, snapshot, type Contact } from '../store/contacts';
-import { addTimeline, insertMessage, type Message, type NewMessage, type TimelineKind } from '../store/conversations';
+import { agentTalksOn, formatForChannel } from '../engine/channels';
+import { addTimeline, getConversation, insertMessage, type Message, type NewMessage, type TimelineKind } from '../store/conversations';
 import { identityOn } from '../store/identities';
 import type { Queryable } from '../store/schema';
+import { HttpError } from '../util/http-error';
+
+/** An agent talks only on the channels it lists: a message on another is refused before anything is stored. */
+export function refuseUnlistedChannel(agent: AgentConfig, channel: string): void {
+	if (agentTalksOn(agent, channel)) return;
+	throw new HttpError(400, `agent ${agent.id} does not talk on channel ${channel}; its channels are ${agent.channels.join(', ')} (the agent's "channels" list)`);
+}
 
 export type LimitedDecision = ActionDecision & { suppressed?: boolean; cooldown?: boolean };
 
@@ -111,10 +119,17 @@ export async function recordMessage(
 	delivery?: MessageDelivery,
 ): Promise<Message> {
 	if (message.role !== 'contact' && !delivery) throw new Error('a message to the contact needs to say how it is delivered');
-	const stored = await insertMessage(db, workspaceId, conversationId, message);
+	const fitted = message.role === 'contact' ? { text: message.text, changes: [] } : await fitToChannel(db, workspaceId, conversationId, message.text);
+	const stored = await insertMessage(db, workspaceId, conversationId, { ...message, text: fitted.text });
 	const outgoing = delivery && !delivery.directAnswer ? await publishOutgoing(db, delivery.ctx, workspaceId, conversationId, stored, delivery.causation) : {};
-	await addMessageEntry(db, workspaceId, conversationId, stored, { ...detail, ...outgoing });
+	await addMessageEntry(db, workspaceId, conversationId, stored, { ...detail, ...(fitted.changes.length ? { channelFormat: fitted.changes } : {}), ...outgoing });
 	return stored;
+}
+
+/** A text to the contact as their conversation's channel takes it (see engine/channels.ts). */
+async function fitToChannel(db: Queryable, workspaceId: string, conversationId: string, text: string) {
+	const conversation = await getConversation(db, workspaceId, conversationId);
+	return formatForChannel(text, conversation?.channel ?? 'api');
 }
 
 /**

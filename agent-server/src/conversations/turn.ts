@@ -4,6 +4,7 @@
 import type { AgentConfig } from '../engine/agent-config';
 import { disclosureHandoffReason, type BlockedDisclosure } from '../engine/conduct';
 import { applyUpdates } from '../engine/fields';
+import { formatForChannel } from '../engine/channels';
 import { fallbackOutcome } from '../engine/offline';
 import type { ActionDecision, TranscriptEntry, TurnOutcome } from '../engine/types';
 import type { AppContext } from '../context';
@@ -31,7 +32,7 @@ import { claimIdentity, contactIdOfIdentity, type IdentityKey } from '../store/i
 import type { Queryable } from '../store/schema';
 import { HttpError, notFound } from '../util/http-error';
 import { endConversation, engineTranscript, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
-import { addTagsWithEvents, messageEntry, applyActionLimits, publishOutgoing, recordMessage, type LimitedDecision } from './policies';
+import { addTagsWithEvents, messageEntry, applyActionLimits, publishOutgoing, recordMessage, refuseUnlistedChannel, type LimitedDecision } from './policies';
 import type { TurnLease } from './turn-queue';
 import { engineReply } from './outbound';
 import { answerAfterWaiting, newWait } from './waits';
@@ -135,9 +136,10 @@ async function storeMessage(
 		if (earlier) return { message: earlier, lease: null };
 	}
 	const { conversation, contactId } = await conversationOf(db, workspaceId, agent, input);
+	const channel = conversation?.channel ?? input.identity?.channel ?? input.channel ?? 'api';
+	refuseUnlistedChannel(agent, channel);
 	const given = input.contact ?? {};
 	const causationEventId = causationHeader ?? null;
-	const channel = input.identity?.channel ?? input.channel ?? 'api';
 	return db.transaction().execute(async (trx) => {
 		let contact = contactId;
 		if (!contact) {
@@ -322,6 +324,8 @@ interface EngineRun {
 interface TurnPlan {
 	decisions: LimitedDecision[];
 	replyText: string;
+	/** How the reply was fitted to the conversation's channel (markdown removed, cut), for its timeline entry. */
+	channelFormat: string[];
 	unfilledMergeFields: string[];
 	blocked: BlockedDisclosure[];
 	handoff: string | undefined;
@@ -444,7 +448,8 @@ async function planTurn(ctx: AppContext, workspaceId: string, agent: AgentConfig
 	const { text, blocked, unknown } = engineReply(agent, contact, outcome.reply, outcome.replyTemplate);
 	const handoff = blocked.length ? disclosureHandoffReason(blocked) : outcome.handoff;
 	const awaited = handoff || outcome.end ? [] : decisions.filter((d) => d.fired && agent.actions.find((a) => a.id === d.actionId)?.expects);
-	return { decisions, replyText: text, unfilledMergeFields: unknown, blocked, handoff, awaited };
+	const fitted = formatForChannel(text, state.conversation.channel);
+	return { decisions, replyText: fitted.text, channelFormat: fitted.changes, unfilledMergeFields: unknown, blocked, handoff, awaited };
 }
 
 /** Writes the turn's understanding: contact changes and conversation state merged into the stored rows, and why. */
@@ -558,7 +563,11 @@ async function publishDecisions(
 	}
 	if (reply) {
 		const outgoing = state.directAnswer ? {} : await publishOutgoing(trx, ctx, workspaceId, conversationId, reply, causation);
-		const entry = messageEntry(reply, { ...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}), ...outgoing });
+		const entry = messageEntry(reply, {
+			...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}),
+			...(plan.channelFormat.length ? { channelFormat: plan.channelFormat } : {}),
+			...outgoing,
+		});
 		timeline.add(entry.kind, entry.detail);
 	}
 	if (plan.blocked.length) timeline.add('disclosure.blocked', { fields: plan.blocked });

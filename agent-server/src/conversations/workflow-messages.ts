@@ -18,7 +18,7 @@ import {
 } from '../store/conversations';
 import { HttpError, notFound } from '../util/http-error';
 import { agentText, type Outbound } from './outbound';
-import { recordMessage } from './policies';
+import { recordMessage, refuseUnlistedChannel } from './policies';
 import { handOffForDisclosure } from './waits';
 import { agentOrThrow, budgetExhausted } from './turn';
 
@@ -142,6 +142,7 @@ export async function startConversation(
 	const contact = await getContact(db, workspaceId, input.contactId);
 	if (!contact) throw notFound('contact', input.contactId);
 	const channel = input.channel ?? 'api';
+	refuseUnlistedChannel(agent, channel);
 	const rendered = await messageText(ctx, workspaceId, agent, agent.id, undefined, contact, [], input);
 	const source = causationHeader ? 'workflow' : 'api';
 	return db.transaction().execute(async (trx) => {

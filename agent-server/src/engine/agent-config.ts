@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { knownMergeField, mergeFieldsIn } from './templates';
 import { parse as parseYaml } from 'yaml';
 import { ID_MAX_LENGTH } from '../limits';
+import { DEFAULT_CHANNELS } from './channels';
 import { compilePattern } from './extract';
 
 const snakeName = z
@@ -239,7 +240,7 @@ const baseAgent = z.strictObject({
 	persona: z.string().default(''),
 	instructions: z.string().default(''),
 	model: z.string().min(1).optional(),
-	channels: z.array(z.string().min(1)).default(['web', 'api']),
+	channels: z.array(z.string().min(1)).default([...DEFAULT_CHANNELS]),
 	fields: z.array(field).default([]),
 	intents: z.array(intent).default([]),
 	actions: z.array(action).default([]),

@@ -57,11 +57,27 @@ export interface Message {
 	source: MessageRow['source'];
 	text: string;
 	createdAt: string;
+	/** What the channel reported for a message to the contact; absent until a report. */
+	delivery?: MessageDelivery;
+}
+
+export interface MessageDelivery {
+	status: 'delivered' | 'failed';
+	reason: string | null;
+	at: string;
+}
+
+/** A message as the API shows it: the delivery only once a channel reported it. */
+function messageFromRow(r: Pick<MessageRow, 'id' | 'role' | 'source' | 'text' | 'created_at' | 'delivery_status' | 'delivery_reason' | 'delivery_at'>): Message {
+	const message: Message = { id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at };
+	if (r.delivery_status) message.delivery = { status: r.delivery_status, reason: r.delivery_reason ?? null, at: r.delivery_at ?? r.created_at };
+	return message;
 }
 
 /** Every kind of timeline entry; the inspector draws each and docs/debugging.md explains each. */
 export type TimelineKind =
 	| 'message'
+	| 'message.delivery'
 	| 'fields.updated'
 	| 'fields.rejected'
 	| 'action.fired'
@@ -480,7 +496,7 @@ export async function listMessages(db: Queryable, workspaceId: string, conversat
 		.$if(!!options.answeredOnly, (q) => q.where('pending', '=', 0))
 		.orderBy('id')
 		.execute();
-	return rows.map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
+	return rows.map(messageFromRow);
 }
 
 /**
@@ -519,6 +535,24 @@ export async function listMessagesAfter(db: Queryable, workspaceId: string, conv
 		.limit(limit)
 		.execute();
 	return rows.map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
+}
+
+/** A message of the conversation, locked for the rest of the transaction (a delivery report's read-modify-write). */
+export async function lockMessage(db: Queryable, workspaceId: string, conversationId: string, id: string): Promise<Message | undefined> {
+	const row = await forUpdate(
+		db,
+		db.selectFrom('messages').selectAll().where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).where('id', '=', id),
+	).executeTakeFirst();
+	return row ? messageFromRow(row) : undefined;
+}
+
+export async function setMessageDelivery(db: Queryable, workspaceId: string, id: string, delivery: MessageDelivery): Promise<void> {
+	await db
+		.updateTable('messages')
+		.set({ delivery_status: delivery.status, delivery_reason: delivery.reason, delivery_at: delivery.at })
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.execute();
 }
 
 export async function latestMessageId(db: Queryable, workspaceId: string, conversationId: string): Promise<string | undefined> {

@@ -341,6 +341,20 @@ const m010ContactIdentities: Migration = {
 	},
 };
 
+// A channel's delivery report on a message to the contact: delivered, or failed with the channel's reason.
+const m011MessageDelivery: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('messages').addColumn('delivery_status', text).execute();
+		await db.schema.alterTable('messages').addColumn('delivery_reason', text).execute();
+		await db.schema.alterTable('messages').addColumn('delivery_at', text).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.alterTable('messages').dropColumn('delivery_at').execute();
+		await db.schema.alterTable('messages').dropColumn('delivery_reason').execute();
+		await db.schema.alterTable('messages').dropColumn('delivery_status').execute();
+	},
+};
+
 // A widget key's appearance (title, colours, avatar, opening message, launcher position, timestamps), kept apart
 // from the key so the widget routes' key lookup does not read the avatar image every time.
 const m013WidgetAppearance: Migration = {
@@ -380,6 +394,7 @@ export const migrationProvider: MigrationProvider = {
 			'008_api_key_scopes': m008ApiKeyScopes,
 			'009_workspace_log': m009WorkspaceLog,
 			'010_contact_identities': m010ContactIdentities,
+			'011_message_delivery': m011MessageDelivery,
 			'013_widget_appearance': m013WidgetAppearance,
 		};
 	},

@@ -89,6 +89,10 @@ export interface MessageRow {
 	causation_event_id?: string | null;
 	/** JSON: the answer of the message's turn, set in the transaction that commits the turn. */
 	answer?: string | null;
+	/** Added by 011_message_delivery: what the channel reported for a message to the contact. */
+	delivery_status?: 'delivered' | 'failed' | null;
+	delivery_reason?: string | null;
+	delivery_at?: string | null;
 }
 
 export interface TimelineRow {

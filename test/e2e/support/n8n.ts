@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+/** The last n8n 1.x, which the package also supports (the node list is checked on it too). */
+export const N8N_1X = '1.123.81';
 // E2E_DIR lets several runs share one checkout without sharing an n8n.
 export const e2eDir = path.resolve(repoRoot, process.env.E2E_DIR ?? '.e2e');
 
