@@ -36,7 +36,7 @@ export const TURN_TRANSCRIPT_MESSAGES = 200;
 export const EVENT_TRANSCRIPT_MESSAGES = 50;
 /** API keys per workspace. */
 export const API_KEYS_PER_WORKSPACE = 20;
-/** Time the deterministic extraction of one message may take before the remaining pattern fields are skipped. */
+/** CPU time the deterministic extraction of one message may take before the remaining pattern fields are skipped. */
 export const EXTRACTION_BUDGET_MS = 50;
 /** Failed authentications per client address per minute before 429. */
 export const AUTH_FAILURES_PER_MINUTE = 20;

@@ -298,9 +298,15 @@ export function extractFields(
 	const out: Record<string, string> = {};
 	const known = options.known ?? {};
 	// A second guard behind linear-time patterns: past the budget, the remaining fields wait for the next message.
-	const deadline = performance.now() + (options.budgetMs ?? EXTRACTION_BUDGET_MS);
+	// Counted in CPU time, not wall time: a busy machine that pauses this process must not drop fields.
+	const budgetUs = (options.budgetMs ?? EXTRACTION_BUDGET_MS) * 1000;
+	const started = process.cpuUsage();
+	const spentUs = () => {
+		const spent = process.cpuUsage(started);
+		return spent.user + spent.system;
+	};
 	for (const field of agent.fields) {
-		if (performance.now() > deadline) break;
+		if (budgetUs < 0 || spentUs() > budgetUs) break;
 		const already = known[field.name];
 		if (already !== undefined && !mentionsField(text, field)) continue;
 		const value = extractByKind(text, field.extract, { loose: options.pending === field.name, now: options.now });
