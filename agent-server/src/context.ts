@@ -26,6 +26,8 @@ export interface AppContext {
 	conversations?: ConversationOptions;
 	/** One turn at a time per conversation, across instances. */
 	turns: TurnQueue;
+	/** The server's public address (PUBLIC_URL), for links to the console in events; unset: paths only. */
+	publicUrl?: string;
 }
 
 export interface ConversationOptions extends TurnQueueOptions {

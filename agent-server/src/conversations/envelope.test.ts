@@ -11,7 +11,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 
 const docs = path.join(__dirname, '..', '..', '..', 'docs', 'events');
-const TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added', 'conversation.message.outgoing'] as const;
+const TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added', 'conversation.message.outgoing', 'conversation.handoff'] as const;
 // allowUnionTypes: custom field values are string | number | boolean | null.
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 addFormats(ajv);
@@ -40,7 +40,7 @@ test.each(TYPES)('the versioned example of %s matches the schema, and so does th
 	expect(example(type).type).toBe(type);
 	expectValid(exampleEnvelope(type, 'ws_1'));
 	expect(validate({ ...example(type), version: 2 })).toBe(false);
-	const { action: _a, ending: _e, tag: _t, message: _m, ...withoutDetail } = example(type);
+	const { action: _a, ending: _e, tag: _t, message: _m, handoff: _h, ...withoutDetail } = example(type);
 	expect(validate(withoutDetail)).toBe(false);
 });
 
