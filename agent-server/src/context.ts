@@ -3,6 +3,7 @@ import type { FileAgents } from './agents/file-agents';
 import type { WorkspaceAgents } from './agents/registry';
 import type { TurnQueue, TurnQueueOptions } from './conversations/turn-queue';
 import type { Engine } from './engine/types';
+import type { LiveHub } from './live/hub';
 import type { Store } from './store/database';
 import type { Queryable } from './store/schema';
 
@@ -26,6 +27,8 @@ export interface AppContext {
 	conversations?: ConversationOptions;
 	/** One turn at a time per conversation, across instances. */
 	turns: TurnQueue;
+	/** This instance's live streams (console pages and widgets). */
+	live: LiveHub;
 	/** The server's public address (PUBLIC_URL), for links to the console in events; unset: paths only. */
 	publicUrl?: string;
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { claimTurn, releaseTurn } from '../store/conversations';
 import type { Store } from '../store/database';
+import { notifyLiveSoon } from '../store/live-bus';
 
 export interface TurnQueueOptions {
 	/** How long a turn may hold the conversation before another instance may take it over (default 2 min). */
@@ -60,10 +61,13 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 	async function claim(workspaceId: string, conversationId: string): Promise<TurnLease | null> {
 		const owner = randomUUID();
 		if (!(await claimTurn(store.db, workspaceId, conversationId, owner, until(leaseMs)))) return null;
+		// The agent's turn is running: live pages show it typing until the lease is given back.
+		notifyLiveSoon(store.db, { k: 'typing', w: workspaceId, c: conversationId, who: 'agent', on: true });
 		return {
 			extendFor: async (ms) => void (await claimTurn(store.db, workspaceId, conversationId, owner, until(Math.max(0, ms) + leaseMs))),
 			release: async () => {
 				await releaseTurn(store.db, workspaceId, conversationId, owner);
+				notifyLiveSoon(store.db, { k: 'typing', w: workspaceId, c: conversationId, who: 'agent', on: false });
 				wake(conversationId);
 			},
 		};

@@ -8,6 +8,7 @@ import { id } from '../../api/schemas';
 import type { AppContext } from '../../context';
 import { WIDGET_BODY_LIMIT_BYTES, WIDGET_MESSAGE_MAX_CHARS, WIDGET_SESSIONS_PER_KEY_PER_HOUR } from '../../limits';
 import { chat } from '../../conversations/turn';
+import { widgetStreamClient } from '../../live/widget-stream';
 import { getConversation, latestMessageId, listMessagesAfter } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
 import { countWidgetSessionsSince, createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from '../../store/widgets';
@@ -49,6 +50,8 @@ const pollQuery = z.strictObject({
 	wait: z.coerce.number().int().min(0).max(60).optional(),
 });
 const agentQuery = z.strictObject({ key });
+const liveQuery = z.strictObject({ key });
+const LAST_EVENT_ID = 'last-event-id';
 const agentParams = z.object({ agentId: id });
 
 export interface PublicMessage {
@@ -149,7 +152,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 	// Preflight: the hook above has already checked the key and the origin.
 	app.options('/*', { config: { rateLimit: false } }, async (_request, reply) => {
 		reply.header('access-control-allow-methods', 'GET, POST');
-		reply.header('access-control-allow-headers', `content-type, ${SESSION_HEADER}`);
+		reply.header('access-control-allow-headers', `content-type, ${SESSION_HEADER}, ${LAST_EVENT_ID}`);
 		reply.header('access-control-max-age', '600');
 		return reply.status(204).send();
 	});
@@ -212,7 +215,25 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 		},
 	);
 
-	// Long poll: answers as soon as there are messages after `after` (workflow replies, a human, late results),
+	// Server-sent events for this visitor's conversation: new messages (with their ids, so a reconnect with
+	// Last-Event-ID catches up), typing and status. The session token travels in a header, never in the URL.
+	app.get(
+		'/live',
+		{
+			schema: { querystring: liveQuery },
+			config: { rateLimit: { max: options.rateLimit?.polls ?? 240, timeWindow: windowMs } },
+		},
+		async (request, reply) => {
+			const token = request.headers[SESSION_HEADER];
+			if (typeof token !== 'string' || token === '') throw new HttpError(400, `headers/${SESSION_HEADER} is required`);
+			const session = await sessionOf(ctx, request, token);
+			const after = request.headers[LAST_EVENT_ID];
+			const lastId = typeof after === 'string' && id.safeParse(after).success ? after : undefined;
+			await ctx.live.open(reply, widgetStreamClient(ctx, session, lastId, () => findWidgetSession(ctx.store.db, keyOf(request).id, token)));
+		},
+	);
+
+	// Long poll (the widget before live streams; kept for embeds that still use it): answers as soon as there are messages after `after` (workflow replies, a human, late results),
 	// or with an empty list after `wait` seconds.
 	app.get(
 		'/messages',
