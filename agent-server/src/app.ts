@@ -34,6 +34,7 @@ import { loadAgentFolders, type AgentFolders } from './agents/agent-files';
 import { BODY_LIMIT_BYTES } from './limits';
 import { createLiveHub, type LiveOptions } from './live/hub';
 import { liveRoutes } from './api/live';
+import { inboxRoutes } from './api/inbox';
 import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
@@ -213,6 +214,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(apiKeyRoutes, { ctx });
 			await v1.register(erasureRoutes, { ctx });
 			await v1.register(liveRoutes, { ctx });
+			await v1.register(inboxRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);

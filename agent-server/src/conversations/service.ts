@@ -21,7 +21,7 @@ import { getContact, snapshot } from '../store/contacts';
 export interface ConversationDetail
 	extends Pick<
 		Conversation,
-		'id' | 'agentId' | 'contactId' | 'channel' | 'status' | 'collected' | 'intent' | 'sentiment' | 'summary' | 'modelCalls' | 'ending' | 'waits'
+		'id' | 'agentId' | 'contactId' | 'channel' | 'status' | 'collected' | 'intent' | 'sentiment' | 'summary' | 'modelCalls' | 'ending' | 'waits' | 'assignee'
 	> {
 	turns: number;
 	messages: Message[];
@@ -46,6 +46,7 @@ export async function getConversationDetail(ctx: AppContext, workspaceId: string
 		modelCalls: conversation.modelCalls,
 		ending: conversation.ending,
 		waits: conversation.waits,
+		assignee: conversation.assignee,
 		messages: await listMessages(db, workspaceId, id),
 		timeline: await listTimeline(db, workspaceId, id),
 	};
@@ -108,6 +109,10 @@ export async function releaseOverApi(ctx: AppContext, workspaceId: string, id: s
 
 export async function humanReply(ctx: AppContext, workspaceId: string, id: string, input: { text: string; author?: string }): Promise<{ message: Message }> {
 	const conversation = await openConversation(ctx, workspaceId, id);
+	// A claimed conversation is answered by the person who claimed it.
+	if (conversation.assignee && input.author && input.author !== conversation.assignee) {
+		throw new HttpError(409, `conversation ${id} is claimed by ${conversation.assignee}`);
+	}
 	const { message, queued } = await ctx.store.db.transaction().execute((trx) => insertHumanReply(trx, ctx, workspaceId, conversation, input.text, input.author));
 	if (queued > 0) ctx.deliveriesQueued();
 	return { message };
