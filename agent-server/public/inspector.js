@@ -383,6 +383,12 @@
 			case 'handoff.released':
 				row = eventRow('info', 'Bot resumed', d.by ? 'by ' + d.by : '', d.reason, entry.at);
 				break;
+			case 'handoff.claimed':
+				row = eventRow('info', 'Claimed', 'by ' + d.assignee, '', entry.at);
+				break;
+			case 'note':
+				row = eventRow('info', 'Internal note', d.author ? 'by ' + d.author : '', d.text, entry.at);
+				break;
 			case 'conversation.ended':
 				row = eventRow('info', 'Conversation ended', d.reason + ' → ' + d.outcome, d.outcomeRule, entry.at);
 				break;
