@@ -11,17 +11,18 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { getAgents, getChannelFilters, getOutcomes } from '../shared/GenericFunctions';
 import { agentFilter, triggerNotice } from '../shared/TriggerDescription';
 import {
+	type AgentBridgeEventType,
 	createSubscription,
 	deleteSubscription,
 	receiveEvent,
 	subscriptionExists,
 } from '../shared/TriggerFunctions';
 
-const ENDED = 'conversation.ended';
-const HANDOFF = 'conversation.handoff';
+const ENDED: AgentBridgeEventType = 'conversation.ended';
+const HANDOFF: AgentBridgeEventType = 'conversation.handoff';
 
-function eventOf(context: IHookFunctions): string {
-	return (context.getNodeParameter('event', ENDED) as string) || ENDED;
+function eventOf(context: IHookFunctions): AgentBridgeEventType {
+	return (context.getNodeParameter('event', ENDED) as AgentBridgeEventType) || ENDED;
 }
 
 function filters(context: IHookFunctions): IDataObject {
