@@ -28,3 +28,10 @@ test('bench/model-prompt.ts runs a 10-turn conversation at one model call per tu
 	const share = Number(/^ratio: (\d\.\d{3}) of the prompt tokens/m.exec(stdout)?.[1]);
 	expect(share).toBeGreaterThan(0.5);
 }, 90_000);
+
+test('bench/live-connections.ts measures the server with open live streams against the same server with none, and the streams carry replies', async () => {
+	const { stdout } = await run(tsx, [path.join(root, 'bench', 'live-connections.ts'), '25'], { cwd: root, timeout: 80_000 });
+	expect(stdout).toMatch(/^\| 0 \(reference, same server, sessions made\) \| \d+\.\d \| - \|$/m);
+	expect(stdout).toMatch(/^\| 25 \| \d+\.\d \| -?\d+\.\d \|$/m);
+	expect(stdout).toMatch(/^replies delivered live: 20 of 20$/m);
+}, 90_000);
