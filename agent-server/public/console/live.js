@@ -1,6 +1,7 @@
 /* Agent Bridge console: the live stream (GET /v1/live, server-sent events) read with fetch, so the same session
  * cookie or key as every other call goes along. window.consoleLive(path, handlers) -> { close() }.
- * handlers: { onEvent(name, data), onOpen() }. onOpen runs after every (re)connect: refetch what the page shows. */
+ * handlers: { onEvent(name, data), onOpen(), onUnauthorized()? }. onOpen runs after every (re)connect: refetch what
+ * the page shows. Without onUnauthorized a 401 sends the page to the login. */
 (function () {
 	'use strict';
 
@@ -35,7 +36,7 @@
 				.then(function (res) {
 					if (res.status === 401) {
 						stopped = true;
-						window.consoleApi.toLogin();
+						(handlers.onUnauthorized || window.consoleApi.toLogin)();
 						return;
 					}
 					if (!res.ok || !res.body) throw new Error('live stream answered ' + res.status);

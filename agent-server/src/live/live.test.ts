@@ -88,15 +88,15 @@ test("a widget's stream carries only its own conversation, catches up after Last
 	// A reply to each visitor's conversation: this widget hears its own only.
 	const mine = (await t.call('GET', `/v1/conversations?agentId=other-agent`)).json().data;
 	for (const c of mine) await t.call('POST', `/v1/conversations/${c.id}/replies`, { text: `reply to ${c.id}` }, { 'x-agent-bridge-causation': 'evt_x' });
-	const replies = await Promise.all([live.next((e) => e.event === 'message' && /^reply to/.test(e.data.text))]);
-	expect(Object.keys(replies[0].data).sort()).toEqual(['createdAt', 'id', 'role', 'text']);
+	const reply = await live.next((e) => e.event === 'message' && /^reply to/.test(e.data.text));
+	expect(Object.keys(reply.data).sort()).toEqual(['createdAt', 'id', 'role', 'text']);
 	await new Promise((r) => setTimeout(r, 150));
 	expect(live.events.filter((e) => e.event === 'message' && /^reply to/.test(e.data.text))).toHaveLength(1);
 
 	// A reconnect after the last id it saw gets what it missed, and nothing twice.
 	const last = live.events.filter((e) => e.event === 'message').at(-1)!.id!;
 	live.close();
-	const conv = mine.find((c: { id: string }) => replies[0].data.text === `reply to ${c.id}`);
+	const conv = mine.find((c: { id: string }) => reply.data.text === `reply to ${c.id}`);
 	await t.call('POST', `/v1/conversations/${conv.id}/human-replies`, { text: 'A person answers', author: 'Dana' });
 	const again = await stream(`/widget/v1/live?key=${key}`, { ...session, 'last-event-id': last });
 	await again.next((e) => e.event === 'ready');
