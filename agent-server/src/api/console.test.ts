@@ -56,6 +56,13 @@ test('logging in with a key sets a session cookie that only the server can read,
 	expect((await t.app.inject({ method: 'GET', url: '/v1/workspace', headers: { cookie } })).statusCode).toBe(401);
 });
 
+test('people logging in at the same moment each get a working session', async () => {
+	const logins = await Promise.all(Array.from({ length: 8 }, (_, i) => logIn(t.apiKey, `Person ${i}`)));
+	expect(logins.map((l) => l.statusCode)).toEqual(Array(8).fill(200));
+	const who = await Promise.all(logins.map((l) => t.app.inject({ method: 'GET', url: '/console/session', headers: { cookie: cookieOf(l.headers['set-cookie']) } })));
+	expect(who.map((w) => w.json().user).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `Person ${i}`));
+});
+
 test('the cookie is Secure when the browser came over https through a trusted proxy', async () => {
 	const login = await logIn(t.apiKey, 'Sam', { ...CONSOLE, 'x-forwarded-proto': 'https' });
 	expect(String(login.headers['set-cookie'])).toContain('Secure');

@@ -3,7 +3,7 @@
 import type { AppContext } from '../context';
 import { CONSOLE_SESSION_HOURS, CONSOLE_SESSIONS_PER_WORKSPACE } from '../limits';
 import { createConsoleSession, deleteConsoleSession, findConsoleSession } from '../store/console-sessions';
-import { findWorkspaceByApiKey } from '../store/workspaces';
+import { findWorkspaceByApiKey, lockWorkspace } from '../store/workspaces';
 import { HttpError } from '../util/http-error';
 
 export interface ConsoleLogin {
@@ -18,9 +18,11 @@ export async function logIn(ctx: AppContext, key: string, user: string): Promise
 	const found = await findWorkspaceByApiKey(ctx.store.db, key);
 	if (!found) return undefined;
 	const expiresAt = new Date(Date.now() + CONSOLE_SESSION_HOURS * 3_600_000).toISOString();
-	const { token } = await ctx.store.db
-		.transaction()
-		.execute((trx) => createConsoleSession(trx, { workspaceId: found.id, apiKeyId: found.keyId, userName: user, expiresAt }, CONSOLE_SESSIONS_PER_WORKSPACE));
+	const { token } = await ctx.store.db.transaction().execute(async (trx) => {
+		// Logins at the same moment take turns, so the sessions kept never pass the limit.
+		await lockWorkspace(trx, found.id);
+		return createConsoleSession(trx, { workspaceId: found.id, apiKeyId: found.keyId, userName: user, expiresAt }, CONSOLE_SESSIONS_PER_WORKSPACE);
+	});
 	return { token, workspace: { id: found.id, name: found.name }, user, expiresAt };
 }
 
