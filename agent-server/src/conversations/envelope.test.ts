@@ -78,4 +78,17 @@ describe('events of a real conversation', () => {
 		// The tag's own event already shows the contact with it.
 		expect(envelopes.find((e) => e.type === 'contact.tag.added').contact.tags).toEqual(['interested_pricing']);
 	});
+
+	test('a contact asking for a person raises conversation.handoff, matching the schema and the example', async () => {
+		const r = (await t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text: 'Can I talk to a real person please?', channel: 'web' })).json();
+		expect(r.conversation.status).toBe('human');
+		const rows = await t.app.agentBridge.store.db.selectFrom('events').selectAll().where('conversation_id', '=', r.conversation.id).execute();
+		const handoff = rows.map((row) => JSON.parse(row.envelope)).find((e) => e.type === 'conversation.handoff');
+		expectValid(handoff);
+		expect(shape(handoff).sort()).toEqual(shape(example('conversation.handoff')).sort());
+		expect(handoff.conversation.status).toBe('human');
+		expect(handoff.handoff).toEqual({ reason: expect.stringMatching(/wants_human/), by: 'agent', consolePath: `/console?conversation=${r.conversation.id}`, consoleUrl: null });
+		const detail = (await t.call('GET', `/v1/conversations/${r.conversation.id}`)).json();
+		expect(detail.timeline.find((e: { kind: string }) => e.kind === 'handoff').detail.eventId).toBe(handoff.id);
+	});
 });

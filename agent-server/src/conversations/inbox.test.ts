@@ -103,3 +103,20 @@ test('contacts are found by name, email, phone or identity, any case, with a lim
 	expect(past.map((p: { id: string }) => p.id)).toEqual([c.conversation.id]);
 	expect((await t.call('GET', '/v1/contacts/ct_missing/conversations')).statusCode).toBe(404);
 });
+
+test("with PUBLIC_URL the handoff event links to the conversation in the console on the server's public address", async () => {
+	const other = await buildTestApp({ publicUrl: 'https://agents.example.com' });
+	try {
+		const c = (await other.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hello' })).json();
+		await other.call('POST', `/v1/conversations/${c.conversation.id}/handoff`, { reason: 'a person is needed' });
+		const [event] = await other.app.agentBridge.store.db.selectFrom('events').selectAll().where('conversation_id', '=', c.conversation.id).execute();
+		expect(JSON.parse(event.envelope).handoff).toEqual({
+			reason: 'a person is needed',
+			by: 'api',
+			consolePath: `/console?conversation=${c.conversation.id}`,
+			consoleUrl: `https://agents.example.com/console?conversation=${c.conversation.id}`,
+		});
+	} finally {
+		await other.close();
+	}
+});
