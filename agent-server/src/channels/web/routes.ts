@@ -103,6 +103,13 @@ function keyOf(request: FastifyRequest): WidgetKeyWithWorkspace {
 	return request.widgetKey;
 }
 
+/** The visitor's session token; the routes that read a conversation take it in a header, never in the URL. */
+function sessionTokenOf(request: FastifyRequest): string {
+	const token = request.headers[SESSION_HEADER];
+	if (typeof token !== 'string' || token === '') throw new HttpError(400, `headers/${SESSION_HEADER} is required`);
+	return token;
+}
+
 async function sessionOf(ctx: AppContext, request: FastifyRequest, token: string): Promise<WidgetSession> {
 	const session = await findWidgetSession(ctx.store.db, keyOf(request).id, token);
 	if (!session) throw new HttpError(404, 'widget session not found; send a message without sessionToken to start a new one');
@@ -224,8 +231,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 			config: { rateLimit: { max: options.rateLimit?.polls ?? 240, timeWindow: windowMs } },
 		},
 		async (request, reply) => {
-			const token = request.headers[SESSION_HEADER];
-			if (typeof token !== 'string' || token === '') throw new HttpError(400, `headers/${SESSION_HEADER} is required`);
+			const token = sessionTokenOf(request);
 			const session = await sessionOf(ctx, request, token);
 			const after = request.headers[LAST_EVENT_ID];
 			const lastId = typeof after === 'string' && id.safeParse(after).success ? after : undefined;
@@ -242,8 +248,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 			config: { rateLimit: { max: options.rateLimit?.polls ?? 240, timeWindow: windowMs } },
 		},
 		async (request, reply) => {
-			const token = request.headers[SESSION_HEADER];
-			if (typeof token !== 'string' || token === '') throw new HttpError(400, `headers/${SESSION_HEADER} is required`);
+			const token = sessionTokenOf(request);
 			let session = await sessionOf(ctx, request, token);
 			const waitMs = Math.min(request.query.wait ?? maxWaitSeconds, maxWaitSeconds) * 1000;
 			const deadline = Date.now() + waitMs;
