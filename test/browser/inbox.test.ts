@@ -109,6 +109,8 @@ test('a contact asks for a person, who claims, replies live as a team member, ha
 
 	// The reply appears live in the widget, as a team member's.
 	await pane.getByLabel(/Reply to the contact/).fill('Hi Robin, Dana here. How can I help?');
+	// While the person writes, the contact sees that someone is typing.
+	await visitor.getByText('A team member is typing…').waitFor({ timeout: 10_000 });
 	await pane.getByRole('button', { name: 'Send reply' }).click();
 	const human = log.locator('.msg.human', { hasText: 'Dana here' });
 	await human.waitFor({ timeout: 10_000 });
