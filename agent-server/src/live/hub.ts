@@ -89,6 +89,20 @@ function resolveNotice(store: Store, notice: LiveNotice): ResolvedNotice {
 	};
 }
 
+const READY_TIMEOUT_MS = 5000;
+
+async function listening(store: Store, timeoutMs: number): Promise<void> {
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new HttpError(503, 'live updates are not available right now; retry shortly')), timeoutMs);
+	});
+	try {
+		await Promise.race([store.live.ready(), timeout]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
 export function createLiveHub(store: Store, options: LiveOptions = {}): LiveHub {
 	const heartbeatMs = options.heartbeatMs ?? 20_000;
 	const perWorkspace = options.connectionsPerWorkspace ?? LIVE_CONNECTIONS_PER_WORKSPACE;
@@ -135,7 +149,8 @@ export function createLiveHub(store: Store, options: LiveOptions = {}): LiveHub 
 			const set = byWorkspace.get(client.workspaceId) ?? new Set<Connection>();
 			if (set.size >= perWorkspace) throw new HttpError(429, `this workspace has ${perWorkspace} live connections open on this server; close one and retry`);
 			unsubscribe ??= store.live.subscribe(onSignal);
-			await store.live.ready();
+			// A stream that would miss notices is not opened: the client retries (the database may be restarting).
+			await listening(store, READY_TIMEOUT_MS);
 
 			const raw = reply.raw;
 			reply.hijack();
