@@ -17,6 +17,8 @@ export interface LiveOptions {
 	queueBytes?: number;
 	/** Notices a connection may have waiting to be handled before it is closed. */
 	queueNotices?: number;
+	/** How long opening a stream waits for the bus to listen before answering 503 (default 5 s). */
+	readyTimeoutMs?: number;
 }
 
 /** A notice with what receivers read for it, read once per instance however many streams want it. */
@@ -89,8 +91,6 @@ function resolveNotice(store: Store, notice: LiveNotice): ResolvedNotice {
 	};
 }
 
-const READY_TIMEOUT_MS = 5000;
-
 async function listening(store: Store, timeoutMs: number): Promise<void> {
 	let timer: NodeJS.Timeout | undefined;
 	const timeout = new Promise<never>((_, reject) => {
@@ -150,7 +150,7 @@ export function createLiveHub(store: Store, options: LiveOptions = {}): LiveHub 
 			if (set.size >= perWorkspace) throw new HttpError(429, `this workspace has ${perWorkspace} live connections open on this server; close one and retry`);
 			unsubscribe ??= store.live.subscribe(onSignal);
 			// A stream that would miss notices is not opened: the client retries (the database may be restarting).
-			await listening(store, READY_TIMEOUT_MS);
+			await listening(store, options.readyTimeoutMs ?? 5000);
 
 			const raw = reply.raw;
 			reply.hijack();

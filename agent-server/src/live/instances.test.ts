@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { Client } from 'pg';
 import { dropPgSchema } from '../store/database';
 import { buildTestApp, type TestApp } from '../testing/harness';
 import { openSse } from '../testing/sse-client';
@@ -53,6 +54,32 @@ function pgReachable(): boolean {
 		} finally {
 			stream.close();
 			unrelated.close();
+		}
+	});
+
+	it("when an instance's listening connection drops, its streams are told to refetch and it listens again", async () => {
+		const stream = await openSse(liveUrl(two), { authorization: `Bearer ${two.apiKey}` });
+		const admin = new Client({ connectionString: PG_URL });
+		await admin.connect();
+		try {
+			await stream.next((e) => e.event === 'ready');
+			const killed = await admin.query(
+				"select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'agent-bridge-live' and query = $1",
+				[`LISTEN "agent_bridge_live:${pgSchema}"`],
+			);
+			expect(killed.rowCount).toBeGreaterThanOrEqual(1);
+			await stream.next((e) => e.event === 'reset', 5000);
+			// Back to listening: a write through the other instance arrives again.
+			const chat = (await one.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'hello again' })).json();
+			let received = false;
+			for (let i = 0; i < 40 && !received; i++) {
+				await one.call('POST', `/v1/conversations/${chat.conversation.id}/replies`, { text: `after the drop ${i}` });
+				received = await stream.next((e) => e.event === 'message' && String(e.data.message.text).startsWith('after the drop'), 250).then(() => true, () => false);
+			}
+			expect(received).toBe(true);
+		} finally {
+			stream.close();
+			await admin.end();
 		}
 	});
 });

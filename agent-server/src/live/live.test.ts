@@ -6,7 +6,9 @@ import { openSse, type SseConnection } from '../testing/sse-client';
 import { Writable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { insertMessage } from '../store/conversations';
-import { sseStream } from './hub';
+import { createLiveHub, sseStream } from './hub';
+import type { Store } from '../store/database';
+import type { FastifyReply } from 'fastify';
 
 let t: TestApp;
 let base: string;
@@ -160,4 +162,11 @@ test('closing the server ends its open streams at once', async () => {
 	await other.close();
 	await s.closed;
 	expect(Date.now() - started).toBeLessThan(3000);
+});
+
+test('a stream is not opened while the bus cannot listen (the database is away): 503, and the client retries', async () => {
+	const deaf = { live: { subscribe: () => () => undefined, ready: () => new Promise<void>(() => undefined), close: async () => undefined } } as unknown as Store;
+	const hub = createLiveHub(deaf, { readyTimeoutMs: 50 });
+	await expect(hub.open({} as FastifyReply, { workspaceId: 'ws_1', onNotice: async () => undefined })).rejects.toMatchObject({ statusCode: 503 });
+	expect(hub.count()).toBe(0);
 });

@@ -175,7 +175,12 @@ export function pgLiveBus(options: PgLiveOptions): LiveBus {
 	const waiters: (() => void)[] = [];
 
 	async function connect(): Promise<void> {
-		const next = new Client({ connectionString: options.connectionString, ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}) });
+		const next = new Client({
+			connectionString: options.connectionString,
+			// Named, so an operator sees what this connection is for.
+			application_name: 'agent-bridge-live',
+			...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+		});
 		next.on('error', () => dropped(next));
 		next.on('end', () => dropped(next));
 		next.on('notification', (message) => {
