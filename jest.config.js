@@ -33,7 +33,7 @@ module.exports = {
 			transform,
 			roots: existing('<rootDir>/agent-server/src', '<rootDir>/test/server'),
 			testMatch: ['**/*.test.ts'],
-			testPathIgnorePatterns: ['/store/', '/agent-tests/', '/delivery/instances\\.test\\.ts$', '/test/server/bench\\.test\\.ts$'],
+			testPathIgnorePatterns: ['/store/', '/agent-tests/', '/delivery/instances\\.test\\.ts$', '/live/instances\\.test\\.ts$', '/test/server/bench\\.test\\.ts$'],
 			setupFiles: ['<rootDir>/test/support/postgres-env.js'],
 		},
 		{

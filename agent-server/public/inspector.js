@@ -62,6 +62,7 @@
 				$('key-status').textContent = 'Workspace: ' + ws.name;
 				$('forget').hidden = false;
 				$('api-key').value = '';
+				listen();
 				return Promise.all([loadAgents(), loadSubscriptions()]).then(loadConversations);
 			})
 			.catch(function (err) {
@@ -75,7 +76,31 @@
 		sessionStorage.setItem(KEY, value);
 		connect();
 	});
+	// New messages and status changes are pushed by the server (/v1/live): the list and the open timeline follow them.
+	var live = null;
+	var liveTimer = 0;
+	function listen() {
+		if (live || !window.consoleLive) return;
+		live = window.consoleLive('/live', {
+			onEvent: function (name, data) {
+				if (name === 'typing') return;
+				clearTimeout(liveTimer);
+				liveTimer = setTimeout(function () {
+					loadConversations();
+					if (data.conversationId === state.selected && !$('view-conversations').hidden) renderDetail(state.selected);
+				}, 150);
+			},
+			onOpen: function () {
+				loadConversations();
+			},
+			onUnauthorized: function () {
+				live = null;
+			},
+		});
+	}
 	$('forget').addEventListener('click', function () {
+		if (live) live.close();
+		live = null;
 		sessionStorage.removeItem(KEY);
 		$('forget').hidden = true;
 		$('key-status').textContent = 'Key forgotten.';
@@ -391,6 +416,12 @@
 				break;
 			case 'handoff.released':
 				row = eventRow('info', 'Bot resumed', d.by ? 'by ' + d.by : '', d.reason, entry.at);
+				break;
+			case 'handoff.claimed':
+				row = eventRow('info', 'Claimed', 'by ' + d.assignee, '', entry.at);
+				break;
+			case 'note':
+				row = eventRow('info', 'Internal note', d.author ? 'by ' + d.author : '', d.text, entry.at);
 				break;
 			case 'conversation.ended':
 				row = eventRow('info', 'Conversation ended', d.reason + ' → ' + d.outcome, d.outcomeRule, entry.at);

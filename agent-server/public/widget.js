@@ -101,7 +101,7 @@
 	setSide(script.getAttribute('data-position') === 'left' ? 'left' : 'right');
 
 	var saved = read();
-	var state = { token: saved.token, lastRead: saved.lastRead, cursor: '', seen: {}, unread: 0, sending: false, polling: false, timestamps: false };
+	var state = { token: saved.token, lastRead: saved.lastRead, cursor: '', seen: {}, unread: 0, sending: false, listening: false, timestamps: false };
 
 	// The conversation survives reloads and returns after days: the token (a secret for this one conversation) is
 	// kept in localStorage with when the visitor last wrote and the last message read, and dropped once the
@@ -244,7 +244,7 @@
 				status.textContent = '';
 				remember(r.data.sessionToken);
 				show(r.data.messages || []);
-				poll();
+				listen();
 			})
 			.catch(function () {
 				status.textContent = 'Connection problem. Please try again.';
@@ -255,24 +255,72 @@
 			});
 	}
 
-	// One long poll at a time, for messages a workflow or a person sends later.
-	function poll(delay) {
-		if (state.polling || !state.token) return;
-		state.polling = true;
+	// One live stream (server-sent events, read with fetch so the session token goes in a header, never in the URL)
+	// for messages a workflow or a person sends later, typing and status. A dropped stream reconnects with the last
+	// message id it saw and catches up.
+	function listen(delay) {
+		if (state.listening || !state.token) return;
+		state.listening = true;
 		setTimeout(function () {
-			api('GET', '/messages?wait=25' + (state.cursor ? '&after=' + encodeURIComponent(state.cursor) : ''))
-				.then(function (r) {
-					state.polling = false;
-					if (r.status === 404) return remember('');
-					if (r.status >= 400) return poll(Math.min((delay || 1000) * 2, 30000));
-					show(r.data.messages || []);
-					poll();
+			var headers = { accept: 'text/event-stream', 'x-widget-session': state.token };
+			if (state.cursor) headers['last-event-id'] = state.cursor;
+			fetch(server + '/widget/v1/live?key=' + encodeURIComponent(key), { headers: headers, credentials: 'omit' })
+				.then(function (res) {
+					if (res.status === 404) {
+						remember('');
+						return 'stop';
+					}
+					if (!res.ok || !res.body) throw new Error('live ' + res.status);
+					var reader = res.body.getReader();
+					var decoder = new TextDecoder();
+					var buffer = '';
+					function pump() {
+						return reader.read().then(function (chunk) {
+							if (chunk.done) return 'closed';
+							buffer += decoder.decode(chunk.value, { stream: true });
+							var at;
+							while ((at = buffer.indexOf('\n\n')) >= 0) {
+								liveEvent(buffer.slice(0, at));
+								buffer = buffer.slice(at + 2);
+							}
+							return pump();
+						});
+					}
+					return pump();
 				})
-				.catch(function () {
-					state.polling = false;
-					poll(Math.min((delay || 1000) * 2, 30000));
-				});
+				.then(
+					function (how) {
+						state.listening = false;
+						if (how !== 'stop') listen(1000);
+					},
+					function () {
+						state.listening = false;
+						listen(Math.min((delay || 1000) * 2, 30000));
+					},
+				);
 		}, delay || 0);
+	}
+
+	function liveEvent(block) {
+		var name = 'message';
+		var data = '';
+		block.split('\n').forEach(function (line) {
+			if (line.indexOf('event:') === 0) name = line.slice(6).trim();
+			else if (line.indexOf('data:') === 0) data += line.slice(5).trim();
+		});
+		if (!data) return;
+		var payload;
+		try {
+			payload = JSON.parse(data);
+		} catch (e) {
+			return;
+		}
+		if (name === 'message') {
+			show([payload]);
+			if (payload.role !== 'contact' && !state.sending) status.textContent = '';
+		} else if (name === 'typing' && !state.sending) {
+			status.textContent = payload.active ? (payload.who === 'human' ? 'A team member is typing…' : 'Typing…') : '';
+		}
 	}
 
 	function open() {
@@ -325,7 +373,7 @@
 	function mount() {
 		document.body.appendChild(host);
 		configured.then(function () {
-			poll();
+			listen();
 		});
 	}
 	if (document.body) mount();

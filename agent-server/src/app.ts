@@ -4,7 +4,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { agentRoutes } from './api/agents';
 import { consoleAssetRoutes } from './channels/web/console-assets';
 import { statsRoutes } from './api/stats';
-import { installAuth } from './api/auth';
+import { failureCounter, installAuth } from './api/auth';
+import { consoleRoutes } from './api/console';
 import { contactRoutes } from './api/contacts';
 import { conversationRoutes } from './api/conversations';
 import { formatSchemaErrors, installErrorHandlers } from './api/errors';
@@ -33,6 +34,9 @@ import { createEngine } from './engine/index';
 import { type AgentRegistry } from './engine/agent-config';
 import { loadAgentFolders, type AgentFolders } from './agents/agent-files';
 import { BODY_LIMIT_BYTES } from './limits';
+import { createLiveHub, type LiveOptions } from './live/hub';
+import { liveRoutes } from './api/live';
+import { inboxRoutes } from './api/inbox';
 import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
@@ -82,6 +86,10 @@ export interface BuildAppOptions {
 	rateLimitPerMinute?: number;
 	/** Rate limit window (tests); default one minute. */
 	rateLimitWindowMs?: number;
+	/** Live streams: heartbeat and the bounds per connection and per workspace. */
+	live?: LiveOptions;
+	/** The server's public address (PUBLIC_URL): links to the console in `conversation.handoff` events. */
+	publicUrl?: string;
 	/** Webhook hosts the operator allows (names, `*.domain`, IPs, CIDR ranges); unset: any but link-local and metadata. */
 	webhookAllowedHosts?: string[];
 }
@@ -181,12 +189,16 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		conversations: options.conversations ?? {},
 		turns: createTurnQueue(store, options.conversations),
 		fieldWrites: createWakers(),
+		live: createLiveHub(store, options.live),
+		...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
 	};
 	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
 	const retention = createRetentionSweeper(ctx, options.retentionSweepIntervalMs ?? 3_600_000, (err) => app.log.error({ err }, 'transcript retention failed'));
 	app.decorate('agentBridge', { ...ctx, relay });
 	app.decorateRequest('workspaceId', '');
 
+	// One count of wrong keys per address for the API and the console login alike.
+	const authFailures = failureCounter(options.authFailuresPerMinute);
 	await installOpenApi(app);
 	const typed = app.withTypeProvider<ZodTypeProvider>();
 	await typed.register(healthRoutes);
@@ -194,7 +206,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	installMetrics(app, ctx, { token: options.metricsToken, public: options.metricsPublic });
 	await typed.register(
 		async (v1) => {
-			installAuth(v1, store, { failuresPerMinute: options.authFailuresPerMinute });
+			installAuth(v1, store, authFailures);
 			await installApiRateLimit(v1, { perMinute: options.rateLimitPerMinute, windowMs: options.rateLimitWindowMs });
 			installIdempotency(v1, store, ['POST /v1/chat']);
 			await v1.register(workspaceRoutes, { ctx });
@@ -208,6 +220,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 			await v1.register(apiKeyRoutes, { ctx });
 			await v1.register(erasureRoutes, { ctx });
 			await v1.register(statsRoutes, { ctx });
+			await v1.register(liveRoutes, { ctx });
+			await v1.register(inboxRoutes, { ctx });
 		},
 		{ prefix: '/v1' },
 	);
@@ -215,6 +229,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	await typed.register(widgetRoutes, { ctx, options: options.web, prefix: '/widget/v1' });
 	await typed.register(assetRoutes);
 	await typed.register(consoleAssetRoutes);
+	await typed.register(consoleRoutes, { ctx, failures: authFailures });
 
 	// Webhooks to the server itself are refused unless the allow list names its address.
 	app.addHook('onListen', async () => {
@@ -225,6 +240,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		sweeper.start();
 		retention.start();
 	});
+	// Open streams would hold the server open: they end first, and their clients reconnect to another instance.
+	app.addHook('preClose', async () => ctx.live.close());
 	// Stop sending before the database goes away.
 	app.addHook('onClose', async () => {
 		await sweeper.stop();

@@ -3,6 +3,7 @@ import type { FileAgents } from './agents/file-agents';
 import type { WorkspaceAgents } from './agents/registry';
 import type { TurnQueue, TurnQueueOptions } from './conversations/turn-queue';
 import type { Engine } from './engine/types';
+import type { LiveHub } from './live/hub';
 import type { Store } from './store/database';
 import type { Queryable } from './store/schema';
 import type { Wakers } from './util/wakers';
@@ -29,6 +30,10 @@ export interface AppContext {
 	turns: TurnQueue;
 	/** Woken by contact id at each write to the contact on this instance, so a turn waiting for a workflow's result answers at once. */
 	fieldWrites: Wakers;
+	/** This instance's live streams (console pages and widgets). */
+	live: LiveHub;
+	/** The server's public address (PUBLIC_URL), for links to the console in events; unset: paths only. */
+	publicUrl?: string;
 }
 
 export interface ConversationOptions extends TurnQueueOptions {

@@ -50,3 +50,19 @@ export const WIDGET_OPENING_MESSAGE_MAX_CHARS = 500;
 export const WIDGET_SESSION_LIFETIME_DAYS = 30;
 /** Days one numbers request (`GET /v1/stats`) may span. */
 export const STATS_MAX_DAYS = 92;
+/** Live (server-sent event) streams open at once per workspace on one server instance: console pages and widgets. */
+export const LIVE_CONNECTIONS_PER_WORKSPACE = 2000;
+/** Bytes waiting for one slow live client before its stream is closed (it reconnects and catches up). */
+export const LIVE_QUEUE_BYTES_PER_CONNECTION = 256 * 1024;
+/** Notices waiting to be handled for one live stream before it is closed. */
+export const LIVE_QUEUE_NOTICES_PER_CONNECTION = 100;
+/** An internal note on a conversation (console inbox). */
+export const NOTE_MAX_CHARS = 4000;
+/** Contacts one search returns at most (default 20). */
+export const CONTACT_SEARCH_MAX_RESULTS = 50;
+/** Conversations the inbox lists at most (those waiting for a person first). */
+export const INBOX_MAX_CONVERSATIONS = 100;
+/** Console sessions (logins) open at once per workspace; the oldest is logged out past it. */
+export const CONSOLE_SESSIONS_PER_WORKSPACE = 200;
+/** How long a console login lasts. */
+export const CONSOLE_SESSION_HOURS = 12;

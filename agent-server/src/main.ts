@@ -65,6 +65,7 @@ async function serve(settings: Settings): Promise<void> {
 		rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE,
 		webhookAllowedHosts: settings.WEBHOOK_ALLOWED_HOSTS,
 		trustProxy: settings.TRUST_PROXY,
+		publicUrl: settings.PUBLIC_URL,
 		logger: loggerOptions(settings),
 		conversations: settings.MODEL_BUDGET !== undefined ? { modelBudgetPerWorkspace: settings.MODEL_BUDGET } : {},
 	});

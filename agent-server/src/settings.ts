@@ -60,6 +60,8 @@ export const serverSettings = {
 		.refine((n) => n <= 65535, 'must be a port number (0-65535)')
 		.default(3000),
 	HOST: text().default('127.0.0.1'),
+	/** The address browsers and workflows reach the server at: links to the console in `conversation.handoff`. */
+	PUBLIC_URL: url(['http', 'https']).optional(),
 	LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 	/** Unset: human-readable lines on a terminal, JSON lines otherwise. */
 	LOG_FORMAT: oneOf(['json', 'pretty']).optional(),

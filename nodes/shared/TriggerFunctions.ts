@@ -21,7 +21,8 @@ export type AgentBridgeEventType =
 	| 'agent.action.triggered'
 	| 'conversation.ended'
 	| 'contact.tag.added'
-	| 'conversation.message.outgoing';
+	| 'conversation.message.outgoing'
+	| 'conversation.handoff';
 
 /** Deliveries are at-least-once; remembering this many recent ids is enough to absorb retries. */
 export const SEEN_WEBHOOK_IDS = 100;

@@ -14,6 +14,7 @@ describe('Conversation Ended Trigger', () => {
 		expect(description.inputs).toEqual([]);
 		expect(description.properties.map((p) => p.name)).toEqual([
 			'notice',
+			'event',
 			'agentId',
 			'channel',
 			'outcome',
@@ -69,6 +70,53 @@ describe('Conversation Ended Trigger', () => {
 			endedAt: '2026-11-24T12:29:59.000Z',
 			ending: envelope.ending,
 		});
+	});
+
+	it('offers the handoff as an event, with the end-only filters hidden for it', () => {
+		const event = trigger.description.properties.find((p) => p.name === 'event');
+		expect(event?.default).toBe('conversation.ended');
+		expect(event?.options?.map((o) => (o as { value: string }).value)).toEqual(['conversation.ended', 'conversation.handoff']);
+		for (const name of ['outcome', 'endReason']) {
+			expect(trigger.description.properties.find((p) => p.name === name)?.displayOptions).toEqual({ show: { event: ['conversation.ended'] } });
+		}
+	});
+
+	it('subscribes to conversation.handoff with the agent and channel only', async () => {
+		const { context, httpRequestWithAuthentication } = hookContext({
+			params: { event: 'conversation.handoff', agentId: 'lead-qualifier', channel: 'web', outcome: 'interested', endReason: 'inactivity' },
+			request: async () => reply({ id: 'sub_2', secret: SECRET }, 201),
+		});
+		await hooks.create.call(context);
+		const body = httpRequestWithAuthentication.mock.calls[0][1].body;
+		expect(body.events).toEqual(['conversation.handoff']);
+		expect(body.filters).toEqual({ agentId: 'lead-qualifier', channel: 'web' });
+	});
+
+	it('outputs the handoff reason and the console link at the top level, to alert the team', async () => {
+		// The server's `handoff` (docs/events.md).
+		const envelope = {
+			id: 'evt_4',
+			type: 'conversation.handoff',
+			createdAt: '2026-11-24T12:30:00.000Z',
+			conversation: { id: 'conv_1', channel: 'web', status: 'human' },
+			contact: { id: 'ct_1' },
+			handoff: {
+				reason: 'the contact asked for a human',
+				by: 'agent',
+				consolePath: '/console?conversation=conv_1',
+				consoleUrl: 'https://agents.example.com/console?conversation=conv_1',
+			},
+		};
+		const result = await webhook.call(signedRequest(envelope).context);
+		expect(result.workflowData?.[0][0].json).toMatchObject({
+			eventId: 'evt_4',
+			conversationId: 'conv_1',
+			handoffReason: 'the contact asked for a human',
+			consoleUrl: 'https://agents.example.com/console?conversation=conv_1',
+			consolePath: '/console?conversation=conv_1',
+			handoff: envelope.handoff,
+		});
+		expect(result.workflowData?.[0][0].json).not.toHaveProperty('outcome');
 	});
 
 	it('gives null outcome, end reason and end time when the event has no ending', async () => {

@@ -64,3 +64,10 @@ test('bench/model-calls.ts runs every bundled conversation test on the model eng
 	expect(stdout).toMatch(/^\| \*\*all\*\* \| (\d+)\/\1 pass \|/m);
 	expect(stdout).toMatch(/^model calls per turn: \d\.\d\d; tokens per turn: \d+ in, \d+ out$/m);
 }, 90_000);
+
+test('bench/live-connections.ts measures the server with open live streams against the same server with none, and the streams carry replies', async () => {
+	const stdout = await bench('live-connections.ts', ['25']);
+	expect(stdout).toMatch(/^\| 0 \(reference, same server, sessions made\) \| \d+\.\d \| - \|$/m);
+	expect(stdout).toMatch(/^\| 25 \| \d+\.\d \| -?\d+\.\d \|$/m);
+	expect(stdout).toMatch(/^replies delivered live: 20 of 20$/m);
+}, 90_000);

@@ -1,18 +1,33 @@
-/* Agent Bridge console: one call to this server's /v1 API. The console's login cookie goes along (same origin);
- * a key kept in this tab by the inspector is sent as a bearer key. A 401 sends the page to the login. */
+/* Agent Bridge console: one way to call this server's /v1 API from every console page.
+ * window.consoleApi(method, path, body) -> Promise of the parsed JSON. The session cookie goes along; a key the
+ * inspector keeps in this tab is sent as a bearer key instead. On 401 the page goes to the login. */
 (function () {
 	'use strict';
-	var KEY = 'agent-bridge-inspector-key';
-	window.consoleApi = function (method, path, body) {
-		var headers = body ? { 'content-type': 'application/json' } : {};
+	var INSPECTOR_KEY = 'agent-bridge-inspector-key';
+
+	function storedKey() {
 		try {
-			var key = sessionStorage.getItem(KEY);
-			if (key) headers.authorization = 'Bearer ' + key;
+			return sessionStorage.getItem(INSPECTOR_KEY) || '';
 		} catch (e) {
-			/* storage blocked: the cookie alone */
+			return '';
 		}
-		return fetch('/v1' + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, credentials: 'same-origin' }).then(function (res) {
-			if (res.status === 401) location.assign('/console/login');
+	}
+
+	function toLogin() {
+		if (location.pathname !== '/console/login') location.assign('/console/login?next=' + encodeURIComponent(location.pathname + location.search));
+	}
+
+	window.consoleApi = function (method, path, body) {
+		var headers = { 'x-agent-bridge-console': '1' };
+		var key = storedKey();
+		if (key) headers.authorization = 'Bearer ' + key;
+		if (body !== undefined) headers['content-type'] = 'application/json';
+		return fetch('/v1' + path, {
+			method: method,
+			headers: headers,
+			body: body !== undefined ? JSON.stringify(body) : undefined,
+			credentials: 'same-origin',
+		}).then(function (res) {
 			return res.text().then(function (raw) {
 				var data = {};
 				try {
@@ -20,6 +35,7 @@
 				} catch (e) {
 					data = { message: raw };
 				}
+				if (res.status === 401) toLogin();
 				if (!res.ok) {
 					var err = new Error(data.message || res.statusText);
 					err.status = res.status;
@@ -29,4 +45,10 @@
 			});
 		});
 	};
+	/** The headers consoleApi sends, for a stream opened with fetch (live.js). */
+	window.consoleApi.headers = function () {
+		var key = storedKey();
+		return key ? { authorization: 'Bearer ' + key } : {};
+	};
+	window.consoleApi.toLogin = toLogin;
 })();

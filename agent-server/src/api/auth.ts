@@ -1,7 +1,9 @@
-// Resolves "Authorization: Bearer <key>" to the workspace and the key's scopes; every /v1 route runs behind it.
-// Wrong keys are counted per client address, so guessing keys is throttled before the database is asked.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+// Resolves "Authorization: Bearer <key>" (or the console's session cookie) to the workspace and the key's scopes;
+// every /v1 route runs behind it. Wrong keys are counted per client address, so guessing keys is throttled before
+// the database is asked.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_FAILURES_PER_MINUTE } from '../limits';
+import { findConsoleSession } from '../store/console-sessions';
 import type { Store } from '../store/database';
 import { findWorkspaceByApiKey, type ApiKeyScope } from '../store/workspaces';
 
@@ -9,8 +11,28 @@ declare module 'fastify' {
 	interface FastifyRequest {
 		workspaceId: string;
 		apiKeyScopes: ApiKeyScope[];
+		/** The person logged in to the console, when the request came with its session cookie. */
+		consoleUser?: string;
 	}
 }
+
+export const CONSOLE_COOKIE = 'agent_bridge_console';
+/** A custom header a cross-site form cannot send: cookie-authenticated writes must carry it (with SameSite=Strict). */
+export const CONSOLE_HEADER = 'x-agent-bridge-console';
+
+/** The console session token from the Cookie header, if any. */
+export function consoleToken(request: FastifyRequest): string | undefined {
+	const header = request.headers.cookie;
+	if (typeof header !== 'string') return undefined;
+	for (const part of header.split(';')) {
+		const [name, ...value] = part.trim().split('=');
+		if (name === CONSOLE_COOKIE && value.length) return value.join('=');
+	}
+	return undefined;
+}
+
+/** Whether a request may change something: not a read. */
+export const isWrite = (request: FastifyRequest) => !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
 
 // What the n8n nodes call: chat, conversations and contacts they act on, their own subscriptions.
 const NODES_ROUTES = [
@@ -67,6 +89,17 @@ const INSPECTOR_ROUTES = [
 	'GET /v1/workspace/log',
 	'GET /v1/workspace/retention',
 	'GET /v1/stats',
+	'GET /v1/live',
+	'GET /v1/inbox',
+	'POST /v1/conversations/:id/claim',
+	'POST /v1/conversations/:id/notes',
+	'POST /v1/conversations/:id/typing',
+	'GET /v1/contacts/search',
+	'GET /v1/contacts/:id/conversations',
+	'GET /v1/contacts/:id/identities',
+	'PATCH /v1/contacts/:id',
+	'POST /v1/contacts/:id/tags',
+	'DELETE /v1/contacts/:id/tags/:tag',
 ];
 
 const SCOPE_ROUTES: Record<Exclude<ApiKeyScope, 'admin'>, Set<string>> = {
@@ -79,8 +112,10 @@ export function scopesAllow(scopes: readonly ApiKeyScope[], route: string): bool
 	return scopes.some((s) => s === 'admin' || SCOPE_ROUTES[s].has(route));
 }
 
+export type AuthFailures = ReturnType<typeof failureCounter>;
+
 /** Failed authentications per client address in fixed one-minute windows; bounded in memory. */
-function failureCounter(max: number, windowMs = 60_000, maxAddresses = 10_000) {
+export function failureCounter(max: number = AUTH_FAILURES_PER_MINUTE, windowMs = 60_000, maxAddresses = 10_000) {
 	const seen = new Map<string, { count: number; resetAt: number }>();
 	const current = (ip: string, now: number) => {
 		const entry = seen.get(ip);
@@ -107,28 +142,46 @@ function unauthorized(reply: FastifyReply, message: string) {
 	return reply.status(401).send({ statusCode: 401, error: 'Unauthorized', message });
 }
 
-export interface AuthOptions {
-	/** Failed authentications per client address per minute before 429 (default 20). */
-	failuresPerMinute?: number;
+/** 429 while this address has failed too often; shared by the API and the console login. */
+export function throttled(failures: AuthFailures, request: FastifyRequest, reply: FastifyReply) {
+	const wait = failures.blockedFor(request.ip);
+	if (wait <= 0) return undefined;
+	return reply
+		.status(429)
+		.header('retry-after', String(wait))
+		.send({ statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from this address; retry in ${wait} s` });
 }
 
-export function installAuth(scope: FastifyInstance, store: Store, options: AuthOptions = {}): void {
-	const failures = failureCounter(options.failuresPerMinute ?? AUTH_FAILURES_PER_MINUTE);
+/** The workspace and scopes of the console session cookie; writes must also carry the console header. */
+async function consoleSessionAuth(store: Store, request: FastifyRequest, reply: FastifyReply, token: string) {
+	const session = await findConsoleSession(store.db, token);
+	if (!session) return { denied: unauthorized(reply, 'the console session has expired or was logged out; log in again') };
+	if (isWrite(request) && request.headers[CONSOLE_HEADER] !== '1') {
+		return { denied: reply.status(403).send({ statusCode: 403, error: 'Forbidden', message: `a request authenticated by the console cookie must send the header "${CONSOLE_HEADER}: 1"` }) };
+	}
+	return { key: { id: session.workspaceId, scopes: session.scopes }, user: session.userName };
+}
+
+export function installAuth(scope: FastifyInstance, store: Store, failures: AuthFailures = failureCounter()): void {
 	scope.addHook('onRequest', async (request, reply) => {
-		const wait = failures.blockedFor(request.ip);
-		if (wait > 0) {
-			return reply
-				.status(429)
-				.header('retry-after', String(wait))
-				.send({ statusCode: 429, error: 'Too Many Requests', message: `too many failed authentications from this address; retry in ${wait} s` });
-		}
+		const blocked = throttled(failures, request, reply);
+		if (blocked) return blocked;
 		const header = request.headers.authorization;
 		const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-		if (!match) return unauthorized(reply, 'missing API key: send the header "Authorization: Bearer <api key>"');
-		const key = await findWorkspaceByApiKey(store.db, match[1]);
-		if (!key) {
-			failures.fail(request.ip);
-			return unauthorized(reply, 'invalid API key');
+		const cookie = header === undefined ? consoleToken(request) : undefined;
+		let key: { id: string; scopes: ApiKeyScope[] } | undefined;
+		if (cookie) {
+			const session = await consoleSessionAuth(store, request, reply, cookie);
+			if (session.denied) return session.denied;
+			key = session.key;
+			request.consoleUser = session.user;
+		} else {
+			if (!match) return unauthorized(reply, 'missing API key: send the header "Authorization: Bearer <api key>"');
+			key = await findWorkspaceByApiKey(store.db, match[1]);
+			if (!key) {
+				failures.fail(request.ip);
+				return unauthorized(reply, 'invalid API key');
+			}
 		}
 		const route = `${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url}`;
 		if (request.routeOptions.url && !scopesAllow(key.scopes, route)) {

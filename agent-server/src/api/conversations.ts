@@ -53,7 +53,9 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = as
 	});
 
 	app.post('/conversations/:id/human-replies', { schema: { params: idParams, body: humanReplyBody } }, async (request, reply) => {
-		return reply.status(201).send(await humanReply(ctx, request.workspaceId, request.params.id, request.body));
+		// In the console the person logged in is the author.
+		const author = request.body.author ?? request.consoleUser;
+		return reply.status(201).send(await humanReply(ctx, request.workspaceId, request.params.id, { text: request.body.text, ...(author ? { author } : {}) }));
 	});
 
 	app.post('/conversations/:id/messages/:messageId/delivery', { schema: { params: messageParams, body: deliveryBody } }, async (request) => {

@@ -52,7 +52,15 @@ let ids: Record<string, string>;
 let routes: Route[];
 
 beforeAll(async () => {
-	t = await buildTestApp({ rateLimitPerMinute: 0, authFailuresPerMinute: 1_000_000, metricsPublic: true, conversations: { sweepIntervalMs: 0 }, web: { rateLimit: { messages: 1_000_000, polls: 1_000_000 } } });
+	// Live streams stay open by design: with no stream allowed, their routes are fuzzed up to the limit's 429.
+	t = await buildTestApp({
+		rateLimitPerMinute: 0,
+		authFailuresPerMinute: 1_000_000,
+		metricsPublic: true,
+		conversations: { sweepIntervalMs: 0 },
+		web: { rateLimit: { messages: 1_000_000, polls: 1_000_000 } },
+		live: { connectionsPerWorkspace: 0 },
+	});
 	const sub = (await t.call('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/webhook-test/x', events: ['agent.action.triggered', 'contact.tag.added'] })).json();
 	const chat = (await t.call('POST', '/v1/chat', { agentId: 'test-agent', text: 'budget:25k fire:lead_scoring' })).json();
 	const widgetKey = (await t.call('POST', '/v1/widget-keys', { allowedOrigins: ['https://shop.example.com'] })).json();

@@ -11,7 +11,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 
 const docs = path.join(__dirname, '..', '..', '..', 'docs', 'events');
-const TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added', 'conversation.message.outgoing'] as const;
+const TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added', 'conversation.message.outgoing', 'conversation.handoff'] as const;
 // allowUnionTypes: custom field values are string | number | boolean | null.
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 addFormats(ajv);
@@ -40,7 +40,7 @@ test.each(TYPES)('the versioned example of %s matches the schema, and so does th
 	expect(example(type).type).toBe(type);
 	expectValid(exampleEnvelope(type, 'ws_1'));
 	expect(validate({ ...example(type), version: 2 })).toBe(false);
-	const { action: _a, ending: _e, tag: _t, message: _m, ...withoutDetail } = example(type);
+	const { action: _a, ending: _e, tag: _t, message: _m, handoff: _h, ...withoutDetail } = example(type);
 	expect(validate(withoutDetail)).toBe(false);
 });
 
@@ -77,5 +77,18 @@ describe('events of a real conversation', () => {
 		expect(ended.conversation.status).toBe('ended');
 		// The tag's own event already shows the contact with it.
 		expect(envelopes.find((e) => e.type === 'contact.tag.added').contact.tags).toEqual(['interested_pricing']);
+	});
+
+	test('a contact asking for a person raises conversation.handoff, matching the schema and the example', async () => {
+		const r = (await t.call('POST', '/v1/chat', { agentId: 'lead-qualifier', text: 'Can I talk to a real person please?', channel: 'web' })).json();
+		expect(r.conversation.status).toBe('human');
+		const rows = await t.app.agentBridge.store.db.selectFrom('events').selectAll().where('conversation_id', '=', r.conversation.id).execute();
+		const handoff = rows.map((row) => JSON.parse(row.envelope)).find((e) => e.type === 'conversation.handoff');
+		expectValid(handoff);
+		expect(shape(handoff).sort()).toEqual(shape(example('conversation.handoff')).sort());
+		expect(handoff.conversation.status).toBe('human');
+		expect(handoff.handoff).toEqual({ reason: expect.stringMatching(/wants_human/), by: 'agent', consolePath: `/console?conversation=${r.conversation.id}`, consoleUrl: null });
+		const detail = (await t.call('GET', `/v1/conversations/${r.conversation.id}`)).json();
+		expect(detail.timeline.find((e: { kind: string }) => e.kind === 'handoff').detail.eventId).toBe(handoff.id);
 	});
 });

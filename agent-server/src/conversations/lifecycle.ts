@@ -7,8 +7,10 @@ import type { AppContext } from '../context';
 import { buildEnvelope, publishEvent, type Causation, type EnvelopeContext } from '../events/publish';
 import { getContact, snapshot, type Contact } from '../store/contacts';
 import { recordMessage } from './policies';
+import { notifyLive } from '../store/live-bus';
 import {
 	addTimeline,
+	clearAssignee,
 	getConversation,
 	latestMessages,
 	markEnded,
@@ -79,15 +81,41 @@ export async function eventTranscript(db: Queryable, workspaceId: string, conver
 	return { transcript: toTranscript(messages), total };
 }
 
-/** Hands the conversation to a human: the bot stays quiet until release or the quiet period. */
-export async function handOff(db: Queryable, workspaceId: string, conversationId: string, reason: string, by: string): Promise<void> {
-	await setStatus(db, workspaceId, conversationId, 'human', nowIso());
-	await addTimeline(db, workspaceId, conversationId, 'handoff', { reason, by });
+/** Where a person answers the conversation: the console's inbox, as a path and, with PUBLIC_URL set, a full URL. */
+export function consoleLink(ctx: AppContext, conversationId: string): { consolePath: string; consoleUrl: string | null } {
+	const consolePath = `/console?conversation=${encodeURIComponent(conversationId)}`;
+	return { consolePath, consoleUrl: ctx.publicUrl ? new URL(consolePath, ctx.publicUrl).toString() : null };
 }
 
+/**
+ * Hands the conversation to a human: the bot stays quiet until release or the quiet period. Raises
+ * `conversation.handoff` (with the reason and the console link) so a workflow can alert the team; returns the
+ * deliveries queued.
+ */
+export async function handOff(
+	db: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	conversationId: string,
+	reason: string,
+	by: string,
+	causation: Causation = NO_CAUSE,
+): Promise<number> {
+	await setStatus(db, workspaceId, conversationId, 'human', nowIso());
+	const { context } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
+	const envelope = buildEnvelope('conversation.handoff', context, { handoff: { reason, by, ...consoleLink(ctx, conversationId) } });
+	const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth });
+	await addTimeline(db, workspaceId, conversationId, 'handoff', { reason, by, ...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }) });
+	await notifyLive(db, { k: 'conversation', w: workspaceId, c: conversationId, change: 'handoff', status: 'human' });
+	return published.published ? published.deliveries : 0;
+}
+
+/** The agent answers again; whoever claimed the conversation no longer handles it. */
 export async function release(db: Queryable, workspaceId: string, conversationId: string, reason: string, by: string): Promise<void> {
 	await setStatus(db, workspaceId, conversationId, 'active', null);
+	await clearAssignee(db, workspaceId, conversationId);
 	await addTimeline(db, workspaceId, conversationId, 'handoff.released', { reason, by });
+	await notifyLive(db, { k: 'conversation', w: workspaceId, c: conversationId, change: 'released', status: 'active', assignee: null });
 }
 
 /** Whether a human-handled conversation has been quiet long enough for the bot to resume. */
@@ -99,12 +127,19 @@ export function quietPeriodOver(agent: AgentConfig | undefined, conversation: Co
 }
 
 /** A human speaks in the conversation; it goes to (or stays in) the `human` state. */
-export async function insertHumanReply(db: Queryable, ctx: AppContext, workspaceId: string, conversation: Conversation, text: string, author?: string): Promise<Message> {
+export async function insertHumanReply(
+	db: Queryable,
+	ctx: AppContext,
+	workspaceId: string,
+	conversation: Conversation,
+	text: string,
+	author?: string,
+): Promise<{ message: Message; queued: number }> {
 	if (conversation.status === 'ended') throw new HttpError(409, `conversation ${conversation.id} has ended`);
-	if (conversation.status !== 'human') await handOff(db, workspaceId, conversation.id, 'a human replied', 'api');
+	const queued = conversation.status !== 'human' ? await handOff(db, ctx, workspaceId, conversation.id, 'a human replied', 'api') : 0;
 	const message = await recordMessage(db, workspaceId, conversation.id, { role: 'human', source: 'api', text }, author ? { author } : {}, { directAnswer: false, ctx });
 	if (conversation.status === 'human') await setStatus(db, workspaceId, conversation.id, 'human', message.createdAt);
-	return message;
+	return { message, queued };
 }
 
 export interface EndRequest {
@@ -164,5 +199,6 @@ export async function endConversation(
 		by: request.by,
 		...(published.published ? { eventId: envelope.id } : { suppressed: published.reason }),
 	});
+	await notifyLive(db, { k: 'conversation', w: workspaceId, c: conversationId, change: 'ended', status: 'ended' });
 	return { ending, queued: published.published ? published.deliveries : 0 };
 }

@@ -21,7 +21,7 @@ import { getContact, snapshot } from '../store/contacts';
 export interface ConversationDetail
 	extends Pick<
 		Conversation,
-		'id' | 'agentId' | 'contactId' | 'channel' | 'status' | 'collected' | 'intent' | 'sentiment' | 'summary' | 'modelCalls' | 'ending' | 'waits'
+		'id' | 'agentId' | 'contactId' | 'channel' | 'status' | 'collected' | 'intent' | 'sentiment' | 'summary' | 'modelCalls' | 'ending' | 'waits' | 'assignee'
 	> {
 	turns: number;
 	messages: Message[];
@@ -46,6 +46,7 @@ export async function getConversationDetail(ctx: AppContext, workspaceId: string
 		modelCalls: conversation.modelCalls,
 		ending: conversation.ending,
 		waits: conversation.waits,
+		assignee: conversation.assignee,
 		messages: await listMessages(db, workspaceId, id),
 		timeline: await listTimeline(db, workspaceId, id),
 	};
@@ -86,13 +87,15 @@ export async function handOffOverApi(ctx: AppContext, workspaceId: string, id: s
 	const agent = (await ctx.agentsFor(workspaceId)).get(conversation.agentId);
 	const contact = await getContact(ctx.store.db, workspaceId, conversation.contactId);
 	const notice = input.message ? agentText(agent, contact ? snapshot(contact) : null, input.message, { collected: conversation.collected, agentId: conversation.agentId }) : undefined;
-	await ctx.store.db.transaction().execute(async (trx) => {
-		await handOff(trx, workspaceId, id, input.reason ?? 'handed off over the API', 'api');
+	const queued = await ctx.store.db.transaction().execute(async (trx) => {
+		const raised = await handOff(trx, ctx, workspaceId, id, input.reason ?? 'handed off over the API', 'api');
 		if (notice) {
 			await recordMessage(trx, workspaceId, id, { role: 'agent', source: 'api', text: notice.text }, {}, { directAnswer: false, ctx });
 			if (notice.blocked.length) await addTimeline(trx, workspaceId, id, 'disclosure.blocked', { fields: notice.blocked });
 		}
+		return raised;
 	});
+	if (queued > 0) ctx.deliveriesQueued();
 	return getConversationDetail(ctx, workspaceId, id);
 }
 
@@ -106,7 +109,12 @@ export async function releaseOverApi(ctx: AppContext, workspaceId: string, id: s
 
 export async function humanReply(ctx: AppContext, workspaceId: string, id: string, input: { text: string; author?: string }): Promise<{ message: Message }> {
 	const conversation = await openConversation(ctx, workspaceId, id);
-	const message = await ctx.store.db.transaction().execute((trx) => insertHumanReply(trx, ctx, workspaceId, conversation, input.text, input.author));
+	// A claimed conversation is answered by the person who claimed it.
+	if (conversation.assignee && input.author && input.author !== conversation.assignee) {
+		throw new HttpError(409, `conversation ${id} is claimed by ${conversation.assignee}`);
+	}
+	const { message, queued } = await ctx.store.db.transaction().execute((trx) => insertHumanReply(trx, ctx, workspaceId, conversation, input.text, input.author));
+	if (queued > 0) ctx.deliveriesQueued();
 	return { message };
 }
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { claimTurn, releaseTurn } from '../store/conversations';
 import type { Store } from '../store/database';
+import { notifyLiveSoon } from '../store/live-bus';
 import type { Queryable } from '../store/schema';
 import { createWakers } from '../util/wakers';
 
@@ -53,6 +54,8 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 		// Inside the caller's transaction it never waits for a running turn's row lock: that turn may need a connection
 		// the waiting transactions hold.
 		if (!(await claimTurn(db, workspaceId, conversationId, owner, until(leaseMs), { skipLocked: inTransaction }))) return null;
+		// The agent's turn is running: live pages show it typing until the lease is given back.
+		notifyLiveSoon(store.db, { k: 'typing', w: workspaceId, c: conversationId, who: 'agent', on: true });
 		let released = false;
 		return {
 			extendFor: async (ms) => void (await claimTurn(store.db, workspaceId, conversationId, owner, until(Math.max(0, ms) + leaseMs))),
@@ -63,6 +66,7 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 			release: async () => {
 				if (!released) await releaseTurn(store.db, workspaceId, conversationId, owner);
 				released = true;
+				notifyLiveSoon(store.db, { k: 'typing', w: workspaceId, c: conversationId, who: 'agent', on: false });
 				wakers.wake(conversationId);
 			},
 		};

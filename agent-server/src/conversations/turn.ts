@@ -586,8 +586,7 @@ async function settleStatus(
 ): Promise<{ status: string; queued: number }> {
 	const conversationId = state.conversation.id;
 	if (plan.handoff) {
-		await handOff(trx, workspaceId, conversationId, plan.handoff, 'agent');
-		return { status: 'human', queued: 0 };
+		return { status: 'human', queued: await handOff(trx, ctx, workspaceId, conversationId, plan.handoff, 'agent', state.causation) };
 	}
 	if (outcome.end) {
 		const ended = await endConversation(trx, ctx, workspaceId, conversationId, { ...outcome.end, by: 'agent' }, state.causation);

@@ -81,9 +81,9 @@ export async function composeWithResult(
 }
 
 /** Records a blocked disclosure and hands the conversation to a human, inside the caller's transaction. */
-export async function handOffForDisclosure(trx: Queryable, workspaceId: string, conversationId: string, blocked: BlockedDisclosure[]): Promise<void> {
+export async function handOffForDisclosure(trx: Queryable, ctx: AppContext, workspaceId: string, conversationId: string, blocked: BlockedDisclosure[]): Promise<number> {
 	await addTimeline(trx, workspaceId, conversationId, 'disclosure.blocked', { fields: blocked });
-	await handOff(trx, workspaceId, conversationId, disclosureHandoffReason(blocked), 'agent');
+	return handOff(trx, ctx, workspaceId, conversationId, disclosureHandoffReason(blocked), 'agent');
 }
 
 /** What the contact hears while the result is owed: the timeout reply, or the holding reply when the caller stopped waiting first. */
@@ -126,7 +126,7 @@ export async function deliverLateResults(ctx: AppContext, workspaceId: string, c
 				messageId: m.id,
 				text,
 			});
-			if (blocked.length) await handOffForDisclosure(trx, workspaceId, conversation.id, blocked);
+			if (blocked.length) await handOffForDisclosure(trx, ctx, workspaceId, conversation.id, blocked);
 			return m;
 		});
 		if (message) sent.push(message);
@@ -175,7 +175,7 @@ export async function answerAfterWaiting(
 		await touchConversation(trx, workspaceId, conversationId);
 		let status = (await getConversation(trx, workspaceId, conversationId))?.status ?? answer.conversation.status;
 		if (blocked.length) {
-			await handOffForDisclosure(trx, workspaceId, conversationId, blocked);
+			queued += await handOffForDisclosure(trx, ctx, workspaceId, conversationId, blocked);
 			status = 'human';
 		}
 		if (!arrived && !capped) {
@@ -188,7 +188,7 @@ export async function answerAfterWaiting(
 				queued += tagged?.queued ?? 0;
 			}
 			if (fallback?.handoff) {
-				await handOff(trx, workspaceId, conversationId, 'workflow result timed out', 'agent');
+				queued += await handOff(trx, ctx, workspaceId, conversationId, 'workflow result timed out', 'agent');
 				status = 'human';
 			}
 		}

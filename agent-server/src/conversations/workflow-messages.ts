@@ -105,7 +105,7 @@ export async function replyToConversation(
 			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
 			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
 		}, { directAnswer: false, ctx, causation: await resolveCausation(trx, workspaceId, causationHeader) });
-		if (rendered.blocked.length) await handOffForDisclosure(trx, workspaceId, conversationId, rendered.blocked);
+		if (rendered.blocked.length) await handOffForDisclosure(trx, ctx, workspaceId, conversationId, rendered.blocked);
 		return { message };
 	});
 }
@@ -157,7 +157,7 @@ export async function startConversation(
 			...(input.instructions !== undefined ? { instructions: input.instructions } : {}),
 			...(rendered.fallback ? { sentAsWritten: rendered.fallback } : {}),
 		}, { directAnswer: false, ctx, causation: await resolveCausation(trx, workspaceId, causationHeader) });
-		if (rendered.blocked.length) await handOffForDisclosure(trx, workspaceId, conversation.id, rendered.blocked);
+		if (rendered.blocked.length) await handOffForDisclosure(trx, ctx, workspaceId, conversation.id, rendered.blocked);
 		const status = rendered.blocked.length ? 'human' : conversation.status;
 		return { conversation: { id: conversation.id, status, channel }, message };
 	});

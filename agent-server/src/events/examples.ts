@@ -15,7 +15,7 @@ export function exampleEnvelope(type: EventType, workspaceId: string): EventEnve
 		conversation: {
 			id: 'conv_example',
 			channel: type === 'conversation.message.outgoing' ? 'telegram' : 'api',
-			status: type === 'conversation.ended' ? 'ended' : 'active',
+			status: type === 'conversation.ended' ? 'ended' : type === 'conversation.handoff' ? 'human' : 'active',
 		},
 		contact: {
 			id: 'ct_example',
@@ -47,7 +47,16 @@ export function exampleEnvelope(type: EventType, workspaceId: string): EventEnve
 							channel: 'telegram',
 							identity: { channel: 'telegram', address: '123456789' },
 						}
-					: { tag: 'hot_lead', addedBy: 'workflow' };
+					: type === 'conversation.handoff'
+						? {
+								handoff: {
+									reason: 'the contact asked for a human',
+									by: 'agent',
+									consolePath: '/console?conversation=conv_example',
+									consoleUrl: 'https://agents.example.com/console?conversation=conv_example',
+								},
+							}
+						: { tag: 'hot_lead', addedBy: 'workflow' };
 	return {
 		...base,
 		...extra,

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Role, TranscriptEntry } from '../engine/types';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
+import { notifyLive } from './live-bus';
 import { forUpdate, isPostgres } from './row-lock';
 import type { ConversationRow, MessageRow, Queryable } from './schema';
 
@@ -49,6 +50,9 @@ export interface Conversation {
 	ending: Ending | null;
 	waits: Wait[];
 	humanAt: string | null;
+	/** Who claimed the conversation in the inbox (a person's name), and when. */
+	assignee: string | null;
+	assignedAt: string | null;
 }
 
 export interface Message {
@@ -91,6 +95,8 @@ export type TimelineKind =
 	| 'disclosure.blocked'
 	| 'handoff'
 	| 'handoff.released'
+	| 'handoff.claimed'
+	| 'note'
 	| 'wait.fulfilled'
 	| 'wait.timed_out'
 	| 'wait.late_result'
@@ -127,6 +133,8 @@ export function conversationFromRow(row: ConversationRow): Conversation {
 		ending: parseJson<Ending | null>(row.ending ?? null, null),
 		waits: parseJson<Wait[]>(row.waits ?? '[]', []),
 		humanAt: row.human_at ?? null,
+		assignee: row.assignee ?? null,
+		assignedAt: row.assigned_at ?? null,
 	};
 }
 
@@ -352,6 +360,29 @@ export async function releaseTurn(db: Queryable, workspaceId: string, id: string
 		.execute();
 }
 
+/**
+ * Records `assignee` as the person handling the open conversation, unless someone else already does: one conditional
+ * UPDATE, so of two people claiming at once exactly one wins. Returns the assignee as stored afterwards.
+ */
+export async function claimConversation(db: Queryable, workspaceId: string, id: string, assignee: string): Promise<{ claimed: boolean; assignee: string | null }> {
+	const result = await db
+		.updateTable('conversations')
+		.set({ assignee, assigned_at: nowIso(), updated_at: nowIso() })
+		.where('workspace_id', '=', workspaceId)
+		.where('id', '=', id)
+		.where('status', '!=', 'ended')
+		.where((eb) => eb.or([eb('assignee', 'is', null), eb('assignee', '=', assignee)]))
+		.executeTakeFirst();
+	if (Number(result.numUpdatedRows) === 1) return { claimed: true, assignee };
+	const row = await db.selectFrom('conversations').select('assignee').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+	return { claimed: false, assignee: row?.assignee ?? null };
+}
+
+/** Nobody handles the conversation any more (handed back to the agent). */
+export async function clearAssignee(db: Queryable, workspaceId: string, id: string): Promise<void> {
+	await db.updateTable('conversations').set({ assignee: null, assigned_at: null }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
 /** Marks the conversation ended; false when it had already ended (so the ended event is sent once). */
 export async function markEnded(db: Queryable, workspaceId: string, id: string, ending: Ending): Promise<boolean> {
 	const result = await db
@@ -418,6 +449,8 @@ export async function insertMessage(db: Queryable, workspaceId: string, conversa
 		causation_event_id: message.causationEventId ?? null,
 	};
 	await db.insertInto('messages').values(row).execute();
+	// Live pages hear of every stored message once it commits.
+	await notifyLive(db, { k: 'message', w: workspaceId, c: conversationId, m: row.id, r: row.role });
 	return { id: row.id, role: row.role, source: row.source, text: row.text, createdAt: row.created_at };
 }
 

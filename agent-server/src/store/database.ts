@@ -4,6 +4,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { Pool } from 'pg';
+import { pgLiveBus, sqliteLiveDialect, type LiveBus } from './live-bus';
 import { migrationProvider } from './migrations';
 import type { Database, Db } from './schema';
 
@@ -21,6 +22,8 @@ export interface DatabaseOptions {
 export interface Store {
 	db: Db;
 	dialect: Dialect;
+	/** Notices of committed writes (messages, typing, conversation changes) for live pages. */
+	live: LiveBus;
 	close(): Promise<void>;
 }
 
@@ -33,6 +36,7 @@ function isPostgresUrl(url: string | undefined): url is string {
 export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 	let db: Db;
 	let dialect: Dialect;
+	let live: LiveBus;
 	if (isPostgresUrl(options.databaseUrl)) {
 		dialect = 'postgres';
 		const schema = options.pgSchema;
@@ -63,7 +67,8 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 			await db.destroy();
 			throw err;
 		}
-		return { db, dialect, close: () => db.destroy() };
+		const live = pgLiveBus({ connectionString: options.databaseUrl, schema });
+		return { db, dialect, live, close: () => live.close().then(() => db.destroy()) };
 	} else {
 		dialect = 'sqlite';
 		const file = options.sqliteFile ?? (options.databaseUrl ? sqliteFileFromUrl(options.databaseUrl) : DEFAULT_SQLITE_FILE);
@@ -73,7 +78,9 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 		// Several server processes may share the file: wait for the writer instead of failing at once.
 		sqlite.pragma('busy_timeout = 5000');
 		reusePreparedStatements(sqlite);
-		db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+		const noticing = sqliteLiveDialect(new SqliteDialect({ database: sqlite }));
+		live = noticing.bus;
+		db = new Kysely<Database>({ dialect: noticing.dialect });
 	}
 
 	try {
@@ -82,7 +89,7 @@ export async function openStore(options: DatabaseOptions = {}): Promise<Store> {
 		await db.destroy();
 		throw err;
 	}
-	return { db, dialect, close: () => db.destroy() };
+	return { db, dialect, live, close: () => live.close().then(() => db.destroy()) };
 }
 
 /** One advisory lock key for every migration and schema drop on the database. */

@@ -380,6 +380,32 @@ const m013WidgetAppearance: Migration = {
 	},
 };
 
+// The console: sessions made from an API key (only the token's hash is stored), and who handles a conversation.
+const m012Console: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema
+			.createTable('console_sessions')
+			.addColumn('id', text, (c) => c.primaryKey())
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('api_key_id', text, (c) => c.notNull())
+			.addColumn('token_hash', text, (c) => c.notNull().unique())
+			.addColumn('user_name', text, (c) => c.notNull())
+			.addColumn('created_at', text, (c) => c.notNull())
+			.addColumn('expires_at', text, (c) => c.notNull())
+			.execute();
+		await db.schema.createIndex('console_sessions_workspace').on('console_sessions').columns(['workspace_id', 'expires_at']).execute();
+		await db.schema.alterTable('conversations').addColumn('assignee', text).execute();
+		await db.schema.alterTable('conversations').addColumn('assigned_at', text).execute();
+		await db.schema.createIndex('conversations_workspace_status').on('conversations').columns(['workspace_id', 'status', 'updated_at']).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('conversations_workspace_status').execute();
+		await db.schema.alterTable('conversations').dropColumn('assigned_at').execute();
+		await db.schema.alterTable('conversations').dropColumn('assignee').execute();
+		await db.schema.dropTable('console_sessions').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -395,6 +421,7 @@ export const migrationProvider: MigrationProvider = {
 			'009_workspace_log': m009WorkspaceLog,
 			'010_contact_identities': m010ContactIdentities,
 			'011_message_delivery': m011MessageDelivery,
+			'012_console': m012Console,
 			'013_widget_appearance': m013WidgetAppearance,
 		};
 	},

@@ -71,6 +71,9 @@ export interface ConversationRow {
 	/** Provider requests (retries included), next to model_calls (turns and composed messages). */
 	model_requests?: number;
 	turn_until?: string | null;
+	/** Added by 012_console: the person who claimed the conversation in the inbox, and when. */
+	assignee?: string | null;
+	assigned_at?: string | null;
 }
 
 export interface MessageRow {
@@ -247,7 +250,20 @@ export interface ContactIdentityRow {
 	created_at: string;
 }
 
+/** A console login made from an API key (added by 012_console); the browser holds the token in a cookie. */
+export interface ConsoleSessionRow {
+	id: string;
+	workspace_id: string;
+	api_key_id: string;
+	token_hash: string;
+	/** The name the person gave at login: the inbox's assignee and a human reply's author. */
+	user_name: string;
+	created_at: string;
+	expires_at: string;
+}
+
 export interface Database {
+	console_sessions: ConsoleSessionRow;
 	workspaces: WorkspaceRow;
 	api_keys: ApiKeyRow;
 	contacts: ContactRow;

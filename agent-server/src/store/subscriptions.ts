@@ -3,7 +3,7 @@ import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
 import type { Queryable, SubscriptionRow } from './schema';
 
-export const EVENT_TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added', 'conversation.message.outgoing'] as const;
+export const EVENT_TYPES = ['agent.action.triggered', 'conversation.ended', 'contact.tag.added', 'conversation.message.outgoing', 'conversation.handoff'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface SubscriptionFilters {

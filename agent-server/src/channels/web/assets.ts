@@ -6,7 +6,8 @@ import type { FastifyPluginAsync } from 'fastify';
 // src/channels/web and dist/channels/web are both three levels below agent-server/.
 export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', '..', 'public');
 
-export const INSPECTOR_HEADERS = {
+/** The inspector's and the console's pages: nothing but this server's own files, never framed. */
+export const PAGE_HEADERS = {
 	'content-security-policy':
 		"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 	'x-content-type-options': 'nosniff',
@@ -29,11 +30,11 @@ export const assetRoutes: FastifyPluginAsync<{ publicDir?: string }> = async (ap
 			.header('x-content-type-options', 'nosniff')
 			.send(widget),
 	);
-	app.get('/inspector', async (_request, reply) => reply.headers(INSPECTOR_HEADERS).header('content-type', 'text/html; charset=utf-8').send(inspector.html));
+	app.get('/inspector', async (_request, reply) => reply.headers(PAGE_HEADERS).header('content-type', 'text/html; charset=utf-8').send(inspector.html));
 	app.get('/inspector/inspector.js', async (_request, reply) =>
-		reply.headers(INSPECTOR_HEADERS).header('content-type', 'text/javascript; charset=utf-8').send(inspector.js),
+		reply.headers(PAGE_HEADERS).header('content-type', 'text/javascript; charset=utf-8').send(inspector.js),
 	);
 	app.get('/inspector/inspector.css', async (_request, reply) =>
-		reply.headers(INSPECTOR_HEADERS).header('content-type', 'text/css; charset=utf-8').send(inspector.css),
+		reply.headers(PAGE_HEADERS).header('content-type', 'text/css; charset=utf-8').send(inspector.css),
 	);
 };

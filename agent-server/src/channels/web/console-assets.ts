@@ -1,9 +1,9 @@
-// The console's numbers and management pages, their scripts, and the chart library (uPlot, from the server's own
+// The console's numbers and management pages, their scripts (the shared `api.js` is served with the console shell), and the chart library (uPlot, from the server's own
 // node_modules: the pages load nothing from another origin), under the inspector's strict Content-Security-Policy.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { INSPECTOR_HEADERS, PUBLIC_DIR } from './assets';
+import { PAGE_HEADERS, PUBLIC_DIR } from './assets';
 
 const TYPES = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' } as const;
 
@@ -15,7 +15,6 @@ const FILES: Record<string, { file: string; type: keyof typeof TYPES; vendor?: b
 	'/console/manage.js': { file: 'manage.js', type: 'js' },
 	'/console/pages.js': { file: 'pages.js', type: 'js' },
 	'/console/pages.css': { file: 'pages.css', type: 'css' },
-	'/console/api.js': { file: 'api.js', type: 'js' },
 	'/console/vendor/uplot.js': { file: 'uPlot.iife.min.js', type: 'js', vendor: true },
 	'/console/vendor/uplot.css': { file: 'uPlot.min.css', type: 'css', vendor: true },
 };
@@ -27,9 +26,7 @@ function chartLibraryDir(): string {
 export const consoleAssetRoutes: FastifyPluginAsync<{ publicDir?: string }> = async (app, { publicDir = PUBLIC_DIR }) => {
 	const vendorDir = chartLibraryDir();
 	for (const [url, { file, type, vendor }] of Object.entries(FILES)) {
-		// A file another plugin already serves (the console's own shell may serve api.js) is not registered twice.
-		if (app.hasRoute({ method: 'GET', url })) continue;
 		const body = readFileSync(path.join(vendor ? vendorDir : path.join(publicDir, 'console'), file), 'utf8');
-		app.get(url, async (_request, reply) => reply.headers(INSPECTOR_HEADERS).header('content-type', TYPES[type]).send(body));
+		app.get(url, async (_request, reply) => reply.headers(PAGE_HEADERS).header('content-type', TYPES[type]).send(body));
 	}
 };

@@ -10,6 +10,7 @@ import { WIDGET_BODY_LIMIT_BYTES, WIDGET_MESSAGE_MAX_CHARS, WIDGET_SESSION_LIFET
 import { appearanceOfKey } from '../../store/widget-appearance';
 import { publicAppearance } from './appearance';
 import { chat } from '../../conversations/turn';
+import { widgetStreamClient } from '../../live/widget-stream';
 import { getConversation, latestMessageId, listMessagesAfter } from '../../store/conversations';
 import { HttpError } from '../../util/http-error';
 import { countWidgetSessionsSince, createWidgetSession, findWidgetKey, findWidgetSession, touchWidgetSession, type WidgetKeyWithWorkspace, type WidgetSession } from '../../store/widgets';
@@ -53,6 +54,8 @@ const pollQuery = z.strictObject({
 const agentQuery = z.strictObject({ key });
 // `v` is the avatar's version (part of its hash), so a changed avatar is a new URL for caches.
 const avatarQuery = z.strictObject({ key, v: z.string().max(64).optional() });
+const liveQuery = z.strictObject({ key });
+const LAST_EVENT_ID = 'last-event-id';
 const agentParams = z.object({ agentId: id });
 
 export interface PublicMessage {
@@ -102,6 +105,13 @@ function keyOf(request: FastifyRequest): WidgetKeyWithWorkspace {
 	// Set by the onRequest hook for every route of this scope.
 	if (!request.widgetKey) throw new HttpError(401, 'missing widget key');
 	return request.widgetKey;
+}
+
+/** The visitor's session token; the routes that read a conversation take it in a header, never in the URL. */
+function sessionTokenOf(request: FastifyRequest): string {
+	const token = request.headers[SESSION_HEADER];
+	if (typeof token !== 'string' || token === '') throw new HttpError(400, `headers/${SESSION_HEADER} is required`);
+	return token;
 }
 
 async function sessionOf(ctx: AppContext, request: FastifyRequest, token: string): Promise<WidgetSession> {
@@ -154,7 +164,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 	// Preflight: the hook above has already checked the key and the origin.
 	app.options('/*', { config: { rateLimit: false } }, async (_request, reply) => {
 		reply.header('access-control-allow-methods', 'GET, POST');
-		reply.header('access-control-allow-headers', `content-type, ${SESSION_HEADER}`);
+		reply.header('access-control-allow-headers', `content-type, ${SESSION_HEADER}, ${LAST_EVENT_ID}`);
 		reply.header('access-control-max-age', '600');
 		return reply.status(204).send();
 	});
@@ -233,7 +243,24 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 		},
 	);
 
-	// Long poll: answers as soon as there are messages after `after` (workflow replies, a human, late results),
+	// Server-sent events for this visitor's conversation: new messages (with their ids, so a reconnect with
+	// Last-Event-ID catches up), typing and status. The session token travels in a header, never in the URL.
+	app.get(
+		'/live',
+		{
+			schema: { querystring: liveQuery },
+			config: { rateLimit: { max: options.rateLimit?.polls ?? 240, timeWindow: windowMs } },
+		},
+		async (request, reply) => {
+			const token = sessionTokenOf(request);
+			const session = await sessionOf(ctx, request, token);
+			const after = request.headers[LAST_EVENT_ID];
+			const lastId = typeof after === 'string' && id.safeParse(after).success ? after : undefined;
+			await ctx.live.open(reply, widgetStreamClient(ctx, session, lastId, () => findWidgetSession(ctx.store.db, keyOf(request).id, token)));
+		},
+	);
+
+	// Long poll (the widget before live streams; kept for embeds that still use it): answers as soon as there are messages after `after` (workflow replies, a human, late results),
 	// or with an empty list after `wait` seconds.
 	app.get(
 		'/messages',
@@ -242,8 +269,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 			config: { rateLimit: { max: options.rateLimit?.polls ?? 240, timeWindow: windowMs } },
 		},
 		async (request, reply) => {
-			const token = request.headers[SESSION_HEADER];
-			if (typeof token !== 'string' || token === '') throw new HttpError(400, `headers/${SESSION_HEADER} is required`);
+			const token = sessionTokenOf(request);
 			let session = await sessionOf(ctx, request, token);
 			const waitMs = Math.min(request.query.wait ?? maxWaitSeconds, maxWaitSeconds) * 1000;
 			const deadline = Date.now() + waitMs;
