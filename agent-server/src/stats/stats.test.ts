@@ -27,7 +27,8 @@ async function conversations(t: TestApp): Promise<void> {
 	await t.call('POST', `/v1/conversations/${b.conversation.id}/handoff`, { reason: 'asked for a human' });
 	expect((await t.call('POST', `/v1/conversations/${b.conversation.id}/end`, { outcome: 'browsing' })).statusCode).toBe(200);
 
-	await t.call('POST', '/v1/chat', { agentId: 'other-agent', text: 'hi' });
+	// The other agent talks on the web only.
+	expect((await t.call('POST', '/v1/chat', { agentId: 'other-agent', text: 'hi', channel: 'web' })).statusCode).toBe(200);
 }
 
 async function start(): Promise<TestApp> {
