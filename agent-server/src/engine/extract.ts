@@ -286,6 +286,11 @@ export function mentionsField(text: string, field: AgentField): boolean {
 	return findKeyword(text, words) >= 0;
 }
 
+function cpuMsSince(started: NodeJS.CpuUsage): number {
+	const spent = process.cpuUsage(started);
+	return (spent.user + spent.system) / 1000;
+}
+
 /**
  * Extracts every configured field from a message. Fields already known are re-read only when the message names
  * them ("actually my budget is $30k"), so a later "tomorrow works" does not overwrite a timeline.
@@ -299,14 +304,13 @@ export function extractFields(
 	const known = options.known ?? {};
 	// A second guard behind linear-time patterns: past the budget, the remaining fields wait for the next message.
 	// Counted in CPU time, not wall time: a busy machine that pauses this process must not drop fields.
-	const budgetUs = (options.budgetMs ?? EXTRACTION_BUDGET_MS) * 1000;
+	const budgetMs = options.budgetMs ?? EXTRACTION_BUDGET_MS;
+	const deadline = performance.now() + budgetMs;
 	const started = process.cpuUsage();
-	const spentUs = () => {
-		const spent = process.cpuUsage(started);
-		return spent.user + spent.system;
-	};
+	// Reading the CPU clock is a system call: only once the wall clock says the budget may be spent.
+	const overBudget = () => budgetMs < 0 || (performance.now() > deadline && cpuMsSince(started) > budgetMs);
 	for (const field of agent.fields) {
-		if (budgetUs < 0 || spentUs() > budgetUs) break;
+		if (overBudget()) break;
 		const already = known[field.name];
 		if (already !== undefined && !mentionsField(text, field)) continue;
 		const value = extractByKind(text, field.extract, { loose: options.pending === field.name, now: options.now });

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Role, TranscriptEntry } from '../engine/types';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
@@ -543,17 +542,17 @@ export async function latestMessages(
 	limit: number,
 	options: { answeredOnly?: boolean } = {},
 ): Promise<{ messages: Message[]; total: number }> {
-	const rows = await db
+	const ofConversation = db
 		.selectFrom('messages')
-		.select(['id', 'role', 'source', 'text', 'created_at', sql<number>`count(*) over ()`.as('total')])
 		.where('workspace_id', '=', workspaceId)
 		.where('conversation_id', '=', conversationId)
-		.$if(!!options.answeredOnly, (q) => q.where('pending', '=', 0))
-		.orderBy('id', 'desc')
-		.limit(limit)
-		.execute();
+		.$if(!!options.answeredOnly, (q) => q.where('pending', '=', 0));
+	const rows = await ofConversation.select(['id', 'role', 'source', 'text', 'created_at']).orderBy('id', 'desc').limit(limit).execute();
 	const messages = rows.reverse().map((r) => ({ id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at }));
-	return { messages, total: rows.length ? Number(rows[0].total) : 0 };
+	// Counted only when there may be more than the latest (most conversations are shorter).
+	if (rows.length < limit) return { messages, total: rows.length };
+	const { total } = await ofConversation.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+	return { messages, total: Number(total) };
 }
 
 /** Up to `limit` messages after message `after` (all from the start without it), oldest first: what a widget polls. */

@@ -406,6 +406,25 @@ const m012Console: Migration = {
 	},
 };
 
+// A conversation's messages by workspace and conversation: without it SQLite's planner took the workspace's
+// idempotency index for these lookups and read every message of the workspace. The messages waiting for their turn
+// (a few at most) have their own small index, so finding the oldest does not read the answered ones.
+const m014MessageLookup: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.createIndex('messages_workspace_conversation').on('messages').columns(['workspace_id', 'conversation_id', 'id']).execute();
+		await db.schema
+			.createIndex('messages_waiting')
+			.on('messages')
+			.columns(['workspace_id', 'conversation_id', 'id'])
+			.where(sql.ref('pending'), '=', 1)
+			.execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropIndex('messages_waiting').execute();
+		await db.schema.dropIndex('messages_workspace_conversation').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -423,6 +442,7 @@ export const migrationProvider: MigrationProvider = {
 			'011_message_delivery': m011MessageDelivery,
 			'012_console': m012Console,
 			'013_widget_appearance': m013WidgetAppearance,
+			'014_message_lookup': m014MessageLookup,
 		};
 	},
 };
