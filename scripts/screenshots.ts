@@ -22,6 +22,7 @@ interface Demo {
 type Shot = { name: string; path: string; fullPage?: boolean } | { name: string; capture: (demo: Demo) => Promise<Page> };
 
 const PAGES: Shot[] = [
+	{ name: 'inbox', capture: inboxShot },
 	{ name: 'widget', capture: widgetShot },
 	{ name: 'numbers', path: '/console/numbers', fullPage: true },
 	{ name: 'manage', path: '/console/manage', fullPage: true },
@@ -29,6 +30,20 @@ const PAGES: Shot[] = [
 
 const DAY = 86_400_000;
 const step = (text: string) => process.stdout.write(`» ${text}\n`);
+
+/** The team's view: logged in to the console, a conversation waiting for a person open beside its contact. */
+async function inboxShot({ t, server, context }: Demo): Promise<Page> {
+	const page = await context.newPage();
+	await page.goto(`${server}/console/login`);
+	await page.getByLabel('API key').fill(t.apiKey);
+	await page.getByLabel('Your name').fill('Robin');
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await page.waitForURL(`${server}/console`);
+	const waiting = page.getByRole('list', { name: 'Waiting for a person' }).getByRole('button', { name: /waiting/ });
+	await waiting.first().click();
+	await page.getByRole('region', { name: 'Conversation' }).getByText('Can I talk to a real person?').waitFor();
+	return page;
+}
 
 /** The visitor's view: the client's site with the chat open on a short conversation. */
 async function widgetShot({ site, context }: Demo): Promise<Page> {
