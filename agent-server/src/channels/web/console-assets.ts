@@ -1,4 +1,4 @@
-// The console's numbers and management pages, their scripts (the shared `api.js` is served with the console shell), and the chart library (uPlot, from the server's own
+// The console's pages (inbox, login, numbers, management), their scripts and styles, and the chart library (uPlot, from the server's own
 // node_modules: the pages load nothing from another origin), under the inspector's strict Content-Security-Policy.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,13 @@ const TYPES = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=
 
 /** URL -> file under public/console (or the chart library's folder), read once per app: they are part of the release. */
 const FILES: Record<string, { file: string; type: keyof typeof TYPES; vendor?: boolean }> = {
+	'/console': { file: 'console.html', type: 'html' },
+	'/console/login': { file: 'login.html', type: 'html' },
+	'/console/console.css': { file: 'console.css', type: 'css' },
+	'/console/api.js': { file: 'api.js', type: 'js' },
+	'/console/live.js': { file: 'live.js', type: 'js' },
+	'/console/inbox.js': { file: 'inbox.js', type: 'js' },
+	'/console/login.js': { file: 'login.js', type: 'js' },
 	'/console/numbers': { file: 'numbers.html', type: 'html' },
 	'/console/numbers.js': { file: 'numbers.js', type: 'js' },
 	'/console/manage': { file: 'manage.html', type: 'html' },
