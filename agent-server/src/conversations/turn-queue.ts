@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { claimTurn, releaseTurn } from '../store/conversations';
 import type { Store } from '../store/database';
-import { notifyLiveSoon } from '../store/live-bus';
+import { notifyLive, notifyLiveSoon } from '../store/live-bus';
 import type { Queryable } from '../store/schema';
 import { createWakers } from '../util/wakers';
 
@@ -54,19 +54,25 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 		// Inside the caller's transaction it never waits for a running turn's row lock: that turn may need a connection
 		// the waiting transactions hold.
 		if (!(await claimTurn(db, workspaceId, conversationId, owner, until(leaseMs), { skipLocked: inTransaction }))) return null;
-		// The agent's turn is running: live pages show it typing until the lease is given back.
-		notifyLiveSoon(store.db, { k: 'typing', w: workspaceId, c: conversationId, who: 'agent', on: true });
+		// The agent's turn is running: live pages show it typing until the lease is given back. Inside a transaction
+		// the notice goes out when it commits (a claim rolled back announces nothing).
+		const typing = (on: boolean) => ({ k: 'typing' as const, w: workspaceId, c: conversationId, who: 'agent' as const, on });
+		if (inTransaction) await notifyLive(db, typing(true));
+		else notifyLiveSoon(store.db, typing(true));
 		let released = false;
 		return {
 			extendFor: async (ms) => void (await claimTurn(store.db, workspaceId, conversationId, owner, until(Math.max(0, ms) + leaseMs))),
 			releaseIn: async (trx) => {
 				await releaseTurn(trx, workspaceId, conversationId, owner);
+				await notifyLive(trx, typing(false));
 				return () => void (released = true);
 			},
 			release: async () => {
-				if (!released) await releaseTurn(store.db, workspaceId, conversationId, owner);
+				if (!released) {
+					await releaseTurn(store.db, workspaceId, conversationId, owner);
+					notifyLiveSoon(store.db, typing(false));
+				}
 				released = true;
-				notifyLiveSoon(store.db, { k: 'typing', w: workspaceId, c: conversationId, who: 'agent', on: false });
 				wakers.wake(conversationId);
 			},
 		};
