@@ -307,6 +307,21 @@
 		return button;
 	}
 
+	var EXECUTION_TITLES = { claimed: 'Taken by n8n', running: 'n8n execution running', succeeded: 'n8n execution succeeded', failed: 'n8n execution failed', lost: 'n8n execution lost' };
+	function executionTitle(state) {
+		return EXECUTION_TITLES[state] || 'n8n execution ' + state;
+	}
+
+	/** "workflow Lead Scoring · execution 42" with the execution's link into n8n's editor (http and https only). */
+	function executionSummary(d) {
+		var label = 'workflow ' + (d.workflowName || d.workflowId) + (d.executionId ? ' · execution ' + d.executionId : '');
+		var safe = typeof d.url === 'string' && /^https?:\/\//.test(d.url);
+		return el('span', { class: 'execution' }, [
+			label + ' ',
+			safe ? text('a', d.executionId ? 'open in n8n' : "open the workflow's executions", { href: d.url, target: '_blank', rel: 'noopener noreferrer', class: 'execution-link' }) : null,
+		]);
+	}
+
 	function eventRow(cls, kind, summary, why, at) {
 		return el('div', { class: 'event ' + cls }, [text('span', kind, { class: 'kind' }), summary, why ? text('span', ' — ' + why, { class: 'why' }) : null, time(at)]);
 	}
@@ -394,6 +409,15 @@
 					[d.error || (d.statusCode ? 'HTTP ' + d.statusCode : ''), d.nextAttemptAt ? 'next attempt ' + new Date(d.nextAttemptAt).toLocaleTimeString() + ': ' + d.nextAttemptWhy : '']
 						.filter(Boolean)
 						.join('; '),
+					entry.at,
+				);
+				break;
+			case 'execution':
+				row = eventRow(
+					d.state === 'failed' || d.state === 'lost' ? 'warn' : 'info',
+					executionTitle(d.state),
+					executionSummary(d),
+					d.error || (d.stoppedAt ? 'ended ' + new Date(d.stoppedAt).toLocaleTimeString() : ''),
 					entry.at,
 				);
 				break;

@@ -12,7 +12,7 @@ import { formatSchemaErrors, installErrorHandlers } from './api/errors';
 import { eventRoutes } from './api/events';
 import { inspectRoutes } from './api/inspect';
 import { erasureRoutes } from './api/erasure';
-import { installIdempotency } from './api/idempotency';
+import { IDEMPOTENT_ROUTES, installIdempotency } from './api/idempotency';
 import { apiKeyRoutes } from './api/keys';
 import { installMetrics } from './api/metrics';
 import { fastifyTrustProxy, type TrustProxy } from './api/proxy';
@@ -30,6 +30,8 @@ import { createTurnQueue } from './conversations/turn-queue';
 import { createDestinationPolicy } from './delivery/destinations';
 import { createRetentionSweeper } from './erasure/service';
 import { createRelay, type Relay, type RelayOptions } from './delivery/relay';
+import { createExecutionWatch, type ExecutionWatch, type ExecutionWatchOptions } from './delivery/executions';
+import { executionRoutes, installExecutionReports } from './api/executions';
 import { createEngine } from './engine/index';
 import { type AgentRegistry } from './engine/agent-config';
 import { loadAgentFolders, type AgentFolders } from './agents/agent-files';
@@ -75,6 +77,8 @@ export interface BuildAppOptions {
 	/** Called once when a key was generated for a fresh database; default prints it to stdout. */
 	onGeneratedKey?: (key: string, workspace: Workspace) => void;
 	relay?: RelayOptions;
+	/** How executions of claimed deliveries are read from n8n (workspaces with an n8n connection) and when one is lost. */
+	executions?: ExecutionWatchOptions;
 	/** Events deeper than this causation depth are not sent (default 5). */
 	maxCausationDepth?: number;
 	logger?: FastifyServerOptions['logger'];
@@ -97,7 +101,7 @@ export interface BuildAppOptions {
 declare module 'fastify' {
 	interface FastifyInstance {
 		/** The app's shared context (store, engine, agents); tests use it to look inside. */
-		agentBridge: AppContext & { relay: Relay };
+		agentBridge: AppContext & { relay: Relay; executionWatch: ExecutionWatch };
 	}
 }
 
@@ -194,7 +198,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	};
 	const sweeper = createSweeper(ctx, options.conversations?.sweepIntervalMs ?? 30_000, (err) => app.log.error({ err }, 'conversation sweep failed'));
 	const retention = createRetentionSweeper(ctx, options.retentionSweepIntervalMs ?? 3_600_000, (err) => app.log.error({ err }, 'transcript retention failed'));
-	app.decorate('agentBridge', { ...ctx, relay });
+	const executionWatch = createExecutionWatch(ctx, app.log, destinations, options.executions);
+	app.decorate('agentBridge', { ...ctx, relay, executionWatch });
 	app.decorateRequest('workspaceId', '');
 
 	// One count of wrong keys per address for the API and the console login alike.
@@ -208,13 +213,15 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		async (v1) => {
 			installAuth(v1, store, authFailures);
 			await installApiRateLimit(v1, { perMinute: options.rateLimitPerMinute, windowMs: options.rateLimitWindowMs });
-			installIdempotency(v1, store, ['POST /v1/chat']);
+			installIdempotency(v1, store, IDEMPOTENT_ROUTES);
+			installExecutionReports(v1, ctx);
 			await v1.register(workspaceRoutes, { ctx });
 			await v1.register(agentRoutes, { ctx });
 			await v1.register(conversationRoutes, { ctx });
 			await v1.register(contactRoutes, { ctx });
 			await v1.register(subscriptionRoutes, { ctx, destinations });
 			await v1.register(eventRoutes, { ctx });
+			await v1.register(executionRoutes, { ctx, destinations });
 			await v1.register(inspectRoutes, { ctx });
 			await v1.register(widgetKeyRoutes, { ctx });
 			await v1.register(apiKeyRoutes, { ctx });
@@ -237,6 +244,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	});
 	app.addHook('onReady', async () => {
 		relay.start();
+		executionWatch.start();
 		sweeper.start();
 		retention.start();
 	});
@@ -246,6 +254,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	app.addHook('onClose', async () => {
 		await sweeper.stop();
 		await retention.stop();
+		await executionWatch.stop();
 		await relay.stop();
 		await store.close();
 	});

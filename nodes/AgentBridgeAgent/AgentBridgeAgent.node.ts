@@ -194,7 +194,7 @@ export class AgentBridgeAgent implements INodeType {
 		for (let i = 0; i < items.length; i++) {
 			try {
 				const operation = this.getNodeParameter('operation', i, 'sendMessage') as string;
-				const json = operation === 'reportDelivery' ? await reportDelivery.call(this, i) : await sendMessage.call(this, i, items[i].json);
+				const json = operation === 'reportDelivery' ? await reportDelivery.call(this, i, items[i].json) : await sendMessage.call(this, i, items[i].json);
 				returnData.push({ json, pairedItem: { item: i } });
 			} catch (error) {
 				if (this.continueOnFail()) {
@@ -212,7 +212,7 @@ export class AgentBridgeAgent implements INodeType {
 async function sendMessage(this: IExecuteFunctions, i: number, input: IDataObject): Promise<IDataObject> {
 	const causationEventId = getCausationEventId(input);
 	const body = buildChatBody.call(this, i);
-	const answer = await agentBridgeApiRequest.call(this, 'POST', '/v1/chat', body, undefined, causationEventId);
+	const answer = await agentBridgeApiRequest.call(this, 'POST', '/v1/chat', body, undefined, causationEventId, i);
 	const conversationId = String((answer.conversation as IDataObject | undefined)?.id ?? '');
 	// The agent's collected fields live on the conversation, not on one answer.
 	const conversation = conversationId
@@ -222,14 +222,14 @@ async function sendMessage(this: IExecuteFunctions, i: number, input: IDataObjec
 }
 
 /** The channel's outcome for one outgoing message; the server records each outcome once. */
-async function reportDelivery(this: IExecuteFunctions, i: number): Promise<IDataObject> {
+async function reportDelivery(this: IExecuteFunctions, i: number, input: IDataObject): Promise<IDataObject> {
 	const conversationId = requiredString.call(this, 'conversationId', i, 'Conversation ID');
 	const messageId = requiredString.call(this, 'messageId', i, 'Message ID');
 	const status = this.getNodeParameter('status', i, 'delivered') as string;
 	const body: IDataObject = { status };
 	if (status === 'failed') body.reason = requiredString.call(this, 'reason', i, 'Reason').slice(0, MAX_REASON_CHARS);
 	const path = `/v1/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/delivery`;
-	const result = await agentBridgeApiRequest.call(this, 'POST', path, body);
+	const result = await agentBridgeApiRequest.call(this, 'POST', path, body, undefined, getCausationEventId(input), i);
 	const message = (result.message as IDataObject | undefined) ?? {};
 	return { conversationId, messageId, ...((message.delivery as IDataObject | undefined) ?? { status }), recorded: result.recorded === true };
 }

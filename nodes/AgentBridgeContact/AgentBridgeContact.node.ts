@@ -76,7 +76,7 @@ export class AgentBridgeContact implements INodeType {
 					path: string,
 					body?: IDataObject,
 					qs?: IDataObject,
-				) => agentBridgeApiRequest.call(this, method, path, body, qs, causationEventId);
+				) => agentBridgeApiRequest.call(this, method, path, body, qs, causationEventId, i);
 
 				let contacts: IDataObject[];
 				if (operation === 'find') {

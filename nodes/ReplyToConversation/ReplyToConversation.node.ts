@@ -294,6 +294,7 @@ async function reply(
 		body,
 		undefined,
 		causationEventId,
+		i,
 	);
 
 	// A skipped reply is a normal outcome (the contact answered, a human took over), not an error.
@@ -321,6 +322,7 @@ async function startConversation(
 		body,
 		undefined,
 		causationEventId,
+		i,
 	);
 
 	const conversation = (response.conversation ?? {}) as IDataObject;

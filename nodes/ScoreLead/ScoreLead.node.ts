@@ -265,6 +265,7 @@ export class ScoreLead implements INodeType {
 					body,
 					undefined,
 					causationEventId,
+					i,
 				);
 
 				const json: IDataObject = {
@@ -293,6 +294,7 @@ export class ScoreLead implements INodeType {
 							{ tags: parseTags(tag) },
 							undefined,
 							causationEventId,
+							i,
 						);
 						json.tagAdded = tag;
 					}

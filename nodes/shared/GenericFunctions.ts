@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 import type {
 	IDataObject,
@@ -15,6 +15,12 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 export const CAUSATION_HEADER = 'X-Agent-Bridge-Causation';
+/** Which n8n execution of which workflow makes a call, so the server links the execution to the event it ran for. */
+export const EXECUTION_HEADER = 'X-Agent-Bridge-Execution';
+export const WORKFLOW_HEADER = 'X-Agent-Bridge-Workflow';
+export const WORKFLOW_NAME_HEADER = 'X-Agent-Bridge-Workflow-Name';
+export const EXECUTION_MODE_HEADER = 'X-Agent-Bridge-Execution-Mode';
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
 /** How far a webhook timestamp may be from now, either way (Standard Webhooks recommends 5 minutes). */
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
@@ -59,6 +65,49 @@ interface RawResponse {
 	body: unknown;
 }
 
+function isExecution(context: AgentBridgeContext): context is IExecuteFunctions {
+	return typeof (context as IExecuteFunctions).getInputData === 'function';
+}
+
+/** The node's run in this execution: a node inside a loop runs several times, each run its own effect. */
+function runIndexOf(context: IExecuteFunctions, itemIndex: number): number {
+	try {
+		return Number(context.getWorkflowDataProxy(itemIndex).$runIndex ?? 0);
+	} catch {
+		return 0;
+	}
+}
+
+/**
+ * The Idempotency-Key of one change a node makes for one item: the same on every run of the same step for the same
+ * triggering event (n8n's retry of an execution, a stalled queue job run again, a redelivery), so the server applies it
+ * once and answers a repeat with the first answer. A run from the editor ("Execute step") is its own test, not a repeat.
+ */
+export function idempotencyKeyFor(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	causationEventId: string | undefined,
+	method: string,
+	path: string,
+): string {
+	const manual = context.getMode() === 'manual';
+	const origin = causationEventId && !manual ? causationEventId : `x-${context.getExecutionId()}`;
+	const step = [context.getNode().id, runIndexOf(context, itemIndex), itemIndex, method, path].join('|');
+	return `n8n:${origin}:${createHash('sha256').update(step).digest('hex').slice(0, 32)}`;
+}
+
+/** What a call from a running execution says about itself: the execution, its workflow and mode. */
+function executionHeaders(context: IExecuteFunctions): IDataObject {
+	const workflow = context.getWorkflow();
+	const headers: IDataObject = {
+		[EXECUTION_HEADER]: String(context.getExecutionId() ?? ''),
+		[WORKFLOW_HEADER]: String(workflow.id ?? ''),
+		[EXECUTION_MODE_HEADER]: context.getMode(),
+	};
+	if (workflow.name) headers[WORKFLOW_NAME_HEADER] = encodeURIComponent(workflow.name);
+	return headers;
+}
+
 /** Sends one request with the credential; only a failure to get any answer throws here. */
 async function sendRequest(
 	this: AgentBridgeContext,
@@ -67,12 +116,17 @@ async function sendRequest(
 	body?: IDataObject,
 	qs?: IDataObject,
 	causationEventId?: string,
+	itemIndex?: number,
 ): Promise<RawResponse> {
 	const credentials = await this.getCredentials('agentBridgeApi');
 	const baseUrl = String(credentials.serverUrl ?? '').replace(/\/+$/, '');
 
-	const headers: IDataObject = { Accept: 'application/json' };
+	let headers: IDataObject = { Accept: 'application/json' };
 	if (causationEventId) headers[CAUSATION_HEADER] = causationEventId;
+	if (isExecution(this)) {
+		headers = { ...headers, ...executionHeaders(this) };
+		if (itemIndex !== undefined && method !== 'GET') headers[IDEMPOTENCY_HEADER] = idempotencyKeyFor(this, itemIndex, causationEventId, method, path);
+	}
 
 	const options: IHttpRequestOptions = {
 		method,
@@ -122,7 +176,10 @@ function toResult(context: AgentBridgeContext, response: RawResponse): IDataObje
 	return isObject(body) ? body : {};
 }
 
-/** The one request helper for every Agent Bridge node; carries the causation of the triggering event. */
+/**
+ * The one request helper for every Agent Bridge node; carries the causation of the triggering event and, from a running
+ * execution, the execution's id and (with `itemIndex`, for a change) the call's Idempotency-Key.
+ */
 export async function agentBridgeApiRequest(
 	this: AgentBridgeContext,
 	method: IHttpRequestMethods,
@@ -130,8 +187,9 @@ export async function agentBridgeApiRequest(
 	body?: IDataObject,
 	qs?: IDataObject,
 	causationEventId?: string,
+	itemIndex?: number,
 ): Promise<IDataObject> {
-	return toResult(this, await sendRequest.call(this, method, path, body, qs, causationEventId));
+	return toResult(this, await sendRequest.call(this, method, path, body, qs, causationEventId, itemIndex));
 }
 
 /**

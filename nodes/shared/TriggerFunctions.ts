@@ -24,13 +24,9 @@ export type AgentBridgeEventType =
 	| 'conversation.message.outgoing'
 	| 'conversation.handoff';
 
-/** Deliveries are at-least-once; remembering this many recent ids is enough to absorb retries. */
-export const SEEN_WEBHOOK_IDS = 100;
-
 export interface TriggerStaticData extends IDataObject {
 	subscriptionId?: string;
 	secret?: string;
-	seenWebhookIds?: string[];
 }
 
 function staticDataOf(context: IHookFunctions | IWebhookFunctions): TriggerStaticData {
@@ -40,6 +36,7 @@ function staticDataOf(context: IHookFunctions | IWebhookFunctions): TriggerStati
 function forgetSubscription(staticData: TriggerStaticData): void {
 	delete staticData.subscriptionId;
 	delete staticData.secret;
+	// Kept by older versions of this package, which remembered seen ids here (n8n never saved them from a webhook call).
 	delete staticData.seenWebhookIds;
 }
 
@@ -175,8 +172,23 @@ export function commonEventFields(envelope: IDataObject): IDataObject {
 }
 
 /**
- * `webhook`: verifies the Standard Webhooks signature over the raw body (401 otherwise), drops a `webhook-id`
- * already seen, and starts the workflow with the envelope plus the flattened fields.
+ * Asks the server for this delivery: of every copy of it (a retry after a lost answer, a replay, the same request at
+ * several n8n webhook processes) exactly one is claimed. n8n keeps no state between webhook calls that other
+ * processes see (static data changed in a webhook call is not saved), so the server's database decides.
+ */
+async function claimDelivery(this: IWebhookFunctions, webhookId: string, subscriptionId: string): Promise<boolean> {
+	const workflow = this.getWorkflow();
+	const body: IDataObject = { subscriptionId, workflowId: String(workflow.id ?? 'unsaved') };
+	if (workflow.name) body.workflowName = workflow.name.slice(0, 256);
+	const answer = await agentBridgeApiRequest.call(this, 'POST', `/v1/deliveries/${encodeURIComponent(webhookId)}/claim`, body);
+	return answer.claimed === true;
+}
+
+/**
+ * `webhook`: verifies the Standard Webhooks signature over the raw body (401 otherwise), claims the delivery at the
+ * server (a copy already claimed starts nothing and is answered 200, which ends the server's retries), and starts
+ * the workflow with the envelope plus the flattened fields. A claim that cannot be made fails the request, so the
+ * server tries again later.
  */
 export async function receiveEvent(
 	this: IWebhookFunctions,
@@ -200,9 +212,7 @@ export async function receiveEvent(
 
 	// Retries reuse the webhook-id: answer them (2xx stops the retries) without starting the workflow again.
 	const webhookId = String(headers['webhook-id']);
-	const seen = Array.isArray(staticData.seenWebhookIds) ? staticData.seenWebhookIds : [];
-	if (seen.includes(webhookId)) return {};
-	staticData.seenWebhookIds = [...seen, webhookId].slice(-SEEN_WEBHOOK_IDS);
+	if (!(await claimDelivery.call(this, webhookId, staticData.subscriptionId ?? ''))) return {};
 
 	const text = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
 	let envelope: IDataObject;
@@ -214,7 +224,7 @@ export async function receiveEvent(
 	}
 
 	// Flattened fields first (n8n shows keys in order), and they win over envelope keys of the same name.
-	const flat = { ...commonEventFields(envelope), ...flatten(envelope) };
+	const flat = { ...commonEventFields(envelope), ...flatten(envelope), deliveryId: webhookId };
 	const item: IDataObject = { ...flat, ...envelope, ...flat };
 	return { workflowData: [this.helpers.returnJsonArray(item)] };
 }

@@ -350,3 +350,39 @@ describe('parseTags', () => {
 		expect(parseTags(undefined)).toEqual([]);
 	});
 });
+
+describe('calls from a running execution', () => {
+	const call = async (options: Parameters<typeof executeContext>[0], itemIndex = 0, method: 'POST' | 'GET' = 'POST') => {
+		const { context, httpRequestWithAuthentication } = executeContext(options);
+		await agentBridgeApiRequest.call(context, method, '/v1/contacts/ct_1/score', {}, undefined, 'evt_1', itemIndex);
+		return httpRequestWithAuthentication.mock.calls[0][1].headers as Record<string, string>;
+	};
+
+	it('name their execution and workflow, so the server links the execution to its event', async () => {
+		const headers = await call({ params: {}, executionId: '4711' });
+		expect(headers).toMatchObject({
+			'X-Agent-Bridge-Causation': 'evt_1',
+			'X-Agent-Bridge-Execution': '4711',
+			'X-Agent-Bridge-Workflow': 'wf_1',
+			'X-Agent-Bridge-Workflow-Name': 'Lead%20Scoring',
+			'X-Agent-Bridge-Execution-Mode': 'webhook',
+		});
+	});
+
+	it('carry the same Idempotency-Key when n8n runs the same step for the same event again, and another for another item or run', async () => {
+		const first = await call({ params: {}, executionId: '1' });
+		const retried = await call({ params: {}, executionId: '2', mode: 'retry' });
+		expect(first['Idempotency-Key']).toMatch(/^n8n:evt_1:[0-9a-f]{32}$/);
+		expect(retried['Idempotency-Key']).toBe(first['Idempotency-Key']);
+		expect((await call({ params: {} }, 1))['Idempotency-Key']).not.toBe(first['Idempotency-Key']);
+		expect((await call({ params: {}, runIndex: 1 }))['Idempotency-Key']).not.toBe(first['Idempotency-Key']);
+	});
+
+	it('keep an editor run ("Execute step") apart from the real one, and send no key on a read', async () => {
+		const real = await call({ params: {}, executionId: '1' });
+		const manual = await call({ params: {}, executionId: '9', mode: 'manual' });
+		expect(manual['Idempotency-Key']).toMatch(/^n8n:x-9:/);
+		expect(manual['Idempotency-Key']).not.toBe(real['Idempotency-Key']);
+		expect((await call({ params: {} }, 0, 'GET'))['Idempotency-Key']).toBeUndefined();
+	});
+});

@@ -1,6 +1,6 @@
 import type { IDataObject, INodeType } from 'n8n-workflow';
 
-import { hookContext, reply } from './support/helpers';
+import { claimServer, hookContext, reply } from './support/helpers';
 import { SECRET, TEST_WEBHOOK_URL, WEBHOOK_URL, hooksOf, signedRequest } from './support/triggers';
 import { AiAgentTrigger } from '../../nodes/AiAgentTrigger/AiAgentTrigger.node';
 import { ConversationEndedTrigger } from '../../nodes/ConversationEndedTrigger/ConversationEndedTrigger.node';
@@ -140,7 +140,7 @@ describe.each(triggers)('%s: subscription lifecycle', (_name, node, event, param
 	it('delete removes the subscription and clears static data; a 404 counts as deleted', async () => {
 		for (const status of [204, 404]) {
 			const { context, staticData, httpRequestWithAuthentication } = hookContext({
-				staticData: { subscriptionId: 'sub_1', secret: SECRET, seenWebhookIds: ['msg_1'] },
+				staticData: { subscriptionId: 'sub_1', secret: SECRET },
 				request: async () => reply(status === 204 ? '' : { message: 'not found' }, status),
 			});
 			await expect(hooks.delete.call(context)).resolves.toBe(true);
@@ -173,9 +173,16 @@ describe.each(triggers)('%s: webhook', (_name, node, event) => {
 	};
 	const body = JSON.stringify(envelope);
 
-	it('starts the workflow with the flattened ids and the whole envelope', async () => {
-		const { context, response, staticData } = signedRequest(envelope);
+	it('starts the workflow with the flattened ids and the whole envelope once the server granted its claim', async () => {
+		const { context, response, staticData, httpRequestWithAuthentication } = signedRequest(envelope);
+		const before = structuredClone(staticData);
 		const result = await webhook.call(context);
+		expect(httpRequestWithAuthentication).toHaveBeenCalledTimes(1);
+		expect(httpRequestWithAuthentication.mock.calls[0][1]).toMatchObject({
+			method: 'POST',
+			url: 'http://agents.test:3000/v1/deliveries/msg_1/claim',
+			body: { subscriptionId: 'sub_1', workflowId: 'wf_1', workflowName: 'Lead Scoring' },
+		});
 		expect(response.status).not.toHaveBeenCalled();
 		const [[item]] = result.workflowData ?? [[]];
 		expect(item.json).toMatchObject({
@@ -186,9 +193,11 @@ describe.each(triggers)('%s: webhook', (_name, node, event) => {
 			conversationId: 'conv_1',
 			agentId: 'lead-qualifier',
 			channel: 'web',
+			deliveryId: 'msg_1',
 		});
 		expect(Object.keys(item.json)[0]).toBe('eventId');
-		expect(staticData.seenWebhookIds).toEqual(['msg_1']);
+		// Nothing is kept in static data: n8n does not save it from a webhook call.
+		expect(staticData).toEqual(before);
 	});
 
 	it.each([
@@ -197,36 +206,31 @@ describe.each(triggers)('%s: webhook', (_name, node, event) => {
 		['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }],
 		['no stored secret', { staticData: {} }],
 	])('answers 401 and starts nothing for %s', async (_case, options) => {
-		const { context, response, staticData } = signedRequest(envelope, options);
+		const { context, response, httpRequestWithAuthentication } = signedRequest(envelope, options);
 		const result = await webhook.call(context);
 		expect(result).toEqual({ noWebhookResponse: true });
 		expect(response.status).toHaveBeenCalledWith(401);
 		expect(response.json).toHaveBeenCalledWith({ message: expect.any(String) });
-		// A forged request must not poison the list of seen ids.
-		expect(staticData.seenWebhookIds).toBeUndefined();
+		// A forged request claims nothing: the real delivery can still start its workflow.
+		expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
 	});
 
-	it('starts nothing for a webhook-id it has already seen, and answers it', async () => {
-		const staticData: IDataObject = { subscriptionId: 'sub_1', secret: SECRET };
-		const first = await webhook.call(signedRequest(envelope, { staticData }).context);
+	it('starts nothing for a delivery the server says another copy already claimed, and answers it', async () => {
+		const server = claimServer();
+		const first = await webhook.call(signedRequest(envelope, { request: server }).context);
 		expect(first.workflowData).toHaveLength(1);
 
-		const { context, response } = signedRequest(envelope, { staticData });
+		const { context, response } = signedRequest(envelope, { request: server });
 		await expect(webhook.call(context)).resolves.toEqual({});
 		expect(response.status).not.toHaveBeenCalled();
 
-		const other = await webhook.call(signedRequest(envelope, { staticData, id: 'msg_2' }).context);
+		const other = await webhook.call(signedRequest(envelope, { request: server, id: 'msg_2' }).context);
 		expect(other.workflowData).toHaveLength(1);
 	});
 
-	it('remembers only the last 100 webhook ids', async () => {
-		const seen = Array.from({ length: 100 }, (_, n) => `msg_old_${n}`);
-		const staticData: IDataObject = { subscriptionId: 'sub_1', secret: SECRET, seenWebhookIds: seen };
-		await webhook.call(signedRequest(envelope, { staticData, id: 'msg_new' }).context);
-		const kept = staticData.seenWebhookIds as string[];
-		expect(kept).toHaveLength(100);
-		expect(kept[0]).toBe('msg_old_1');
-		expect(kept[99]).toBe('msg_new');
+	it('fails the request (so the server retries) when the claim cannot be made', async () => {
+		const { context } = signedRequest(envelope, { request: async () => reply({ message: 'database unavailable' }, 503) });
+		await expect(webhook.call(context)).rejects.toThrow('database unavailable');
 	});
 });
 

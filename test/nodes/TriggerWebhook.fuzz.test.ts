@@ -1,5 +1,6 @@
 // Property-based: whatever reaches a trigger node's webhook (any headers, any bytes), it never throws; an unsigned
-// or forged request answers 401, starts nothing and leaves the node's state alone; a signed one starts exactly one item.
+// or forged request answers 401, starts nothing, claims nothing and leaves the node's state alone; a signed one claims
+// its delivery once and starts exactly one item.
 import fc from 'fast-check';
 import type { IDataObject } from 'n8n-workflow';
 
@@ -21,17 +22,18 @@ describe.each(nodes.map((n) => [n.description.displayName, n] as const))('%s web
 	test('an unsigned or forged request answers 401, starts nothing and changes no state', async () => {
 		await fc.assert(
 			fc.asyncProperty(header, header, header, rawBody, async (id, timestamp, signature, body) => {
-				const staticData: IDataObject = { subscriptionId: 'sub_1', secret: SECRET, seenWebhookIds: ['msg_0'] };
+				const staticData: IDataObject = { subscriptionId: 'sub_1', secret: SECRET };
 				const before = structuredClone(staticData);
 				const headers: Record<string, string> = { 'content-type': 'application/json' };
 				if (id !== undefined) headers['webhook-id'] = id;
 				if (timestamp !== undefined) headers['webhook-timestamp'] = timestamp;
 				if (signature !== undefined) headers['webhook-signature'] = signature;
-				const { context, response } = webhookContext({ staticData, headers, rawBody: body });
+				const { context, response, httpRequestWithAuthentication } = webhookContext({ staticData, headers, rawBody: body });
 				const result = await webhook.call(context);
 				expect(result).toEqual({ noWebhookResponse: true });
 				expect(response.status).toHaveBeenCalledWith(401);
 				expect(staticData).toEqual(before);
+				expect(httpRequestWithAuthentication).not.toHaveBeenCalled();
 			}),
 			{ numRuns: 150 },
 		);
@@ -48,11 +50,11 @@ describe.each(nodes.map((n) => [n.description.displayName, n] as const))('%s web
 					'webhook-timestamp': String(timestamp),
 					'webhook-signature': sign(SECRET, id, timestamp, body.toString('utf8')),
 				};
-				const { context, response } = webhookContext({ staticData, headers, rawBody: Buffer.from(body.toString('utf8')) });
+				const { context, response, httpRequestWithAuthentication } = webhookContext({ staticData, headers, rawBody: Buffer.from(body.toString('utf8')) });
 				const result = await webhook.call(context);
 				expect(response.status).not.toHaveBeenCalled();
 				expect(result.workflowData?.[0]).toHaveLength(1);
-				expect(staticData.seenWebhookIds).toEqual([id]);
+				expect(httpRequestWithAuthentication).toHaveBeenCalledTimes(1);
 			}),
 			{ numRuns: 100 },
 		);

@@ -62,6 +62,7 @@ const NODES_ROUTES = [
 	'GET /v1/subscriptions/:id',
 	'DELETE /v1/subscriptions/:id',
 	'GET /v1/events/examples/:type',
+	'POST /v1/deliveries/:id/claim',
 ];
 
 // What the inspector and a human inbox need: read conversations and deliveries, talk as a human, replay.
@@ -84,6 +85,7 @@ const INSPECTOR_ROUTES = [
 	'GET /v1/subscriptions/health',
 	'GET /v1/deliveries',
 	'GET /v1/deliveries/summary',
+	'GET /v1/executions',
 	'POST /v1/deliveries/:id/replay',
 	'POST /v1/deliveries/replay',
 	'GET /v1/workspace/log',

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import { deliveryCounts, listDeliveries, replayDeliveries, retryDeliveryNow, type ReplayResult } from '../store/outbox';
+import { EXECUTION_STATES } from '../store/schema';
 import { getSubscription } from '../store/subscriptions';
 import { HttpError, notFound } from '../util/http-error';
 import { id, idParams } from './schemas';
@@ -16,6 +17,7 @@ const deliveryQuery = z.strictObject({
 	subscriptionId: id.optional(),
 	eventId: id.optional(),
 	since: isoTime.optional(),
+	execution: z.enum(EXECUTION_STATES).optional(),
 	limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 

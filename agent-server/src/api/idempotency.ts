@@ -13,6 +13,26 @@ import {
 } from '../store/idempotency';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * Every call that changes something and that a workflow makes: the action nodes send a key derived from the
+ * triggering event and the node, so an execution n8n runs twice (a retry, a re-run, a stalled job) changes things once.
+ */
+export const IDEMPOTENT_ROUTES = [
+	'POST /v1/chat',
+	'POST /v1/contacts',
+	'PATCH /v1/contacts/:id',
+	'POST /v1/contacts/:id/tags',
+	'DELETE /v1/contacts/:id/tags/:tag',
+	'POST /v1/contacts/:id/score',
+	'POST /v1/contacts/:id/identities',
+	'POST /v1/conversations',
+	'POST /v1/conversations/:id/replies',
+	'POST /v1/conversations/:id/end',
+	'POST /v1/conversations/:id/handoff',
+	'POST /v1/conversations/:id/release',
+	'POST /v1/conversations/:id/messages/:messageId/delivery',
+];
 /** How long a stored reply is kept; a retry later than this runs as a new request. */
 const KEEP_MS = 24 * 3_600_000;
 /** A claim older than this belongs to a request that died; a retry may take it over. */

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../context';
 import { installModelMetrics } from './model-metrics';
+import { deliveriesByExecutionState } from '../store/executions';
 import {
 	conversationsByStatus,
 	countByWorkspace,
@@ -66,6 +67,10 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext, options: M
 	countBy('agent_bridge_conversations', 'Conversations by status', 'status', () => conversationsByStatus(db));
 	countBy('agent_bridge_events', 'Events written to the outbox, by type', 'type', () => eventsByType(db));
 	countBy('agent_bridge_deliveries', 'Deliveries by status (pending, delivered, failed)', 'status', () => deliveriesByStatus(db));
+	// n8n's executions of claimed deliveries: `lost` and `failed` are the ones to look at (and redeliver).
+	countBy('agent_bridge_delivery_executions', 'Claimed deliveries by what is known of their n8n execution (claimed, running, succeeded, failed, lost)', 'state', () =>
+		deliveriesByExecutionState(db),
+	);
 	// Why pending deliveries wait: many on `schedule` with a destination back means nothing has noticed it yet.
 	countBy('agent_bridge_pending_deliveries', 'Pending deliveries by why their next attempt is due when it is', 'reason', () => pendingDeliveriesByReason(db));
 	new Gauge({

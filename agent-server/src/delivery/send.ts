@@ -13,7 +13,7 @@ export interface SendResult {
 	retryAfter: string | null;
 }
 
-function checkedLookup(policy: DestinationPolicy, host: string, port: number): LookupFunction {
+export function checkedLookup(policy: DestinationPolicy, host: string, port: number): LookupFunction {
 	return (hostname, options, callback) => {
 		policy.resolve(hostname).then(
 			(addresses) => {
@@ -66,5 +66,52 @@ export function sendWebhook(
 		);
 		req.on('error', reject);
 		req.end(body);
+	});
+}
+
+export interface JsonResult {
+	statusCode: number;
+	body: unknown;
+}
+
+/** A GET answered with JSON (n8n's public API), over the same checked lookup; at most `maxBytes` of body are read. */
+export function getJson(
+	policy: DestinationPolicy,
+	url: string,
+	headers: Record<string, string>,
+	signal: AbortSignal,
+	maxBytes = 8 * 1024 * 1024,
+): Promise<JsonResult> {
+	const target = new URL(url);
+	const refused = policy.checkHost(target.hostname, urlPort(target));
+	if (refused) return Promise.reject(new RefusedDestinationError(refused));
+	const client = target.protocol === 'https:' ? https : http;
+	return new Promise((resolve, reject) => {
+		const req = client.request(
+			target,
+			{ method: 'GET', headers: { accept: 'application/json', ...headers }, lookup: checkedLookup(policy, target.hostname, urlPort(target)), signal },
+			(res) => {
+				const chunks: Buffer[] = [];
+				let size = 0;
+				res.on('data', (chunk: Buffer) => {
+					size += chunk.length;
+					if (size > maxBytes) req.destroy(new Error(`answer larger than ${maxBytes} bytes`));
+					else chunks.push(chunk);
+				});
+				res.on('end', () => {
+					const text = Buffer.concat(chunks).toString('utf8');
+					let body: unknown = text;
+					try {
+						body = JSON.parse(text);
+					} catch {
+						// Not JSON: the caller reports the status with the text.
+					}
+					resolve({ statusCode: res.statusCode ?? 0, body });
+				});
+				res.on('error', reject);
+			},
+		);
+		req.on('error', reject);
+		req.end();
 	});
 }

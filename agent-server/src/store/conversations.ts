@@ -104,6 +104,7 @@ export type TimelineKind =
 	| 'conversation.started'
 	| 'conversation.ended'
 	| 'delivery'
+	| 'execution'
 	| 'events.sent_to_test';
 
 export interface TimelineEntry {

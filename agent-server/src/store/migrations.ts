@@ -425,6 +425,60 @@ const m014MessageLookup: Migration = {
 	},
 };
 
+// Exactly once through n8n: a trigger claims a delivery before it starts its workflow (the claim is the unique row
+// update), the executions n8n ran for each delivery, and each workspace's optional connection to n8n's public API.
+const m015Executions: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('deliveries').addColumn('claimed_at', text).execute();
+		await db.schema.alterTable('deliveries').addColumn('claim_workflow_id', text).execute();
+		await db.schema.alterTable('deliveries').addColumn('claim_workflow_name', text).execute();
+		await db.schema.alterTable('deliveries').addColumn('execution_state', text).execute();
+		await db.schema.alterTable('deliveries').addColumn('execution_checked_at', text).execute();
+		await db.schema
+			.createIndex('deliveries_execution_watch')
+			.on('deliveries')
+			.columns(['execution_state', 'claimed_at'])
+			.execute();
+		await db.schema
+			.createTable('executions')
+			.addColumn('workspace_id', text, (c) => c.notNull())
+			.addColumn('workflow_id', text, (c) => c.notNull())
+			.addColumn('execution_id', text, (c) => c.notNull())
+			.addColumn('workflow_name', text)
+			.addColumn('event_id', text)
+			.addColumn('delivery_id', text)
+			.addColumn('conversation_id', text)
+			.addColumn('status', text, (c) => c.notNull())
+			.addColumn('mode', text)
+			.addColumn('started_at', text)
+			.addColumn('stopped_at', text)
+			.addColumn('error', text)
+			.addColumn('editor_url', text)
+			.addColumn('updated_at', text, (c) => c.notNull())
+			.addPrimaryKeyConstraint('executions_pk', ['workspace_id', 'workflow_id', 'execution_id'])
+			.execute();
+		await db.schema.createIndex('executions_event').on('executions').columns(['workspace_id', 'event_id']).execute();
+		await db.schema.createIndex('executions_delivery').on('executions').columns(['delivery_id']).execute();
+		await db.schema
+			.createTable('n8n_connections')
+			.addColumn('workspace_id', text, (c) => c.primaryKey())
+			.addColumn('url', text, (c) => c.notNull())
+			.addColumn('api_key', text, (c) => c.notNull())
+			.addColumn('last_checked_at', text)
+			.addColumn('last_error', text)
+			.addColumn('updated_at', text, (c) => c.notNull())
+			.execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.dropTable('n8n_connections').execute();
+		await db.schema.dropTable('executions').execute();
+		await db.schema.dropIndex('deliveries_execution_watch').execute();
+		for (const column of ['execution_checked_at', 'execution_state', 'claim_workflow_name', 'claim_workflow_id', 'claimed_at']) {
+			await db.schema.alterTable('deliveries').dropColumn(column).execute();
+		}
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -443,6 +497,7 @@ export const migrationProvider: MigrationProvider = {
 			'012_console': m012Console,
 			'013_widget_appearance': m013WidgetAppearance,
 			'014_message_lookup': m014MessageLookup,
+			'015_executions': m015Executions,
 		};
 	},
 };

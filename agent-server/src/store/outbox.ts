@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { newId, nowIso } from '../util/ids';
 import { parseJson, toJson } from '../util/json';
-import type { DeliveryRow, EventRow, NextAttemptReason, Queryable } from './schema';
+import type { DeliveryRow, EventRow, ExecutionState, NextAttemptReason, Queryable } from './schema';
 import { listSubscriptions, subscriptionMatches } from './subscriptions';
 import { forUpdate } from './row-lock';
 
@@ -318,6 +318,8 @@ export interface DeliveryInfo {
 	lastStatusCode: number | null;
 	createdAt: string;
 	updatedAt: string;
+	/** What is known of the n8n execution it started (null: no trigger claimed it yet). */
+	execution: { state: ExecutionState; workflowId: string | null; workflowName: string | null; claimedAt: string | null } | null;
 }
 
 export interface DeliveryFilter {
@@ -327,6 +329,8 @@ export interface DeliveryFilter {
 	status?: DeliveryRow['status'];
 	/** Deliveries of events created at or after this ISO time. */
 	since?: string;
+	/** Only deliveries whose execution is in this state (e.g. `lost`, `failed`). */
+	execution?: ExecutionState;
 	limit?: number;
 }
 
@@ -343,6 +347,7 @@ export async function listDeliveries(db: Queryable, workspaceId: string, filter:
 	if (filter.subscriptionId) q = q.where('deliveries.subscription_id', '=', filter.subscriptionId);
 	if (filter.status) q = q.where('deliveries.status', '=', filter.status);
 	if (filter.since) q = q.where('events.created_at', '>=', filter.since);
+	if (filter.execution) q = q.where('deliveries.execution_state', '=', filter.execution);
 	const rows = await q.orderBy('deliveries.id').limit(filter.limit ?? 1000).execute();
 	const now = nowIso();
 	return rows.map((r) => ({
@@ -359,6 +364,9 @@ export async function listDeliveries(db: Queryable, workspaceId: string, filter:
 		lastStatusCode: r.last_status_code === null ? null : Number(r.last_status_code),
 		createdAt: r.created_at,
 		updatedAt: r.updated_at,
+		execution: r.execution_state
+			? { state: r.execution_state, workflowId: r.claim_workflow_id ?? null, workflowName: r.claim_workflow_name ?? null, claimedAt: r.claimed_at ?? null }
+			: null,
 	}));
 }
 

@@ -177,6 +177,49 @@ export interface DeliveryRow {
 	/** Scheduled attempts made: an attempt brought forward by a release does not advance the retry schedule. */
 	schedule_step: number;
 	next_attempt_reason: NextAttemptReason;
+	/** Set once, by the trigger that received it: the workflow it starts runs for this delivery and no other copy. */
+	claimed_at?: string | null;
+	claim_workflow_id?: string | null;
+	claim_workflow_name?: string | null;
+	/** What is known of the n8n execution for this delivery (see `ExecutionState`); null before a claim. */
+	execution_state?: ExecutionState | null;
+	execution_checked_at?: string | null;
+}
+
+/**
+ * A claimed delivery's execution: `claimed` (n8n took it, nothing heard since), `running`, `succeeded`, `failed`
+ * (the execution ended in an error or crashed), `lost` (n8n's own record has no execution for it past the window).
+ */
+export const EXECUTION_STATES = ['claimed', 'running', 'succeeded', 'failed', 'lost'] as const;
+export type ExecutionState = (typeof EXECUTION_STATES)[number];
+
+/** One n8n execution that ran for an event: reported by the action nodes' calls, or read from n8n's public API. */
+export interface ExecutionRow {
+	workspace_id: string;
+	workflow_id: string;
+	execution_id: string;
+	workflow_name: string | null;
+	event_id: string | null;
+	delivery_id: string | null;
+	conversation_id: string | null;
+	/** n8n's own status words: new, running, success, error, crashed, canceled, waiting. */
+	status: string;
+	mode: string | null;
+	started_at: string | null;
+	stopped_at: string | null;
+	error: string | null;
+	editor_url: string | null;
+	updated_at: string;
+}
+
+/** A workspace's n8n, for reading execution status from its public API (the key is never shown again). */
+export interface N8nConnectionRow {
+	workspace_id: string;
+	url: string;
+	api_key: string;
+	last_checked_at: string | null;
+	last_error: string | null;
+	updated_at: string;
 }
 
 /** A stored reply for an Idempotency-Key; status_code null while the first request is still running. */
@@ -274,6 +317,8 @@ export interface Database {
 	subscriptions: SubscriptionRow;
 	events: EventRow;
 	deliveries: DeliveryRow;
+	executions: ExecutionRow;
+	n8n_connections: N8nConnectionRow;
 	idempotency_keys: IdempotencyKeyRow;
 	widget_keys: WidgetKeyRow;
 	widget_sessions: WidgetSessionRow;

@@ -38,6 +38,10 @@ export function executeContext(options: {
 	params: Params;
 	items?: INodeExecutionData[];
 	continueOnFail?: boolean;
+	/** n8n's execution: its id, mode ('webhook', 'retry', 'manual'...) and the node's run index. */
+	executionId?: string;
+	mode?: string;
+	runIndex?: number;
 	request?: (...args: any[]) => unknown;
 }) {
 	const httpRequestWithAuthentication = jest.fn(options.request ?? (async () => reply({})));
@@ -45,6 +49,10 @@ export function executeContext(options: {
 		getInputData: () => options.items ?? [{ json: {} }],
 		getNodeParameter: paramGetter(options.params),
 		getNode: () => node,
+		getExecutionId: () => options.executionId ?? '101',
+		getWorkflow: () => ({ id: 'wf_1', name: 'Lead Scoring', active: true }),
+		getMode: () => options.mode ?? 'webhook',
+		getWorkflowDataProxy: () => ({ $runIndex: options.runIndex ?? 0 }),
 		getCredentials: jest.fn(async () => ({ serverUrl: SERVER_URL, apiKey: 'ab_test_key' })),
 		continueOnFail: () => options.continueOnFail ?? false,
 		helpers: { httpRequestWithAuthentication },
@@ -80,10 +88,26 @@ export function sign(secret: string, id: string, timestamp: number, body: string
 	return `v1,${digest}`;
 }
 
+/**
+ * The server's answer to a trigger's claim of a delivery: by default the first claim of each webhook-id wins, as the
+ * server's unique row update does.
+ */
+export function claimServer() {
+	const claimed = new Set<string>();
+	return jest.fn(async (_type: string, options: { url: string; body: IDataObject }) => {
+		const id = decodeURIComponent(/\/v1\/deliveries\/([^/]+)\/claim$/.exec(options.url)?.[1] ?? '');
+		const first = !claimed.has(id);
+		claimed.add(id);
+		return reply({ deliveryId: id, claimed: first, claimedAt: new Date().toISOString() });
+	});
+}
+
 export function webhookContext(options: {
 	staticData: IDataObject;
 	headers: Record<string, string>;
 	rawBody?: Buffer;
+	/** The server's claim endpoint; default: every webhook-id claimable once. */
+	request?: (...args: any[]) => unknown;
 }) {
 	const response = {
 		status: jest.fn(),
@@ -92,17 +116,21 @@ export function webhookContext(options: {
 		send: jest.fn(),
 	};
 	response.status.mockReturnValue(response);
+	const httpRequestWithAuthentication = options.request ? jest.fn(options.request) : claimServer();
 	const context = {
 		getWorkflowStaticData: () => options.staticData,
+		getWorkflow: () => ({ id: 'wf_1', name: 'Lead Scoring', active: true }),
+		getCredentials: jest.fn(async () => ({ serverUrl: SERVER_URL, apiKey: 'ab_test_key' })),
 		getHeaderData: () => options.headers,
 		getRequestObject: () => ({ rawBody: options.rawBody }),
 		getResponseObject: () => response,
 		getBodyData: () => ({}),
 		getNode: () => node,
 		helpers: {
+			httpRequestWithAuthentication,
 			returnJsonArray: (data: IDataObject | IDataObject[]) =>
 				(Array.isArray(data) ? data : [data]).map((json) => ({ json })),
 		},
 	};
-	return { context: context as unknown as IWebhookFunctions, response };
+	return { context: context as unknown as IWebhookFunctions, response, httpRequestWithAuthentication };
 }

@@ -9,7 +9,7 @@ export const SECRET = 'whsec_' + Buffer.from('a-24-byte-secret-for-tests!').toSt
 /** A delivery as the server sends it: Standard Webhooks headers over the exact body. */
 export function signedRequest(
 	envelope: IDataObject,
-	options: { id?: string; timestamp?: number; secret?: string; body?: string; staticData?: IDataObject } = {},
+	options: { id?: string; timestamp?: number; secret?: string; body?: string; staticData?: IDataObject; request?: (...args: any[]) => unknown } = {},
 ) {
 	const body = JSON.stringify(envelope);
 	const id = options.id ?? 'msg_1';
@@ -26,6 +26,7 @@ export function signedRequest(
 				'webhook-signature': sign(options.secret ?? SECRET, id, timestamp, body),
 			},
 			rawBody: Buffer.from(options.body ?? body),
+			request: options.request,
 		}),
 	};
 }
