@@ -66,7 +66,8 @@ interface RawResponse {
 }
 
 function isExecution(context: AgentBridgeContext): context is IExecuteFunctions {
-	return typeof (context as IExecuteFunctions).getInputData === 'function';
+	const c = context as Partial<IExecuteFunctions>;
+	return typeof c.getInputData === 'function' && typeof c.getExecutionId === 'function' && typeof c.getWorkflow === 'function';
 }
 
 /** The node's run in this execution: a node inside a loop runs several times, each run its own effect. */

@@ -416,25 +416,40 @@ export interface ReplayResult {
 /**
  * Replays deliveries to live subscriptions. A failed delivery is reopened: same webhook-id, so a receiver
  * that did get it after all still drops it. A delivered one is sent again only when asked, under a new
- * webhook-id, because the receiver is meant to run it again. Pending ones are already queued.
+ * webhook-id, because the receiver is meant to run it again. Pending ones are already queued. One whose n8n
+ * execution failed or was lost is sent again under a new webhook-id whatever its status: its old id is claimed.
  */
 export async function replayDeliveries(db: Queryable, workspaceId: string, selector: ReplaySelector): Promise<ReplayResult> {
 	let q = db
 		.selectFrom('deliveries')
 		.innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
 		.innerJoin('events', 'events.id', 'deliveries.event_id')
-		.select(['deliveries.id as id', 'deliveries.status as status', 'deliveries.event_id as eventId', 'deliveries.subscription_id as subscriptionId'])
+		.select([
+			'deliveries.id as id',
+			'deliveries.status as status',
+			'deliveries.event_id as eventId',
+			'deliveries.subscription_id as subscriptionId',
+			'deliveries.execution_state as executionState',
+		])
 		.where('deliveries.workspace_id', '=', workspaceId)
 		.where('subscriptions.deleted_at', 'is', null);
 	if (selector.deliveryId) q = q.where('deliveries.id', '=', selector.deliveryId);
 	if (selector.subscriptionId) q = q.where('deliveries.subscription_id', '=', selector.subscriptionId);
 	if (selector.since) q = q.where('events.created_at', '>=', selector.since);
 	const wantDelivered = selector.includeDelivered || !!selector.deliveryId;
-	q = q.where('deliveries.status', 'in', wantDelivered ? ['failed', 'delivered'] : ['failed']);
+	// One named delivery whose execution failed or was lost is sent again whatever its status: n8n took it (the claim
+	// holds its webhook-id), so only a new webhook-id runs it again.
+	const badExecution = (r: { executionState?: string | null }) => r.executionState === 'lost' || r.executionState === 'failed';
+	q = q.where((eb) =>
+		eb.or([
+			eb('deliveries.status', 'in', wantDelivered ? ['failed', 'delivered'] : ['failed']),
+			...(selector.deliveryId ? [eb('deliveries.execution_state', 'in', ['lost', 'failed'])] : []),
+		]),
+	);
 	const rows = await q.orderBy('deliveries.id').execute();
 
 	const at = nowIso();
-	const failed = rows.filter((r) => r.status === 'failed').map((r) => r.id);
+	const failed = rows.filter((r) => r.status === 'failed' && !badExecution(r)).map((r) => r.id);
 	for (let i = 0; i < failed.length; i += 500) {
 		await db
 			.updateTable('deliveries')
@@ -455,7 +470,7 @@ export async function replayDeliveries(db: Queryable, workspaceId: string, selec
 			.execute();
 	}
 	const resent: string[] = [];
-	for (const r of rows.filter((x) => x.status === 'delivered')) {
+	for (const r of rows.filter((x) => x.status === 'delivered' || badExecution(x))) {
 		resent.push(await insertDelivery(db, workspaceId, r.eventId, r.subscriptionId));
 	}
 	return { reopened: failed, resent };
