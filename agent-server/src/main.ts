@@ -62,6 +62,9 @@ async function serve(settings: Settings): Promise<void> {
 				probe: relayProbe(settings),
 			}).filter(([, v]) => v !== undefined),
 		),
+		executions: Object.fromEntries(
+			Object.entries({ lostAfterMs: settings.RELAY_EXECUTION_LOST_AFTER_MS, intervalMs: settings.RELAY_EXECUTION_CHECK_MS }).filter(([, v]) => v !== undefined),
+		),
 		rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE,
 		webhookAllowedHosts: settings.WEBHOOK_ALLOWED_HOSTS,
 		trustProxy: settings.TRUST_PROXY,

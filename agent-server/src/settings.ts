@@ -104,6 +104,9 @@ export const deliverySettings = {
 	RELAY_PROBE_BASE_MS: milliseconds().optional(),
 	RELAY_PROBE_MAX_MS: milliseconds().optional(),
 	RELAY_PROBE_FOR_MS: milliseconds().optional(),
+	/** With an n8n connection: how long after its claim a delivery with no execution in n8n is lost, and how often to look. */
+	RELAY_EXECUTION_LOST_AFTER_MS: milliseconds().optional(),
+	RELAY_EXECUTION_CHECK_MS: milliseconds().optional(),
 	/** Fault tests only. */
 	AGENT_BRIDGE_FAULT_PAUSE: oneOf(['before-send', 'after-send']).optional(),
 };
