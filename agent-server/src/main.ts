@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 // Command line: `agent-bridge serve` starts the agent server; settings come from the environment (settings.ts) or options.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp, LOG_REDACT } from './app';
@@ -13,9 +11,9 @@ import { openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
 import { registerTestCommand } from './agent-tests/command';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
-import { loadSettings, SERVER_DIR, type Settings, sqliteFileOf } from './settings';
+import { loadSettings, type Settings, sqliteFileOf } from './settings';
+import { SERVER_VERSION as VERSION } from './version';
 
-const VERSION = (JSON.parse(readFileSync(path.join(SERVER_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Options given on the command line win over the environment; both go through the same checks. */
 function settingsWith(overrides: Record<string, string | undefined>): Settings {

@@ -37,6 +37,7 @@ export const isWrite = (request: FastifyRequest) => !['GET', 'HEAD', 'OPTIONS'].
 // What the n8n nodes call: chat, conversations and contacts they act on, their own subscriptions.
 const NODES_ROUTES = [
 	'GET /v1/workspace',
+	'GET /v1/whoami',
 	'GET /v1/agents',
 	'GET /v1/agents/:agentId',
 	'POST /v1/chat',
@@ -67,6 +68,7 @@ const NODES_ROUTES = [
 // What the inspector and a human inbox need: read conversations and deliveries, talk as a human, replay.
 const INSPECTOR_ROUTES = [
 	'GET /v1/workspace',
+	'GET /v1/whoami',
 	'GET /v1/agents',
 	'GET /v1/agents/:agentId',
 	'GET /v1/budget',
