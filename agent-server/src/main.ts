@@ -5,13 +5,13 @@ import type { FastifyServerOptions } from 'fastify';
 import { buildApp, LOG_REDACT } from './app';
 import { createEngine } from './engine/index';
 import { checkModel } from './engine/doctor';
-import { parseModelSettings } from './engine/model-settings';
+import { modelSettingsFrom } from './engine/model-settings';
 import { providerProfile } from './engine/providers';
 import { openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
 import { registerTestCommand } from './agent-tests/command';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
-import { loadSettings, type Settings, sqliteFileOf } from './settings';
+import { loadSettings, parseModelSettings, type Settings, sqliteFileOf, unknownSettingWarnings } from './settings';
 import { SERVER_VERSION as VERSION } from './version';
 
 
@@ -19,6 +19,11 @@ import { SERVER_VERSION as VERSION } from './version';
 function settingsWith(overrides: Record<string, string | undefined>): Settings {
 	const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
 	return loadSettings({ ...process.env, ...given });
+}
+
+/** A misspelt variable would be ignored without a word: say so, with the name it most likely meant. */
+function warnAboutUnknownSettings(warn: (line: string) => void = (line) => process.stderr.write(`agent-bridge: warning: ${line}\n`)) {
+	for (const line of unknownSettingWarnings(process.env)) warn(line);
 }
 
 /** JSON lines for log collectors; readable lines when a person watches a terminal (or LOG_FORMAT=pretty). */
@@ -40,8 +45,7 @@ function relayProbe(settings: Settings) {
 }
 
 async function serve(settings: Settings): Promise<void> {
-	// The model's own settings (OPENAI_*, MODEL_*) are validated by the engine's schema, with the same kind of message.
-	const model = parseModelSettings(process.env);
+	const model = modelSettingsFrom(settings);
 	const sqliteFile = sqliteFileOf(settings);
 	const app = await buildApp({
 		databaseUrl: settings.DATABASE_URL,
@@ -67,6 +71,7 @@ async function serve(settings: Settings): Promise<void> {
 		logger: loggerOptions(settings),
 		conversations: settings.MODEL_BUDGET !== undefined ? { modelBudgetPerWorkspace: settings.MODEL_BUDGET } : {},
 	});
+	warnAboutUnknownSettings((line) => app.log.warn(line));
 	app.log.info(
 		{
 			version: VERSION,
@@ -134,6 +139,7 @@ program
 	.option('--sqlite-file <file>', 'SQLite file, relative to the data folder (env SQLITE_FILE)')
 	.action(async (opts: { name: string; databaseUrl?: string; dataDir?: string; sqliteFile?: string }) => {
 		const settings = settingsWith({ DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, SQLITE_FILE: opts.sqliteFile });
+		warnAboutUnknownSettings();
 		const store = await openStore({ databaseUrl: settings.DATABASE_URL, sqliteFile: settings.DATABASE_URL ? undefined : sqliteFileOf(settings) });
 		try {
 			const key = generateApiKey();
@@ -156,6 +162,7 @@ program
 	.description('call the configured model once (OPENAI_*, MODEL_* settings) and say in plain words what is wrong')
 	.action(async () => {
 		const settings = parseModelSettings(process.env);
+		warnAboutUnknownSettings();
 		if (!settings) {
 			process.stdout.write('No model configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY): the offline rules engine answers.\n');
 			return;
