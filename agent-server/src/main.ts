@@ -68,6 +68,7 @@ async function serve(settings: Settings): Promise<void> {
 		webhookAllowedHosts: settings.WEBHOOK_ALLOWED_HOSTS,
 		trustProxy: settings.TRUST_PROXY,
 		publicUrl: settings.PUBLIC_URL,
+		shutdownDrainMs: settings.SHUTDOWN_DRAIN_MS,
 		logger: loggerOptions(settings),
 		conversations: settings.MODEL_BUDGET !== undefined ? { modelBudgetPerWorkspace: settings.MODEL_BUDGET } : {},
 	});
@@ -90,12 +91,24 @@ async function serve(settings: Settings): Promise<void> {
 		},
 		'agent server configured',
 	);
+	// Stop taking requests, let running ones finish within the drain (a turn waiting for a workflow answers its
+	// holding reply), then exit 0. Past the drain and a grace for closing the database, exit anyway.
 	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		process.once(signal, () => {
-			app.log.info({ signal }, 'shutting down');
+			app.log.info({ signal, drainMs: settings.SHUTDOWN_DRAIN_MS }, 'shutting down');
+			setTimeout(() => {
+				app.log.error('shutdown did not finish in time; exiting');
+				process.exit(1);
+			}, settings.SHUTDOWN_DRAIN_MS + 5_000).unref();
 			app.close().then(
-				() => process.exit(0),
-				() => process.exit(1),
+				() => {
+					app.log.info('shut down');
+					process.exit(0);
+				},
+				(err) => {
+					app.log.error({ err }, 'shutdown failed');
+					process.exit(1);
+				},
 			);
 		});
 	}

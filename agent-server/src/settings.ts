@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { trustProxyFromEnv, type TrustProxy } from './api/proxy';
 import { modelSettingsFrom, type ModelSettings } from './engine/model-settings';
 import { PROVIDERS } from './engine/providers';
+import { DEFAULT_SHUTDOWN_DRAIN_MS } from './util/drain';
 
 /** The server's folder (agent-server/), from src/ and from dist/ alike. */
 export const SERVER_DIR = path.resolve(__dirname, '..');
@@ -83,6 +84,8 @@ export const serverSettings = {
 		.transform((v) => v === 'true')
 		.optional(),
 	RATE_LIMIT_PER_MINUTE: wholeNumber('a whole number of requests (0 turns the limit off)').optional(),
+	/** On SIGTERM, how long running requests may take; under a container runtime's 10 s stop timeout by default. */
+	SHUTDOWN_DRAIN_MS: milliseconds().default(DEFAULT_SHUTDOWN_DRAIN_MS),
 };
 
 export const storageSettings = {
