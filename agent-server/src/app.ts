@@ -41,6 +41,7 @@ import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
 import { OneLinePerRequest } from './api/request-log';
+import fastifyCookie from '@fastify/cookie';
 import { installDrain } from './util/drain';
 import { createWakers } from './util/wakers';
 
@@ -178,6 +179,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	});
 
 	installTextHygiene(app);
+	// Cookies parsed for the console's session (api/auth.ts) and set by its login (api/console.ts).
+	await app.register(fastifyCookie);
 	const drain = installDrain(app, options.shutdownDrainMs);
 
 	const relay = createRelay(store, app.log, { destinations, ...options.relay });
