@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+const NOT_AGENT_BRIDGE = 'Something answered at this address, but not an Agent Bridge server: check the Server URL';
+
 export class AgentBridgeApi implements ICredentialType {
 	name = 'agentBridgeApi';
 
@@ -48,14 +50,15 @@ export class AgentBridgeApi implements ICredentialType {
 		},
 	};
 
-	// The workspace route is the cheapest authenticated call. n8n turns the answers into what the user sees:
-	// 401/403 → the messages below; 404 → not an Agent Bridge server; no answer at all → the network error code
+	// n8n's Test calls /v1/whoami, which answers the workspace and the server's version. n8n turns the answers into what
+	// the user sees: 401/403 → the messages below; 404, or a 2xx without `agentBridge.version` (any other server that
+	// says 200, n8n's own editor included) → not an Agent Bridge server; no answer at all → the network error code
 	// (ECONNREFUSED, ENOTFOUND, ETIMEDOUT...), which means a wrong Server URL or a server that is down.
 	// The HTTP client joins baseURL and url, so a trailing slash on the server URL is harmless.
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.serverUrl}}',
-			url: '/v1/workspace',
+			url: '/v1/whoami',
 			method: 'GET',
 		},
 		rules: [
@@ -77,10 +80,16 @@ export class AgentBridgeApi implements ICredentialType {
 				type: 'responseCode',
 				properties: {
 					value: 404,
-					message:
-						'Something answered at this address, but not an Agent Bridge server: check the Server URL',
+					message: NOT_AGENT_BRIDGE,
 				},
 			},
-		],
+			{
+				// n8n fails the test when the value at `key` equals `value`: here, when the field is missing.
+				type: 'responseSuccessBody',
+				properties: { key: 'agentBridge.version', value: undefined, message: NOT_AGENT_BRIDGE },
+			},
+			// n8n's tester reads each rule by its type, error statuses and 2xx bodies from one list; the declared type
+			// allows one kind per list.
+		] as ICredentialTestRequest['rules'],
 	};
 }

@@ -43,11 +43,15 @@ import type { Engine } from './engine/types';
 import { openStore, type Store } from './store/database';
 import { bootstrap, type Workspace } from './store/workspaces';
 import { OneLinePerRequest } from './api/request-log';
+import fastifyCookie from '@fastify/cookie';
+import { installDrain } from './util/drain';
 import { createWakers } from './util/wakers';
 
 export const BODY_LIMIT = BODY_LIMIT_BYTES;
 
 export interface BuildAppOptions {
+	/** On close, how long running requests may take before their connections are cut (default 8 s). */
+	shutdownDrainMs?: number;
 	/** Operator token for GET /metrics (per-workspace series included); without it /metrics answers 401. */
 	metricsToken?: string;
 	/** Serve /metrics without a token (totals only, no per-workspace series): METRICS_PUBLIC=true. */
@@ -179,6 +183,9 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 	});
 
 	installTextHygiene(app);
+	// Cookies parsed for the console's session (api/auth.ts) and set by its login (api/console.ts).
+	await app.register(fastifyCookie);
+	const drain = installDrain(app, options.shutdownDrainMs);
 
 	const relay = createRelay(store, app.log, { destinations, ...options.relay });
 	const agentResolver = createAgentResolver(files.agents, store.db);
@@ -193,6 +200,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		conversations: options.conversations ?? {},
 		turns: createTurnQueue(store, options.conversations),
 		fieldWrites: createWakers(),
+		draining: drain.signal,
 		live: createLiveHub(store, options.live),
 		...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
 	};
@@ -248,10 +256,19 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
 		sweeper.start();
 		retention.start();
 	});
-	// Open streams would hold the server open: they end first, and their clients reconnect to another instance.
-	app.addHook('preClose', async () => ctx.live.close());
-	// Stop sending before the database goes away.
+	// Shutdown: turns waiting for a workflow answer their holding reply and queued chat requests answer 202 now (new
+	// requests get 503 from Fastify). Open streams would hold the server open: they end first, and their clients
+	// reconnect to another instance.
+	app.addHook('preClose', async () => {
+		drain.begin();
+		ctx.fieldWrites.wakeAll();
+		ctx.turns.stopWaiting();
+		await ctx.live.close();
+	});
+	// The requests still running finish (within the drain) before the database goes away; stop sending before it does.
 	app.addHook('onClose', async () => {
+		const unfinished = await drain.settled();
+		if (unfinished > 0) app.log.warn({ requests: unfinished }, 'shutdown drain over: requests still running are cut; their messages are answered by another instance');
 		await sweeper.stop();
 		await retention.stop();
 		await executionWatch.stop();

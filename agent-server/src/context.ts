@@ -30,6 +30,8 @@ export interface AppContext {
 	turns: TurnQueue;
 	/** Woken by contact id at each write to the contact on this instance, so a turn waiting for a workflow's result answers at once. */
 	fieldWrites: Wakers;
+	/** Aborted when the server starts shutting down: turns waiting for a workflow answer their holding reply at once. */
+	draining: AbortSignal;
 	/** This instance's live streams (console pages and widgets). */
 	live: LiveHub;
 	/** The server's public address (PUBLIC_URL), for links to the console in events; unset: paths only. */

@@ -1,26 +1,29 @@
 #!/usr/bin/env node
 // Command line: `agent-bridge serve` starts the agent server; settings come from the environment (settings.ts) or options.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp, LOG_REDACT } from './app';
 import { createEngine } from './engine/index';
 import { checkModel } from './engine/doctor';
-import { parseModelSettings } from './engine/model-settings';
+import { modelSettingsFrom } from './engine/model-settings';
 import { providerProfile } from './engine/providers';
 import { openStore } from './store/database';
 import { validateAgentsDir } from './agents/validate';
 import { registerTestCommand } from './agent-tests/command';
 import { addApiKey, createWorkspace, generateApiKey, workspacesNamed } from './store/workspaces';
-import { loadSettings, SERVER_DIR, type Settings, sqliteFileOf } from './settings';
+import { loadSettings, parseModelSettings, type Settings, sqliteFileOf, unknownSettingWarnings } from './settings';
+import { SERVER_VERSION as VERSION } from './version';
 
-const VERSION = (JSON.parse(readFileSync(path.join(SERVER_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Options given on the command line win over the environment; both go through the same checks. */
 function settingsWith(overrides: Record<string, string | undefined>): Settings {
 	const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
 	return loadSettings({ ...process.env, ...given });
+}
+
+/** A misspelt variable would be ignored without a word: say so, with the name it most likely meant. */
+function warnAboutUnknownSettings(warn: (line: string) => void = (line) => process.stderr.write(`agent-bridge: warning: ${line}\n`)) {
+	for (const line of unknownSettingWarnings(process.env)) warn(line);
 }
 
 /** JSON lines for log collectors; readable lines when a person watches a terminal (or LOG_FORMAT=pretty). */
@@ -42,8 +45,7 @@ function relayProbe(settings: Settings) {
 }
 
 async function serve(settings: Settings): Promise<void> {
-	// The model's own settings (OPENAI_*, MODEL_*) are validated by the engine's schema, with the same kind of message.
-	const model = parseModelSettings(process.env);
+	const model = modelSettingsFrom(settings);
 	const sqliteFile = sqliteFileOf(settings);
 	const app = await buildApp({
 		databaseUrl: settings.DATABASE_URL,
@@ -69,9 +71,11 @@ async function serve(settings: Settings): Promise<void> {
 		webhookAllowedHosts: settings.WEBHOOK_ALLOWED_HOSTS,
 		trustProxy: settings.TRUST_PROXY,
 		publicUrl: settings.PUBLIC_URL,
+		shutdownDrainMs: settings.SHUTDOWN_DRAIN_MS,
 		logger: loggerOptions(settings),
 		conversations: settings.MODEL_BUDGET !== undefined ? { modelBudgetPerWorkspace: settings.MODEL_BUDGET } : {},
 	});
+	warnAboutUnknownSettings((line) => app.log.warn(line));
 	app.log.info(
 		{
 			version: VERSION,
@@ -90,12 +94,24 @@ async function serve(settings: Settings): Promise<void> {
 		},
 		'agent server configured',
 	);
+	// Stop taking requests, let running ones finish within the drain (a turn waiting for a workflow answers its
+	// holding reply), then exit 0. Past the drain and a grace for closing the database, exit anyway.
 	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		process.once(signal, () => {
-			app.log.info({ signal }, 'shutting down');
+			app.log.info({ signal, drainMs: settings.SHUTDOWN_DRAIN_MS }, 'shutting down');
+			setTimeout(() => {
+				app.log.error('shutdown did not finish in time; exiting');
+				process.exit(1);
+			}, settings.SHUTDOWN_DRAIN_MS + 5_000).unref();
 			app.close().then(
-				() => process.exit(0),
-				() => process.exit(1),
+				() => {
+					app.log.info('shut down');
+					process.exit(0);
+				},
+				(err) => {
+					app.log.error({ err }, 'shutdown failed');
+					process.exit(1);
+				},
 			);
 		});
 	}
@@ -139,6 +155,7 @@ program
 	.option('--sqlite-file <file>', 'SQLite file, relative to the data folder (env SQLITE_FILE)')
 	.action(async (opts: { name: string; databaseUrl?: string; dataDir?: string; sqliteFile?: string }) => {
 		const settings = settingsWith({ DATABASE_URL: opts.databaseUrl, DATA_DIR: opts.dataDir, SQLITE_FILE: opts.sqliteFile });
+		warnAboutUnknownSettings();
 		const store = await openStore({ databaseUrl: settings.DATABASE_URL, sqliteFile: settings.DATABASE_URL ? undefined : sqliteFileOf(settings) });
 		try {
 			const key = generateApiKey();
@@ -161,6 +178,7 @@ program
 	.description('call the configured model once (OPENAI_*, MODEL_* settings) and say in plain words what is wrong')
 	.action(async () => {
 		const settings = parseModelSettings(process.env);
+		warnAboutUnknownSettings();
 		if (!settings) {
 			process.stdout.write('No model configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY): the offline rules engine answers.\n');
 			return;

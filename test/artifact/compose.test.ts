@@ -31,3 +31,10 @@ test('n8n announces the address the agent server delivers to, and gets the packa
 	expect(compose.services['agent-server'].environment?.WEBHOOK_ALLOWED_HOSTS).toBe('n8n');
 	expect(compose.services['n8n-nodes'].command).toContain('npm install');
 });
+
+test("the agent server's stop grace period is longer than its shutdown drain", () => {
+	const grace = (compose.services['agent-server'] as Service & { stop_grace_period?: string }).stop_grace_period;
+	const env = Object.fromEntries(Object.entries(compose.services['agent-server'].environment ?? {}).map(([k, v]) => [k, filled(String(v))]));
+	expect(grace).toMatch(/^\d+s$/);
+	expect(Number.parseInt(grace!, 10) * 1000).toBeGreaterThan(loadSettings(env).SHUTDOWN_DRAIN_MS);
+});

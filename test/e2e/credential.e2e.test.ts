@@ -33,3 +33,8 @@ test('an unreachable server is reported as a network error, not a key problem', 
 	expect(result.message).toMatch(/ECONNREFUSED|connect|reach/i);
 	expect(result.message).not.toMatch(/API key/i);
 }, 30_000);
+
+test("n8n's own address is reported as not an Agent Bridge server", async () => {
+	const result = await testCredential({ serverUrl: s.instance.url, apiKey: s.server.apiKey });
+	expect(result).toEqual({ status: 'Error', message: expect.stringMatching(/not an Agent Bridge server.*Server URL/) });
+}, 30_000);

@@ -64,3 +64,21 @@ test('every workflow in docs/workflows uses only Agent Bridge node types, versio
 		}
 	}
 });
+
+describe('the package README', () => {
+	const readme = readFileSync(path.join(root, 'nodes', 'README.md'), 'utf8');
+	const section = (title: string) => {
+		const start = readme.indexOf(`\n## ${title}\n`);
+		return start < 0 ? undefined : readme.slice(start, readme.indexOf('\n## ', start + 1));
+	};
+
+	it("has the sections n8n's verification guidelines ask for", () => {
+		for (const title of ['Install', 'Credential', 'Nodes', 'Compatibility', 'Resources', 'Version history', 'License']) expect(section(title)).toBeDefined();
+	});
+
+	it('names the current version and every node in its version history', () => {
+		const history = section('Version history')!.replace(/\s+/g, ' ');
+		expect(history).toContain(`**${pkg.version}**`);
+		for (const node of nodes) expect(history).toContain(`*${node.description.displayName}*`);
+	});
+});

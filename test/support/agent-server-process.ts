@@ -28,8 +28,8 @@ export interface AgentServerProcess {
 	/** Resolves with the first log line containing `text` (rejects after timeoutMs). */
 	waitForLog(text: string, timeoutMs?: number): Promise<string>;
 	api<T = any>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }>;
-	/** Sends the signal (unless the process is gone) and resolves once it has exited. */
-	kill(signal: NodeJS.Signals): Promise<void>;
+	/** Sends the signal (unless the process is gone) and resolves once it has exited, with how it exited. */
+	kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Spawns the server and resolves once /healthz answers; rejects with its output if it exits or hangs first. */
@@ -57,7 +57,7 @@ export async function spawnAgentServer(options: AgentServerProcessOptions): Prom
 		for (const l of [...listeners]) l();
 	});
 	child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
-	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 	const where = () => (options.logFile ? ` (see ${options.logFile(port)})` : `:\n${out}`);
 
 	const deadline = Date.now() + startTimeoutMs;
@@ -104,7 +104,7 @@ export async function spawnAgentServer(options: AgentServerProcessOptions): Prom
 		},
 		async kill(signal) {
 			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-			await exited;
+			return exited;
 		},
 	};
 }

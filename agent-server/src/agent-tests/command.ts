@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEngine } from '../engine/index';
-import { parseModelSettings } from '../engine/model-settings';
+import { parseModelSettings, unknownSettingWarnings } from '../settings';
 import type { Engine } from '../engine/types';
 import { junitReport, summary, textReport } from './report';
 import type { N8nOptions } from './n8n-link';
@@ -39,7 +39,8 @@ export function engineFor(kind: string, env: NodeJS.ProcessEnv): Engine {
 	if (kind === 'offline') return createEngine();
 	if (kind !== 'model') throw new Error(`--engine must be offline or model, not "${kind}"`);
 	const model = parseModelSettings(env);
-	if (!model) throw new Error('--engine model needs a model: set OPENAI_BASE_URL and/or OPENAI_API_KEY (and MODEL_NAME) as for serve');
+	for (const line of unknownSettingWarnings(env)) process.stderr.write(`agent-bridge: warning: ${line}\n`);
+	if (!model) throw new Error('--engine model needs a model: set OPENAI_BASE_URL and/or OPENAI_API_KEY (and OPENAI_MODEL) as for serve');
 	return createEngine({ model });
 }
 

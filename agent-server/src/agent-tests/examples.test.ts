@@ -51,7 +51,7 @@ test('the examples pass on the offline engine', async () => {
 test('the examples pass on the model engine against a model that follows the prompt literally', async () => {
 	const fake = await startLiteralModel();
 	try {
-		const run = await agentBridge(['test', '--engine', 'model', '--reporter', 'junit', 'agents'], { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key', MODEL_NAME: 'literal' });
+		const run = await agentBridge(['test', '--engine', 'model', '--reporter', 'junit', 'agents'], { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key', OPENAI_MODEL: 'literal' });
 		expect(run.stdout).toMatch(/<testsuites name="agent-bridge test" tests="\d+" failures="0" errors="0"/);
 		expect(run.stderr).toMatch(/\d+ passed, 0 failed \(12 files\)/);
 		expect(run.code).toBe(0);

@@ -71,6 +71,16 @@ describe('HTTP API', () => {
 			expect(otherRes.json().name).toBe('Other');
 		});
 
+		it('answers who is asking on /v1/whoami: this server and its version, the workspace and the key\'s scopes', async () => {
+			const res = await t.call('GET', '/v1/whoami');
+			expect(res.statusCode).toBe(200);
+			expect(res.json()).toEqual({
+				agentBridge: { version: expect.stringMatching(/^\d+\.\d+\.\d+/) },
+				workspace: { id: expect.stringMatching(/^ws_/), name: 'Default workspace' },
+				scopes: ['admin'],
+			});
+		});
+
 		it('stores keys hashed', async () => {
 			const keys = await t.app.agentBridge.store.db.selectFrom('api_keys').selectAll().execute();
 			expect(JSON.stringify(keys)).not.toContain(t.apiKey);

@@ -20,15 +20,9 @@ export const CONSOLE_COOKIE = 'agent_bridge_console';
 /** A custom header a cross-site form cannot send: cookie-authenticated writes must carry it (with SameSite=Strict). */
 export const CONSOLE_HEADER = 'x-agent-bridge-console';
 
-/** The console session token from the Cookie header, if any. */
+/** The console session token from the Cookie header (parsed by @fastify/cookie), if any. */
 export function consoleToken(request: FastifyRequest): string | undefined {
-	const header = request.headers.cookie;
-	if (typeof header !== 'string') return undefined;
-	for (const part of header.split(';')) {
-		const [name, ...value] = part.trim().split('=');
-		if (name === CONSOLE_COOKIE && value.length) return value.join('=');
-	}
-	return undefined;
+	return request.cookies?.[CONSOLE_COOKIE] || undefined;
 }
 
 /** Whether a request may change something: not a read. */
@@ -37,6 +31,7 @@ export const isWrite = (request: FastifyRequest) => !['GET', 'HEAD', 'OPTIONS'].
 // What the n8n nodes call: chat, conversations and contacts they act on, their own subscriptions.
 const NODES_ROUTES = [
 	'GET /v1/workspace',
+	'GET /v1/whoami',
 	'GET /v1/agents',
 	'GET /v1/agents/:agentId',
 	'POST /v1/chat',
@@ -68,6 +63,7 @@ const NODES_ROUTES = [
 // What the inspector and a human inbox need: read conversations and deliveries, talk as a human, replay.
 const INSPECTOR_ROUTES = [
 	'GET /v1/workspace',
+	'GET /v1/whoami',
 	'GET /v1/agents',
 	'GET /v1/agents/:agentId',
 	'GET /v1/budget',

@@ -1,6 +1,6 @@
 // The console's login (its pages are served by channels/web/console-assets.ts): POST
 // /console/login turns an API key into an HttpOnly, SameSite=Strict session cookie; POST /console/logout ends it.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { logIn, logOut, whoAmI } from '../console/service';
@@ -13,8 +13,8 @@ import { nonBlank } from './schemas';
 const loginBody = z.strictObject({ key: z.string().min(1).max(200), name: nonBlank(200) });
 
 /** Secure whenever the browser reached us over https (directly, or through a trusted proxy's X-Forwarded-Proto). */
-function cookie(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
-	return [`${CONSOLE_COOKIE}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`, ...(request.protocol === 'https' ? ['Secure'] : [])].join('; ');
+function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAgeSeconds: number): FastifyReply {
+	return reply.setCookie(CONSOLE_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'strict', maxAge: maxAgeSeconds, secure: request.protocol === 'https' });
 }
 
 /** Login and logout are writes too: only the console's own script, which sends the header, may make them. */
@@ -32,14 +32,14 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; failures: A
 			failures.fail(request.ip);
 			throw new HttpError(401, 'invalid API key');
 		}
-		reply.header('set-cookie', cookie(request, login.token, CONSOLE_SESSION_HOURS * 3600)).header('cache-control', 'no-store');
+		setSessionCookie(request, reply, login.token, CONSOLE_SESSION_HOURS * 3600).header('cache-control', 'no-store');
 		return { workspace: login.workspace, user: login.user, expiresAt: login.expiresAt };
 	});
 
 	app.post('/console/logout', async (request, reply) => {
 		requireConsoleHeader(request);
 		await logOut(ctx, consoleToken(request));
-		return reply.header('set-cookie', cookie(request, '', 0)).status(204).send();
+		return setSessionCookie(request, reply, '', 0).status(204).send();
 	});
 
 	app.get('/console/session', async (request, reply) => {

@@ -5,6 +5,7 @@ import { destinationSignal } from '../delivery/resume';
 import { pingDatabase } from '../store/health';
 import { getWorkspace } from '../store/workspaces';
 import { notFound } from '../util/http-error';
+import { SERVER_VERSION } from '../version';
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
 	app.get('/healthz', async () => ({ status: 'ok' }));
@@ -36,12 +37,20 @@ export const readinessRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; relay: Re
 };
 
 export const workspaceRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-	app.get('/workspace', async (request) => {
-		const workspace = await getWorkspace(ctx.store.db, request.workspaceId);
-		if (!workspace) throw notFound('workspace', request.workspaceId);
-		// n8n's credential test calls this route: an n8n using this workspace is up, so probe its failing destinations.
-		const signal = await destinationSignal(ctx.store.db, request.workspaceId, {});
+	// n8n's credential test calls these routes (earlier node versions the first): an n8n using this workspace is up,
+	// so its failing destinations are probed.
+	const workspaceOf = async (workspaceId: string) => {
+		const workspace = await getWorkspace(ctx.store.db, workspaceId);
+		if (!workspace) throw notFound('workspace', workspaceId);
+		const signal = await destinationSignal(ctx.store.db, workspaceId, {});
 		if (signal.probed.length > 0) ctx.deliveriesQueued();
 		return { id: workspace.id, name: workspace.name };
-	});
+	};
+	app.get('/workspace', async (request) => workspaceOf(request.workspaceId));
+	// `agentBridge` tells the credential test that an Agent Bridge server answered, not any server that says 200.
+	app.get('/whoami', async (request) => ({
+		agentBridge: { version: SERVER_VERSION },
+		workspace: await workspaceOf(request.workspaceId),
+		scopes: request.apiKeyScopes,
+	}));
 };

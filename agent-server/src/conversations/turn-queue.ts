@@ -36,6 +36,8 @@ export interface TurnQueue {
 	 * `answered()` says the caller's message was answered by another holder; 'timeout' past the queue wait.
 	 */
 	acquire(workspaceId: string, conversationId: string, answered: () => Promise<boolean>): Promise<TurnLease | 'answered' | 'timeout'>;
+	/** Shutdown: every caller still queued gives up now ('timeout'); their messages are stored and answered later. */
+	stopWaiting(): void;
 	/** The lease if nobody holds it now, else null (for the sweeper). */
 	tryAcquire(workspaceId: string, conversationId: string): Promise<TurnLease | null>;
 	/** The lease if nobody holds it now, taken in the caller's transaction (it holds once that commits). */
@@ -47,6 +49,7 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 	const queueWaitMs = options.queueWaitMs ?? 60_000;
 	const pollMs = options.pollMs ?? 50;
 	const wakers = createWakers();
+	let stopped = false;
 
 	const until = (ms: number) => new Date(Date.now() + ms).toISOString();
 	async function claim(db: Queryable, workspaceId: string, conversationId: string, inTransaction = false): Promise<TurnLease | null> {
@@ -79,6 +82,10 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 	}
 
 	return {
+		stopWaiting() {
+			stopped = true;
+			wakers.wakeAll();
+		},
 		tryAcquire: (workspaceId, conversationId) => claim(store.db, workspaceId, conversationId),
 		tryAcquireIn: (trx, workspaceId, conversationId) => claim(trx, workspaceId, conversationId, true),
 		async acquire(workspaceId, conversationId, answered) {
@@ -88,7 +95,7 @@ export function createTurnQueue(store: Store, options: TurnQueueOptions = {}): T
 				if (lease) return lease;
 				if (await answered()) return 'answered';
 				const left = giveUpAt - Date.now();
-				if (left <= 0) return 'timeout';
+				if (left <= 0 || stopped) return 'timeout';
 				await wakers.sleep(conversationId, Math.min(pollMs, left));
 			}
 		},

@@ -49,7 +49,7 @@ export async function awaitFields(
 		const contact = await getContact(ctx.store.db, workspaceId, contactId);
 		if (contact && waits.every((w) => written(contact, w.fields, w.since))) return contact;
 		const left = deadline - Date.now();
-		if (left <= 0) return null;
+		if (left <= 0 || ctx.draining.aborted) return null;
 		await ctx.fieldWrites.sleep(contactId, Math.min(pollMs, left));
 	}
 }
@@ -155,10 +155,11 @@ export async function answerAfterWaiting(
 	const { db } = ctx.store;
 	const conversationId = answer.conversation.id;
 	const deadline = Math.max(...waits.map((w) => Date.parse(w.deadline)));
-	// The request's own limit ended the wait, not the action's timeout: the result may still come in time.
-	const capped = waits.some((w) => w.capped);
 	const started = Date.now();
 	const arrived = await awaitFields(ctx, workspaceId, answer.contact.id, waits, deadline);
+	// The request's own limit or the server's shutdown ended the wait, not the action's timeout: the result may still
+	// come in time, and whichever instance takes the workflow's write sends it.
+	const capped = waits.some((w) => w.capped) || (!arrived && ctx.draining.aborted);
 	const contact = arrived ?? (await getContact(db, workspaceId, answer.contact.id))!;
 	const { text, blocked } = arrived
 		? await composeWithResult(db, agent, workspaceId, conversationId, arrived, decisions)
@@ -170,6 +171,7 @@ export async function answerAfterWaiting(
 			actions: waits.map((w) => w.actionId),
 			fields: waits.flatMap((w) => w.fields),
 			waitedMs: Date.now() - started,
+			...(!arrived && ctx.draining.aborted ? { endedBy: 'shutdown' } : {}),
 		});
 		const message = await recordMessage(trx, workspaceId, conversationId, { role: 'agent', source: 'engine', text }, {}, directAnswer ? { directAnswer } : { directAnswer, ctx });
 		await touchConversation(trx, workspaceId, conversationId);

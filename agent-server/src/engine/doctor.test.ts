@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { checkModel } from './doctor';
-import { MODEL_DEFAULTS, parseModelSettings, type ModelSettings } from './model-settings';
+import { MODEL_DEFAULTS, type ModelSettings } from './model-settings';
+import { parseModelSettings } from '../settings';
 import { startLiteralModel, type LiteralModel, type LiteralModelOptions } from '../testing/literal-model';
 
 let fake: LiteralModel;
@@ -89,7 +90,7 @@ describe('model settings', () => {
 			for (const name of ['OPENAI_BASE_URL', 'MODEL_PROVIDER', 'MODEL_TIMEOUT_MS', 'MODEL_TEMPERATURE']) expect((e as Error).message).toContain(name);
 		}
 		expect(() => parseModelSettings({ OPENAI_API_KEY: 'k', MODEL_TIMEOUT_MS: '30000', MODEL_TURN_DEADLINE_MS: '10000' })).toThrow(
-			'MODEL_TIMEOUT_MS must not be longer than MODEL_TURN_DEADLINE_MS',
+			'MODEL_TIMEOUT_MS: must not be longer than MODEL_TURN_DEADLINE_MS',
 		);
 	});
 });

@@ -1,6 +1,5 @@
-// The model settings: read from an environment-like record (never from process.env itself), validated with zod.
-import { z } from 'zod';
-import { PROVIDERS, type ProviderId } from './providers';
+// The model settings: their defaults and what the engine makes of the checked values (the checks are in settings.ts).
+import type { ProviderId } from './providers';
 
 export const MODEL_DEFAULTS = {
 	baseURL: 'https://api.openai.com/v1',
@@ -12,26 +11,18 @@ export const MODEL_DEFAULTS = {
 	maxTokens: 1_000,
 } as const;
 
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const int = (min: number, max: number) => z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).optional());
-
-/** The environment variables the model engine reads; composable into a larger settings schema with `.extend`/`.and`. */
-export const modelSettingsSchema = z
-	.object({
-		OPENAI_BASE_URL: z.preprocess(blankToUndefined, z.url({ protocol: /^https?$/ }).optional()),
-		OPENAI_API_KEY: z.preprocess(blankToUndefined, z.string().optional()),
-		OPENAI_MODEL: z.preprocess(blankToUndefined, z.string().min(1).optional()),
-		MODEL_PROVIDER: z.preprocess(blankToUndefined, z.enum(PROVIDERS).optional()),
-		MODEL_TIMEOUT_MS: int(100, 600_000),
-		MODEL_MAX_RETRIES: int(0, 10),
-		MODEL_TURN_DEADLINE_MS: int(100, 600_000),
-		MODEL_TEMPERATURE: z.preprocess(blankToUndefined, z.coerce.number().min(0).max(2).optional()),
-		MODEL_MAX_TOKENS: int(16, 200_000),
-	})
-	.refine((s) => !s.MODEL_TIMEOUT_MS || !s.MODEL_TURN_DEADLINE_MS || s.MODEL_TIMEOUT_MS <= s.MODEL_TURN_DEADLINE_MS, {
-		message: 'MODEL_TIMEOUT_MS must not be longer than MODEL_TURN_DEADLINE_MS (one request cannot outlast the whole turn)',
-		path: ['MODEL_TIMEOUT_MS'],
-	});
+/** The model settings as the server's settings hold them, already checked (settings.ts). */
+export interface ModelSettingsInput {
+	OPENAI_BASE_URL?: string;
+	OPENAI_API_KEY?: string;
+	OPENAI_MODEL?: string;
+	MODEL_PROVIDER?: ProviderId;
+	MODEL_TIMEOUT_MS?: number;
+	MODEL_MAX_RETRIES?: number;
+	MODEL_TURN_DEADLINE_MS?: number;
+	MODEL_TEMPERATURE?: number;
+	MODEL_MAX_TOKENS?: number;
+}
 
 export interface ModelSettings {
 	baseURL: string;
@@ -45,21 +36,8 @@ export interface ModelSettings {
 	maxTokens: number;
 }
 
-/**
- * The model settings, or null when no model is configured (neither OPENAI_BASE_URL nor OPENAI_API_KEY): the offline
- * engine then answers. Throws one readable error listing every invalid variable.
- */
-export function parseModelSettings(env: Record<string, string | undefined>): ModelSettings | null {
-	const parsed = modelSettingsSchema.safeParse(env);
-	if (!parsed.success) {
-		const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'model settings'}: ${i.message}`);
-		throw new Error(`invalid model settings: ${lines.join('; ')}`);
-	}
-	return modelSettingsFrom(parsed.data);
-}
-
-/** The settings from an already validated record (for a caller that composed the schema into its own). */
-export function modelSettingsFrom(s: z.infer<typeof modelSettingsSchema>): ModelSettings | null {
+/** The model settings, or null when no model is configured (neither OPENAI_BASE_URL nor OPENAI_API_KEY): the offline engine answers. */
+export function modelSettingsFrom(s: ModelSettingsInput): ModelSettings | null {
 	if (!s.OPENAI_BASE_URL && !s.OPENAI_API_KEY) return null;
 	const turnDeadlineMs = s.MODEL_TURN_DEADLINE_MS ?? MODEL_DEFAULTS.turnDeadlineMs;
 	return {

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface Wakers {
 	/** Ends every sleep on this key now. */
 	wake(key: string): void;
+	/** Ends every sleep (shutdown). */
+	wakeAll(): void;
 	/** Resolves when woken on this key, or after `ms`. */
 	sleep(key: string, ms: number): Promise<void>;
 }
@@ -14,6 +16,9 @@ export function createWakers(): Wakers {
 	return {
 		wake(key) {
 			for (const wakeUp of waiters.get(key) ?? []) wakeUp();
+		},
+		wakeAll() {
+			for (const set of waiters.values()) for (const wakeUp of set) wakeUp();
 		},
 		async sleep(key, ms) {
 			const controller = new AbortController();

@@ -282,6 +282,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; options?: We
 					// The store closes right after; the widget backs off and polls the next instance.
 					if (closing.signal.aborted) throw new HttpError(503, 'the server is shutting down; poll again');
 					const messages = await messagesAfter(ctx, session, request.query.after);
+					if (messages.length === 0 && closing.signal.aborted) throw new HttpError(503, 'the server is shutting down; poll again');
 					if (messages.length > 0 || Date.now() >= deadline || stop.aborted) {
 						const conversation = await getConversation(ctx.store.db, session.workspaceId, session.conversationId);
 						return { status: conversation?.status ?? 'ended', messages };
