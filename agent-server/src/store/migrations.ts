@@ -425,6 +425,18 @@ const m014MessageLookup: Migration = {
 	},
 };
 
+// A message the channel refused for now: how often it was sent again and when the next send is due.
+const m019MessageDeliveryRetries: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('messages').addColumn('delivery_retries', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+		await db.schema.alterTable('messages').addColumn('delivery_retry_at', text).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.alterTable('messages').dropColumn('delivery_retry_at').execute();
+		await db.schema.alterTable('messages').dropColumn('delivery_retries').execute();
+	},
+};
+
 export const migrationProvider: MigrationProvider = {
 	async getMigrations() {
 		return {
@@ -443,6 +455,7 @@ export const migrationProvider: MigrationProvider = {
 			'012_console': m012Console,
 			'013_widget_appearance': m013WidgetAppearance,
 			'014_message_lookup': m014MessageLookup,
+			'019_message_delivery_retries': m019MessageDeliveryRetries,
 		};
 	},
 };
