@@ -96,7 +96,7 @@ test("with Telegram's limits on, a second message to a chat within a second gets
 	expect(refused).toEqual({ status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } } });
 	// Another chat is not held back by the first one's limit.
 	expect((await call('sendMessage', { chat_id: 44, text: 'other chat' })).status).toBe(200);
-	expect(telegram.refused).toEqual([{ method: 'sendMessage', chatId: 43, text: 'two', code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 }]);
+	expect(telegram.refused).toEqual([{ method: 'sendMessage', chatId: 43, text: 'two', code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1, at: expect.any(Number) }]);
 	await new Promise((r) => setTimeout(r, 1100));
 	expect((await call('sendMessage', { chat_id: 43, text: 'two' })).status).toBe(200);
 	expect(telegram.sentTo(43).map((m) => m.text)).toEqual(['one', 'two']);

@@ -17,6 +17,8 @@ export interface SentMessage {
 	shown: string;
 	params: Record<string, any>;
 	messageId: number;
+	/** When the fake accepted it (ms since the epoch). */
+	at: number;
 }
 
 export interface Webhook {
@@ -41,7 +43,7 @@ export interface FakeTelegram {
 	/** The messages sent to one chat, oldest first. */
 	sentTo(chatId: number): SentMessage[];
 	/** Every send Telegram refused, oldest first, with its answer. */
-	refused: Array<{ method: string; chatId: number; text?: string; code: number; description: string; retryAfter?: number }>;
+	refused: Array<{ method: string; chatId: number; text?: string; code: number; description: string; retryAfter?: number; at: number }>;
 	/** Turns Telegram's send limits on (or off with null): per chat, overall and per group, over sliding windows. */
 	setLimits(limits: SendLimits | null): void;
 	/** The next `count` sends are refused with 429 and this `retry_after`, as Telegram answers a flood. */
@@ -234,7 +236,7 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 			checkLimits(chatId);
 			accepted(chatId);
 			const message = { message_id: messageId++, from: BOT, chat, date: now(), text: shown };
-			sent.push({ chatId, text, shown, params: p, messageId: message.message_id });
+			sent.push({ chatId, text, shown, params: p, messageId: message.message_id, at: Date.now() });
 			return message;
 		},
 		sendChatAction: (p) => {
@@ -273,7 +275,7 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 				const description = error instanceof Error ? error.message : String(error);
 				const retryAfter = error instanceof BotApiError ? error.retryAfter : undefined;
 				const last = calls.at(-1);
-				if (last && /^send/.test(last.method)) refused.push({ method: last.method, chatId: Number(last.params.chat_id), ...(last.params.text !== undefined ? { text: String(last.params.text) } : {}), code, description, ...(retryAfter !== undefined ? { retryAfter } : {}) });
+				if (last && /^send/.test(last.method)) refused.push({ method: last.method, chatId: Number(last.params.chat_id), ...(last.params.text !== undefined ? { text: String(last.params.text) } : {}), code, description, ...(retryAfter !== undefined ? { retryAfter } : {}), at: Date.now() });
 				reply(code, { ok: false, error_code: code, description, ...(retryAfter !== undefined ? { parameters: { retry_after: retryAfter } } : {}) });
 			}
 		});
