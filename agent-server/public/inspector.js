@@ -423,10 +423,12 @@
 				break;
 			case 'message.delivery':
 				row = eventRow(
-					d.status === 'failed' ? 'warn' : 'info',
-					d.status === 'failed' ? 'Not delivered to the contact' : 'Delivered to the contact',
+					d.status === 'delivered' ? 'info' : 'warn',
+					d.status === 'failed' ? 'Not delivered to the contact' : d.status === 'retrying' ? 'Refused for now, sent again' : 'Delivered to the contact',
 					'on ' + d.channel + ' · message ' + d.messageId + (d.previously ? ' (was ' + d.previously + ')' : ''),
-					d.reason || '',
+					[d.reason, d.retry ? 'retry ' + d.retry + ' at ' + new Date(d.retryAt).toLocaleTimeString() : '', d.notRetried ? 'not retried: ' + d.notRetried : '']
+						.filter(Boolean)
+						.join('; '),
 					entry.at,
 				);
 				break;

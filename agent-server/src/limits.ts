@@ -20,6 +20,12 @@ export const TAGS_PER_CONTACT = 100;
 export const IDENTITIES_PER_CONTACT = 20;
 /** A channel's reason for a failed delivery of a message to the contact. */
 export const DELIVERY_REASON_MAX_CHARS = 500;
+/** Times a message the channel refused for now (rate limit, 5xx, timeout) is sent again before it is reported failed. */
+export const CHANNEL_RETRIES_PER_MESSAGE = 5;
+/** The longest wait a channel may ask for before a retry; a refusal asking for longer is final. */
+export const CHANNEL_RETRY_MAX_WAIT_SECONDS = 3600;
+/** The waits before each retry when the channel named no time (a 5xx, a timeout, a limit without retry time). */
+export const CHANNEL_RETRY_BACKOFF_SECONDS = [5, 30, 120, 600, 1800] as const;
 /** Webhook subscriptions per workspace. */
 export const SUBSCRIPTIONS_PER_WORKSPACE = 50;
 /** Agents stored through the API per workspace (file agents are the operator's). */

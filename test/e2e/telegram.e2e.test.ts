@@ -1,7 +1,7 @@
 // The lead qualification chain on Telegram, end to end in a real n8n with n8n's own Telegram Trigger and Telegram
 // nodes, their credential's Base URL pointed at a local Telegram Bot API: the documented telegram-agent.json and
 // telegram-outgoing.json next to the Lead Scoring and Appointment Booked workflows.
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
+import { startFakeTelegram, TELEGRAM_LIMITS, type FakeTelegram } from '../support/fake-telegram';
 import { nodeOutput, waitFor } from './support/n8n';
 import { useScenario } from './support/scenario';
 
@@ -58,6 +58,12 @@ async function write(chat: typeof DANA, text: string, replies = 1): Promise<stri
 	expect(await telegram.userWrites(chat, text)).toBe(200);
 	await waitFor(async () => telegram.sentTo(chat.id).length >= before + replies, 30_000, `${replies} message(s) to chat ${chat.id}`);
 	return chatTexts(chat.id).slice(before);
+}
+
+/** The messages of a conversation that have a delivery report on the timeline. */
+async function reportedIds(conversationId: string): Promise<string[]> {
+	const timeline = (await s.conversation(conversationId)).timeline;
+	return [...new Set<string>(timeline.filter((e: any) => e.kind === 'message.delivery').map((e: any) => e.detail.messageId))];
 }
 
 async function contactOfChat(chatId: number) {
@@ -126,21 +132,21 @@ test('the lead qualification chain on Telegram: replies, the late score and a wo
 	expect(delivered.map((d) => d?.text).sort()).toEqual([BOOKED, HOT_REPLY].sort());
 	for (const item of delivered) expect(item).toMatchObject({ channel: 'telegram', address: String(DANA.id), conversationId: conversation.id });
 
-	// The outgoing workflow reported each of them delivered: on the message and on the timeline.
-	const outgoingIds = conversation.messages.filter((m: any) => [BOOKED, HOT_REPLY].includes(m.text)).map((m: any) => m.id);
-	await waitFor(
-		async () => {
-			const now = await s.conversation(conversation.id);
-			return now.timeline.filter((e: any) => e.kind === 'message.delivery').length === 2;
-		},
-		30_000,
-		'two delivery reports',
-	);
+	// Every agent message has a delivery report, on the message and once on the timeline: the direct answers from the
+	// agent workflow's Report Delivered, the late score and the workflow reply from the outgoing workflow's.
+	const agentIds = conversation.messages.filter((m: any) => m.role === 'agent').map((m: any) => m.id);
+	expect(agentIds.length).toBeGreaterThanOrEqual(5);
+	await waitFor(async () => (await reportedIds(conversation.id)).length >= agentIds.length, 30_000, 'a delivery report for every agent message');
 	const reported = await s.conversation(conversation.id);
 	const reports = reported.timeline.filter((e: any) => e.kind === 'message.delivery').map((e: any) => e.detail);
-	expect(reports.map((r: any) => r.messageId).sort()).toEqual([...outgoingIds].sort());
+	expect(reports.map((r: any) => r.messageId).sort()).toEqual([...agentIds].sort());
 	for (const r of reports) expect(r).toMatchObject({ status: 'delivered', channel: 'telegram' });
-	for (const id of outgoingIds) expect(reported.messages.find((m: any) => m.id === id).delivery).toMatchObject({ status: 'delivered' });
+	for (const id of agentIds) expect(reported.messages.find((m: any) => m.id === id).delivery).toMatchObject({ status: 'delivered' });
+
+	// Before each answer the bot showed Dana that it is typing.
+	const typing = telegram.calls.filter((c) => c.method === 'sendChatAction' && String(c.params.chat_id) === String(DANA.id));
+	expect(typing.length).toBe(written.length);
+	for (const call of typing) expect(call.params.action).toBe('typing');
 }, 180_000);
 
 test('after the conversation ends the same chat starts a new conversation of the same contact; a human takes over with markdown Telegram shows, and the bot stays quiet', async () => {
@@ -168,15 +174,15 @@ test('after the conversation ends the same chat starts a new conversation of the
 	expect(sent.text).toBe('Your *quote* is ready: see price\\_list.pdf');
 	expect(sent.params.parse_mode).toBe('Markdown');
 
-	// Every outgoing message of the conversation has been reported, so nothing is still on its way to the chat.
+	// Every message to Dana (the agent's, the workflows', the human's) has been reported, so nothing is on its way.
 	await waitFor(
 		async () => {
-			const timeline = (await s.conversation(fresh.id)).timeline;
-			const outgoing = timeline.filter((e: any) => e.detail.outgoingEventId).length;
-			return outgoing > 0 && timeline.filter((e: any) => e.kind === 'message.delivery').length === outgoing;
+			const sentToDana = (await s.conversation(fresh.id)).messages.filter((m: any) => m.role !== 'contact').map((m: any) => m.id);
+			const reported = await reportedIds(fresh.id);
+			return sentToDana.every((id: string) => reported.includes(id));
 		},
 		30_000,
-		'the delivery reports of the outgoing messages',
+		'the delivery reports of every message to the contact',
 	);
 	// While the human handles it, Dana's message reaches the conversation and the bot sends nothing.
 	const before = telegram.sentTo(DANA.id).length;
@@ -222,6 +228,86 @@ test("a message Telegram refuses (a chat that never wrote to the bot) is reporte
 	const message = (await s.conversation(conversationId)).messages.find((m: any) => m.id === entry.detail.messageId);
 	expect(message).toMatchObject({ text: 'Hi Max, are you still looking for a website?', delivery: { status: 'failed' } });
 }, 60_000);
+
+/** A new chat writes its first message and gets the agent's answer; returns its conversation. */
+async function newChat(chat: typeof DANA, text: string): Promise<string> {
+	await write(chat, text);
+	const contact = await contactOfChat(chat.id);
+	const listed = (await s.server.api('GET', '/v1/conversations?channel=telegram&limit=100')).body.data.filter((c: any) => c.contactId === contact.id);
+	expect(listed).toHaveLength(1);
+	return listed[0].id;
+}
+
+async function deliveryOf(conversationId: string, text: string) {
+	const message = (await s.conversation(conversationId)).messages.find((m: any) => m.text === text);
+	return message?.delivery;
+}
+
+test("a 429 with a retry time on the agent's answer: it arrives exactly once, no sooner than Telegram asked, and is reported delivered after one retry", async () => {
+	const kim = { id: 510_000_003, firstName: 'Kim' };
+	const conversationId = await newChat(kim, 'Hello, I run a flower shop');
+	const before = telegram.sentTo(kim.id).length;
+
+	telegram.floodNext(1, 2);
+	expect(await telegram.userWrites(kim, 'I need a new website')).toBe(200);
+	await waitFor(async () => telegram.sentTo(kim.id).length > before, 30_000, 'the answer after the retry');
+	const refusal = telegram.refused.find((r) => r.chatId === kim.id && r.code === 429)!;
+	expect(refusal).toMatchObject({ method: 'sendMessage', description: 'Too Many Requests: retry after 2', retryAfter: 2 });
+	const [answer] = telegram.sentTo(kim.id).slice(before);
+	expect(answer.text).toBe(refusal.text);
+	expect(answer.at - refusal.at).toBeGreaterThanOrEqual(2000);
+
+	// Sent again by the outgoing workflow, and reported there: the message ends delivered, once in the chat.
+	await waitFor(async () => (await deliveryOf(conversationId, answer.text))?.status === 'delivered', 30_000, 'the delivered report');
+	expect(await deliveryOf(conversationId, answer.text)).toMatchObject({ status: 'delivered', retries: 1 });
+	const entries = (await s.conversation(conversationId)).timeline.filter((e: any) => e.kind === 'message.delivery' && e.detail.reason).map((e: any) => e.detail);
+	expect(entries).toEqual([expect.objectContaining({ status: 'retrying', reason: 'Too Many Requests: retry after 2', retry: 1, waitSeconds: 2 })]);
+	await new Promise((r) => setTimeout(r, 3000));
+	expect(telegram.sentTo(kim.id).filter((m) => m.text === answer.text)).toHaveLength(1);
+}, 90_000);
+
+test("with Telegram's limits on, two workflow replies at once to one chat: the second is refused with 429, sent again after retry_after, and each arrives exactly once", async () => {
+	const lou = { id: 510_000_004, firstName: 'Lou' };
+	const conversationId = await newChat(lou, 'Hello, I want a website for my gym');
+	await new Promise((r) => setTimeout(r, 1100));
+	telegram.setLimits(TELEGRAM_LIMITS);
+	try {
+		const texts = ['Your quote is on its way.', 'A specialist will call you tomorrow.'];
+		const replies = await Promise.all(texts.map((text) => s.server.api('POST', `/v1/conversations/${conversationId}/replies`, { text })));
+		for (const r of replies) expect(r.status).toBe(200);
+		await waitFor(async () => texts.every((t) => telegram.sentTo(lou.id).some((m) => m.text === t)), 30_000, 'both replies in the chat');
+		expect(telegram.refused.filter((r) => r.chatId === lou.id && r.code === 429).length).toBeGreaterThanOrEqual(1);
+		for (const text of texts) {
+			await waitFor(async () => (await deliveryOf(conversationId, text))?.status === 'delivered', 30_000, `the delivered report of "${text}"`);
+		}
+		await new Promise((r) => setTimeout(r, 2000));
+		for (const text of texts) expect(telegram.sentTo(lou.id).filter((m) => m.text === text)).toHaveLength(1);
+	} finally {
+		telegram.setLimits(null);
+	}
+}, 90_000);
+
+test("a final refusal of the agent's answer (the contact blocked the bot) is reported failed at once with Telegram's reason and never sent again", async () => {
+	const ola = { id: 510_000_005, firstName: 'Ola' };
+	const conversationId = await newChat(ola, 'Hello, I need a logo');
+	telegram.block(ola.id);
+	expect(await telegram.userWrites(ola, 'Also a website please')).toBe(200);
+	let failed: any;
+	await waitFor(
+		async () => {
+			failed = (await s.conversation(conversationId)).messages.find((m: any) => m.role === 'agent' && m.delivery?.status === 'failed');
+			return failed !== undefined;
+		},
+		30_000,
+		'the failed report',
+	);
+	expect(failed.delivery).toMatchObject({ status: 'failed', reason: 'Forbidden: bot was blocked by the user' });
+	expect(failed.delivery.retries).toBeUndefined();
+	await new Promise((r) => setTimeout(r, 3000));
+	expect(telegram.refused.filter((r) => r.chatId === ola.id && r.method === 'sendMessage')).toHaveLength(1);
+	const entries = (await s.conversation(conversationId)).timeline.filter((e: any) => e.kind === 'message.delivery' && e.detail.messageId === failed.id);
+	expect(entries.map((e: any) => e.detail.status)).toEqual(['failed']);
+}, 90_000);
 
 test('a second Telegram chat is a different contact with its own conversation', async () => {
 	const lee = { id: 510_000_002, firstName: 'Lee' };

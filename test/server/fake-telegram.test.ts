@@ -2,7 +2,7 @@
 // takes every text the agent server fits to Telegram.
 import fc from 'fast-check';
 import { formatForChannel } from '../../agent-server/src/engine/channels';
-import { parseLegacyMarkdown, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram';
+import { parseLegacyMarkdown, startFakeTelegram, TELEGRAM_LIMITS, type FakeTelegram } from '../support/fake-telegram';
 
 let telegram: FakeTelegram;
 beforeEach(async () => {
@@ -75,4 +75,43 @@ test("Telegram's Markdown parser accepts every text the formatter makes for Tele
 		}),
 		{ numRuns: 1000 },
 	);
+});
+
+/** A chat that wrote to the bot (the update goes to a receiver that answers 200). */
+async function knownChat(id: number) {
+	const { createServer } = await import('node:http');
+	const server = createServer((req, res) => req.resume().on('end', () => res.end()));
+	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+	await call('setWebhook', { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook` });
+	expect(await telegram.userWrites({ id, firstName: 'Dana' }, 'hello')).toBe(200);
+	server.close();
+}
+
+test("with Telegram's limits on, a second message to a chat within a second gets 429 with retry_after, as Telegram answers", async () => {
+	await knownChat(43);
+	await knownChat(44);
+	telegram.setLimits(TELEGRAM_LIMITS);
+	expect((await call('sendMessage', { chat_id: 43, text: 'one' })).status).toBe(200);
+	const refused = await call('sendMessage', { chat_id: 43, text: 'two' });
+	expect(refused).toEqual({ status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } } });
+	// Another chat is not held back by the first one's limit.
+	expect((await call('sendMessage', { chat_id: 44, text: 'other chat' })).status).toBe(200);
+	expect(telegram.refused).toEqual([{ method: 'sendMessage', chatId: 43, text: 'two', code: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1, at: expect.any(Number) }]);
+	await new Promise((r) => setTimeout(r, 1100));
+	expect((await call('sendMessage', { chat_id: 43, text: 'two' })).status).toBe(200);
+	expect(telegram.sentTo(43).map((m) => m.text)).toEqual(['one', 'two']);
+});
+
+test('the overall limit holds across chats; a flood and a block answer as Telegram does; sendChatAction takes typing', async () => {
+	await knownChat(45);
+	telegram.setLimits({ ...TELEGRAM_LIMITS, perChatPerSecond: 100, overallPerSecond: 3 });
+	for (let i = 0; i < 3; i++) expect((await call('sendMessage', { chat_id: 45, text: `m${i}` })).status).toBe(200);
+	expect((await call('sendMessage', { chat_id: 45, text: 'm3' })).body.error_code).toBe(429);
+	telegram.setLimits(null);
+	telegram.floodNext(1, 7);
+	expect((await call('sendMessage', { chat_id: 45, text: 'flooded' })).body).toEqual({ ok: false, error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } });
+	expect((await call('sendChatAction', { chat_id: 45, action: 'typing' })).body).toEqual({ ok: true, result: true });
+	expect((await call('sendChatAction', { chat_id: 45, action: 'dancing' })).body.description).toMatch(/wrong parameter action/);
+	telegram.block(45);
+	expect((await call('sendMessage', { chat_id: 45, text: 'blocked' })).body).toEqual({ ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' });
 });

@@ -1,5 +1,6 @@
 // A local Telegram Bot API for tests: `{baseUrl}/bot{token}/{method}` as Telegram serves it, answers in Telegram's
-// `{ok, result}` / `{ok: false, error_code, description}` shapes, one webhook, and the sent messages recorded.
+// `{ok, result}` / `{ok: false, error_code, description, parameters}` shapes, one webhook, Telegram's rate limits
+// (429 with `retry_after`) when turned on, and the sent messages recorded.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,6 +17,8 @@ export interface SentMessage {
 	shown: string;
 	params: Record<string, any>;
 	messageId: number;
+	/** When the fake accepted it (ms since the epoch). */
+	at: number;
 }
 
 export interface Webhook {
@@ -39,8 +42,24 @@ export interface FakeTelegram {
 	postUpdate(update: unknown, headers?: Record<string, string>): Promise<number>;
 	/** The messages sent to one chat, oldest first. */
 	sentTo(chatId: number): SentMessage[];
+	/** Every send Telegram refused, oldest first, with its answer. */
+	refused: Array<{ method: string; chatId: number; text?: string; code: number; description: string; retryAfter?: number; at: number }>;
+	/** Turns Telegram's send limits on (or off with null): per chat, overall and per group, over sliding windows. */
+	setLimits(limits: SendLimits | null): void;
+	/** The next `count` sends are refused with 429 and this `retry_after`, as Telegram answers a flood. */
+	floodNext(count: number, retryAfterSeconds: number): void;
+	/** The user blocks the bot: sends to the chat get 403 `Forbidden: bot was blocked by the user`. */
+	block(chatId: number): void;
 	close(): Promise<void>;
 }
+
+/** Telegram's documented limits (core.telegram.org/bots/faq): about 1 message a second per chat, 30 a second overall, 20 a minute per group. */
+export interface SendLimits {
+	perChatPerSecond: number;
+	overallPerSecond: number;
+	perGroupPerMinute: number;
+}
+export const TELEGRAM_LIMITS: SendLimits = { perChatPerSecond: 1, overallPerSecond: 30, perGroupPerMinute: 20 };
 
 const BOT = { id: 7000000001, is_bot: true, first_name: 'Agent Bridge Test Bot', username: 'agent_bridge_test_bot' };
 // Telegram's own limits (core.telegram.org/bots/api): text 1-4096 characters, secret_token 1-256 of [A-Za-z0-9_-].
@@ -89,10 +108,14 @@ class BotApiError extends Error {
 	constructor(
 		readonly code: number,
 		description: string,
+		readonly retryAfter?: number,
 	) {
 		super(description);
 	}
 }
+
+/** A 429 as Telegram sends it: the wait in the description and in `parameters.retry_after`. */
+const flood = (retryAfter: number) => new BotApiError(429, `Too Many Requests: retry after ${retryAfter}`, retryAfter);
 
 /** Telegram takes parameters as a query string, urlencoded or multipart form, or JSON. */
 function parseParams(url: URL, contentType: string, raw: string): Record<string, any> {
@@ -118,10 +141,38 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 	const calls: TelegramCall[] = [];
 	const sent: SentMessage[] = [];
 	const chats = new Map<number, { id: number; first_name: string; type: 'private' }>();
+	const refused: FakeTelegram['refused'] = [];
+	const blocked = new Set<number>();
+	let limits: SendLimits | null = null;
+	let floods: { count: number; retryAfter: number } = { count: 0, retryAfter: 0 };
+	// When each send was accepted, overall and per chat, for the sliding windows.
+	const acceptedAt: Array<{ chatId: number; at: number }> = [];
 	let webhook: Webhook | null = null;
 	let updateId = 100_000;
 	let messageId = 1;
 	const now = () => Math.floor(Date.now() / 1000);
+
+	/** Refuses a send past a limit with the seconds until the window has room again (at least 1, as Telegram rounds). */
+	const checkLimits = (chatId: number) => {
+		if (floods.count > 0) {
+			floods.count--;
+			throw flood(floods.retryAfter);
+		}
+		if (!limits) return;
+		const now = Date.now();
+		const within = (ms: number, mine: boolean) => acceptedAt.filter((a) => now - a.at < ms && (!mine || a.chatId === chatId));
+		const waitFor = (window: Array<{ at: number }>, ms: number) => Math.max(1, Math.ceil((window[0].at + ms - now) / 1000));
+		const group = chatId < 0;
+		const overall = within(1000, false);
+		if (overall.length >= limits.overallPerSecond) throw flood(waitFor(overall, 1000));
+		const chat = group ? within(60_000, true) : within(1000, true);
+		if (group && chat.length >= limits.perGroupPerMinute) throw flood(waitFor(chat, 60_000));
+		if (!group && chat.length >= limits.perChatPerSecond) throw flood(waitFor(chat, 1000));
+	};
+	const accepted = (chatId: number) => {
+		acceptedAt.push({ chatId, at: Date.now() });
+		while (acceptedAt.length > 0 && Date.now() - acceptedAt[0].at > 60_000) acceptedAt.shift();
+	};
 
 	const methods: Record<string, (p: Record<string, any>) => unknown> = {
 		getMe: () => BOT,
@@ -181,9 +232,21 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 			// A bot can write only to chats that wrote to it first.
 			const chat = chats.get(chatId);
 			if (!chat) throw new BotApiError(400, 'Bad Request: chat not found');
+			if (blocked.has(chatId)) throw new BotApiError(403, 'Forbidden: bot was blocked by the user');
+			checkLimits(chatId);
+			accepted(chatId);
 			const message = { message_id: messageId++, from: BOT, chat, date: now(), text: shown };
-			sent.push({ chatId, text, shown, params: p, messageId: message.message_id });
+			sent.push({ chatId, text, shown, params: p, messageId: message.message_id, at: Date.now() });
 			return message;
+		},
+		sendChatAction: (p) => {
+			const chatId = Number(p.chat_id);
+			if (p.chat_id === undefined || p.chat_id === '') throw new BotApiError(400, 'Bad Request: chat_id is empty');
+			const actions = ['typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice', 'upload_document', 'choose_sticker', 'find_location', 'record_video_note', 'upload_video_note'];
+			if (!actions.includes(String(p.action))) throw new BotApiError(400, 'Bad Request: wrong parameter action in request');
+			if (!chats.has(chatId)) throw new BotApiError(400, 'Bad Request: chat not found');
+			if (blocked.has(chatId)) throw new BotApiError(403, 'Forbidden: bot was blocked by the user');
+			return true;
 		},
 	};
 
@@ -209,7 +272,11 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 				reply(200, { ok: true, result, ...(description ? { description } : {}) });
 			} catch (error) {
 				const code = error instanceof BotApiError ? error.code : 400;
-				reply(code, { ok: false, error_code: code, description: error instanceof Error ? error.message : String(error) });
+				const description = error instanceof Error ? error.message : String(error);
+				const retryAfter = error instanceof BotApiError ? error.retryAfter : undefined;
+				const last = calls.at(-1);
+				if (last && /^send/.test(last.method)) refused.push({ method: last.method, chatId: Number(last.params.chat_id), ...(last.params.text !== undefined ? { text: String(last.params.text) } : {}), code, description, ...(retryAfter !== undefined ? { retryAfter } : {}), at: Date.now() });
+				reply(code, { ok: false, error_code: code, description, ...(retryAfter !== undefined ? { parameters: { retry_after: retryAfter } } : {}) });
 			}
 		});
 	});
@@ -243,6 +310,14 @@ export async function startFakeTelegram(options: { token?: string; isLocalWebhoo
 		},
 		postUpdate,
 		sentTo: (chatId) => sent.filter((m) => m.chatId === chatId),
+		refused,
+		setLimits: (next) => {
+			limits = next;
+		},
+		floodNext: (count, retryAfterSeconds) => {
+			floods = { count, retryAfter: retryAfterSeconds };
+		},
+		block: (chatId) => blocked.add(chatId),
 		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
 	};
 }

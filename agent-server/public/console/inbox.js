@@ -137,7 +137,15 @@
 		return el('li', { class: m.role === 'contact' ? 'contact-row' : '', 'data-message': m.id }, [
 			el('span', { class: 'who' }, [who, when(m.createdAt)]),
 			el('div', { class: 'bubble ' + m.role }, [m.text]),
+			m.delivery ? el('span', { class: 'delivery ' + m.delivery.status }, [deliveryText(m.delivery)]) : null,
 		]);
+	}
+
+	// What the channel reported for a message to the contact (a message without a report is still on its way).
+	function deliveryText(d) {
+		if (d.status === 'delivered') return 'Delivered' + (d.retries ? ' after ' + d.retries + (d.retries > 1 ? ' retries' : ' retry') : '');
+		if (d.status === 'retrying') return 'Not delivered yet: ' + d.reason + ' (retry ' + d.retries + ' at ' + new Date(d.retryAt).toLocaleTimeString() + ')';
+		return 'Not delivered: ' + d.reason;
 	}
 
 	function entries(detail) {

@@ -17,6 +17,8 @@ const messageParams = z.object({ id, messageId: id });
 const deliveryBody = z.strictObject({
 	status: z.enum(['delivered', 'failed']),
 	reason: z.string().max(DELIVERY_REASON_MAX_CHARS).optional(),
+	/** Seconds the channel asked to wait (a `Retry-After`), when the reason does not say it. */
+	retryAfter: z.number().int().min(0).max(86_400).optional(),
 });
 
 export const conversationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {

@@ -107,3 +107,87 @@ test('a failed and a delivered report racing end with the message delivered and 
 	// Whatever the order, the entries end the way the message ends.
 	expect(statuses.at(-1)).toBe(d.messages.find((m: any) => m.id === messageId).delivery.status);
 });
+
+describe('a refusal that will pass is sent again at the time the channel asked for', () => {
+	const subscribe = () => t.call('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/hook', events: ['conversation.message.outgoing'] });
+	async function outgoingDeliveries(messageId: string) {
+		const db = t.app.agentBridge.store.db;
+		const rows = await db
+			.selectFrom('deliveries')
+			.innerJoin('events', 'events.id', 'deliveries.event_id')
+			.select(['events.id as eventId', 'events.envelope', 'deliveries.next_attempt_at as dueAt', 'deliveries.next_attempt_reason as why'])
+			.where('events.type', '=', 'conversation.message.outgoing')
+			.orderBy('events.id')
+			.execute();
+		return rows.filter((r) => JSON.parse(r.envelope).message.id === messageId);
+	}
+
+	test("a Telegram 429 leaves the message retrying and publishes it again, due after Telegram's retry_after", async () => {
+		expect((await subscribe()).statusCode).toBe(201);
+		const { conversationId, messageId } = await conversationWithReply();
+		expect(await outgoingDeliveries(messageId)).toHaveLength(1);
+		const before = Date.now();
+		const res = await report(conversationId, messageId, { status: 'failed', reason: 'Too Many Requests: retry after 7' });
+		expect(res.statusCode).toBe(200);
+		const delivery = res.json().message.delivery;
+		expect(delivery).toMatchObject({ status: 'retrying', reason: 'Too Many Requests: retry after 7', retries: 1 });
+		expect(Date.parse(delivery.retryAt) - before).toBeGreaterThanOrEqual(7000);
+
+		const resend = (await outgoingDeliveries(messageId))[1];
+		expect(resend).toMatchObject({ dueAt: delivery.retryAt, why: 'retry-after' });
+		expect(JSON.parse(resend.envelope)).toMatchObject({ message: { id: messageId, text: 'A teammate will call you.' }, identity: { channel: 'telegram', address: '900200' } });
+		// The report of the send before the retry, repeated while the retry is due, changes nothing.
+		expect((await report(conversationId, messageId, { status: 'failed', reason: 'Too Many Requests: retry after 7' })).json().recorded).toBe(false);
+		expect(await outgoingDeliveries(messageId)).toHaveLength(2);
+
+		// The resend got through.
+		expect((await report(conversationId, messageId, { status: 'delivered' })).json().message.delivery).toMatchObject({ status: 'delivered', retries: 1 });
+		const entries = deliveryEntries(await detail(conversationId)).map((e: any) => e.detail);
+		expect(entries).toEqual([
+			expect.objectContaining({ messageId, status: 'retrying', reason: 'Too Many Requests: retry after 7', retry: 1, waitSeconds: 7, outgoingEventId: resend.eventId }),
+			{ messageId, status: 'delivered', channel: 'telegram', previously: 'retrying', retries: 1 },
+		]);
+	});
+
+	test('a Retry-After the workflow read, and a 5xx without a time (the first backoff step), are honoured too', async () => {
+		await subscribe();
+		const a = await conversationWithReply();
+		const asked = (await report(a.conversationId, a.messageId, { status: 'failed', reason: 'ratelimited', retryAfter: 30 })).json().message.delivery;
+		expect(Date.parse(asked.retryAt) - Date.parse(asked.at)).toBeGreaterThanOrEqual(30_000);
+		const b = await conversationWithReply();
+		const busy = (await report(b.conversationId, b.messageId, { status: 'failed', reason: 'Bad Gateway' })).json().message.delivery;
+		expect(busy.status).toBe('retrying');
+		expect(Date.parse(busy.retryAt) - Date.parse(busy.at)).toBeGreaterThanOrEqual(5000);
+	});
+
+	test('a final refusal (blocked, chat not found) is failed at once and nothing is sent again', async () => {
+		await subscribe();
+		const { conversationId, messageId } = await conversationWithReply();
+		const res = await report(conversationId, messageId, { status: 'failed', reason: 'Forbidden: bot was blocked by the user' });
+		expect(res.json().message.delivery).toMatchObject({ status: 'failed', reason: 'Forbidden: bot was blocked by the user' });
+		expect(await outgoingDeliveries(messageId)).toHaveLength(1);
+	});
+
+	test('without a workflow to send it again, a refusal that would pass is failed at once and says why', async () => {
+		const { conversationId, messageId } = await conversationWithReply();
+		const res = await report(conversationId, messageId, { status: 'failed', reason: 'Too Many Requests: retry after 3' });
+		expect(res.json().message.delivery).toMatchObject({ status: 'failed', reason: 'Too Many Requests: retry after 3' });
+		expect(deliveryEntries(await detail(conversationId))[0].detail.notRetried).toMatch(/no workflow subscribes to conversation.message.outgoing/);
+	});
+
+	test('a retry time on a delivered report, or a negative one, is a 400 that changes nothing', async () => {
+		const { conversationId, messageId } = await conversationWithReply();
+		expect((await report(conversationId, messageId, { status: 'delivered', retryAfter: 3 })).statusCode).toBe(400);
+		expect((await report(conversationId, messageId, { status: 'failed', reason: 'x', retryAfter: -1 })).statusCode).toBe(400);
+		expect(deliveryEntries(await detail(conversationId))).toEqual([]);
+	});
+
+	test('concurrent refusals of one message schedule one resend', async () => {
+		await subscribe();
+		const { conversationId, messageId } = await conversationWithReply();
+		const results = await Promise.all(Array.from({ length: 6 }, () => report(conversationId, messageId, { status: 'failed', reason: 'Too Many Requests: retry after 5' })));
+		expect(results.map((r) => r.statusCode)).toEqual(Array(6).fill(200));
+		expect(results.filter((r) => r.json().recorded)).toHaveLength(1);
+		expect(await outgoingDeliveries(messageId)).toHaveLength(2);
+	});
+});

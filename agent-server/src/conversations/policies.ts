@@ -121,7 +121,8 @@ export async function recordMessage(
 	if (message.role !== 'contact' && !delivery) throw new Error('a message to the contact needs to say how it is delivered');
 	const fitted = message.role === 'contact' ? { text: message.text, changes: [] } : await fitToChannel(db, workspaceId, conversationId, message.text);
 	const stored = await insertMessage(db, workspaceId, conversationId, { ...message, text: fitted.text });
-	const outgoing = delivery && !delivery.directAnswer ? await publishOutgoing(db, delivery.ctx, workspaceId, conversationId, stored, delivery.causation) : {};
+	const published = delivery && !delivery.directAnswer ? await publishOutgoing(db, delivery.ctx, workspaceId, conversationId, stored, delivery.causation) : undefined;
+	const outgoing = published ? outgoingDetail(published) : {};
 	await addMessageEntry(db, workspaceId, conversationId, stored, { ...detail, ...(fitted.changes.length ? { channelFormat: fitted.changes } : {}), ...outgoing });
 	return stored;
 }
@@ -143,15 +144,21 @@ export async function publishOutgoing(
 	conversationId: string,
 	message: Message,
 	causation?: Causation,
-): Promise<{ outgoingEventId: string } | { outgoingSuppressed: string }> {
+	dueAt?: Date,
+): Promise<{ outgoingEventId: string; deliveries: number } | { outgoingSuppressed: string }> {
 	const { context, conversation } = await envelopeContextFor(db, ctx, workspaceId, conversationId, causation);
 	const envelope = buildEnvelope('conversation.message.outgoing', context, {
 		message: { id: message.id, text: message.text, role: message.role, source: message.source },
 		channel: conversation.channel,
 		identity: await identityOn(db, workspaceId, conversation.contactId, conversation.channel),
 	});
-	const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth });
-	return published.published ? { outgoingEventId: envelope.id } : { outgoingSuppressed: published.reason };
+	const published = await publishEvent(db, envelope, { maxDepth: ctx.maxCausationDepth, ...(dueAt ? { dueAt } : {}) });
+	return published.published ? { outgoingEventId: envelope.id, deliveries: published.deliveries } : { outgoingSuppressed: published.reason };
+}
+
+/** What a message's timeline entry records of its outgoing event. */
+export function outgoingDetail(published: Awaited<ReturnType<typeof publishOutgoing>>): { outgoingEventId: string } | { outgoingSuppressed: string } {
+	return 'outgoingEventId' in published ? { outgoingEventId: published.outgoingEventId } : published;
 }
 
 /** The timeline entry of a stored message (a turn's reply gets it after the decisions it follows). */

@@ -32,7 +32,7 @@ import { claimIdentity, contactIdOfIdentity, type IdentityKey } from '../store/i
 import type { Queryable } from '../store/schema';
 import { HttpError, notFound } from '../util/http-error';
 import { endConversation, engineTranscript, envelopeContextFor, handOff, quietPeriodOver, release } from './lifecycle';
-import { addTagsWithEvents, messageEntry, applyActionLimits, publishOutgoing, recordMessage, refuseUnlistedChannel, type LimitedDecision } from './policies';
+import { addTagsWithEvents, messageEntry, applyActionLimits, outgoingDetail, publishOutgoing, recordMessage, refuseUnlistedChannel, type LimitedDecision } from './policies';
 import type { TurnLease } from './turn-queue';
 import { engineReply } from './outbound';
 import { answerAfterWaiting, newWait } from './waits';
@@ -562,7 +562,7 @@ async function publishDecisions(
 		queued += tagged?.queued ?? 0;
 	}
 	if (reply) {
-		const outgoing = state.directAnswer ? {} : await publishOutgoing(trx, ctx, workspaceId, conversationId, reply, causation);
+		const outgoing = state.directAnswer ? {} : outgoingDetail(await publishOutgoing(trx, ctx, workspaceId, conversationId, reply, causation));
 		const entry = messageEntry(reply, {
 			...(plan.unfilledMergeFields.length ? { unfilledMergeFields: plan.unfilledMergeFields } : {}),
 			...(plan.channelFormat.length ? { channelFormat: plan.channelFormat } : {}),

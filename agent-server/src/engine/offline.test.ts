@@ -151,3 +151,10 @@ describe('offline lead scorer', () => {
 		expect(scoreLeadOffline({ contact, collected: {}, transcript: [] }).score).toBe(1);
 	});
 });
+
+test('a summary names a service known by its initials without an article: "wants SEO", and "an app" with one', async () => {
+	const seo = await conversation(createOfflineEngine()).say("I'm Sam and I need help with SEO for my shop");
+	expect(seo.summary).toMatch(/^Sam wants SEO\b/);
+	const app = await conversation(createOfflineEngine()).say("I'm Ann and I want an app for my gym");
+	expect(app.summary).toMatch(/^Ann wants an app\b/);
+});

@@ -84,8 +84,13 @@ export function composeReply(input: ReplyInput): string {
 	return planReply(input).text;
 }
 
-function article(word: string): string {
-	return /^[aeiou]/i.test(word) ? 'an' : 'a';
+// Services known by their initials take no article ("wants SEO", not "wants a seo").
+const INITIALISMS = new Set(['seo', 'sem', 'ppc', 'crm', 'erp', 'cms', 'ui', 'ux', 'api', 'it']);
+
+/** What the contact wants, as a summary says it: "a website", "an app", "SEO". */
+function wanted(value: string): string {
+	if (INITIALISMS.has(value.toLowerCase())) return value.toUpperCase();
+	return `${/^[aeiou]/i.test(value) ? 'an' : 'a'} ${value}`;
 }
 
 /** A template summary, e.g. "Dana wants a website, budget $25,000, timeline within 1 month." */
@@ -96,7 +101,7 @@ export function summarize(agent: AgentConfig, contact: ContactSnapshot, known: R
 	for (const field of agent.fields) {
 		const value = known[field.name];
 		if (value === undefined || field.mapsTo === 'contact.name' || field.mapsTo === 'contact.first_name' || field.mapsTo === 'contact.last_name') continue;
-		if (field.extract.kind === 'keywords' && wants === null) wants = `wants ${article(value)} ${value}`;
+		if (field.extract.kind === 'keywords' && wants === null) wants = `wants ${wanted(value)}`;
 		else parts.push(`${field.name.replace(/_/g, ' ')} ${value}`);
 	}
 	const head = wants ? `${who} ${wants}` : parts.length ? `${who} shared` : `${who} has not shared any details yet`;

@@ -114,6 +114,8 @@ export interface PublishOptions {
 	 * conversation inside this window is a loop. Without it, any such re-firing in one chain is.
 	 */
 	cooldownMs?: number;
+	/** When its deliveries are due (a message sent again at the channel's retry time); now without it. */
+	dueAt?: Date;
 }
 
 /** Why this event would close a loop, or undefined. */
@@ -154,7 +156,7 @@ export async function publishEvent(db: Queryable, envelope: EventEnvelope, optio
 		}
 		return { published: false, reason };
 	}
-	const deliveries = await insertEvent(db, envelope.workspaceId, envelope);
+	const deliveries = await insertEvent(db, envelope.workspaceId, envelope, options.dueAt);
 	return { published: true, deliveries };
 }
 

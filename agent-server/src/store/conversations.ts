@@ -65,15 +65,25 @@ export interface Message {
 }
 
 export interface MessageDelivery {
-	status: 'delivered' | 'failed';
+	/** `retrying`: the channel refused for now and the message is sent again at `retryAt`. */
+	status: 'delivered' | 'failed' | 'retrying';
 	reason: string | null;
 	at: string;
+	/** Times the message was sent again after a refusal that would pass. */
+	retries?: number;
+	retryAt?: string;
 }
 
 /** A message as the API shows it: the delivery only once a channel reported it. */
-function messageFromRow(r: Pick<MessageRow, 'id' | 'role' | 'source' | 'text' | 'created_at' | 'delivery_status' | 'delivery_reason' | 'delivery_at'>): Message {
+function messageFromRow(
+	r: Pick<MessageRow, 'id' | 'role' | 'source' | 'text' | 'created_at' | 'delivery_status' | 'delivery_reason' | 'delivery_at' | 'delivery_retries' | 'delivery_retry_at'>,
+): Message {
 	const message: Message = { id: r.id, role: r.role, source: r.source, text: r.text, createdAt: r.created_at };
-	if (r.delivery_status) message.delivery = { status: r.delivery_status, reason: r.delivery_reason ?? null, at: r.delivery_at ?? r.created_at };
+	if (r.delivery_status) {
+		message.delivery = { status: r.delivery_status, reason: r.delivery_reason ?? null, at: r.delivery_at ?? r.created_at };
+		if (r.delivery_retries) message.delivery.retries = r.delivery_retries;
+		if (r.delivery_status === 'retrying' && r.delivery_retry_at) message.delivery.retryAt = r.delivery_retry_at;
+	}
 	return message;
 }
 
@@ -582,7 +592,13 @@ export async function lockMessage(db: Queryable, workspaceId: string, conversati
 export async function setMessageDelivery(db: Queryable, workspaceId: string, id: string, delivery: MessageDelivery): Promise<void> {
 	await db
 		.updateTable('messages')
-		.set({ delivery_status: delivery.status, delivery_reason: delivery.reason, delivery_at: delivery.at })
+		.set({
+			delivery_status: delivery.status,
+			delivery_reason: delivery.reason,
+			delivery_at: delivery.at,
+			delivery_retries: delivery.retries ?? 0,
+			delivery_retry_at: delivery.retryAt ?? null,
+		})
 		.where('workspace_id', '=', workspaceId)
 		.where('id', '=', id)
 		.execute();

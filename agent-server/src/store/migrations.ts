@@ -476,6 +476,15 @@ const m015Executions: Migration = {
 		for (const column of ['execution_checked_at', 'execution_state', 'claim_workflow_name', 'claim_workflow_id', 'claimed_at']) {
 			await db.schema.alterTable('deliveries').dropColumn(column).execute();
 		}
+// A message the channel refused for now: how often it was sent again and when the next send is due.
+const m019MessageDeliveryRetries: Migration = {
+	async up(db: Kysely<unknown>) {
+		await db.schema.alterTable('messages').addColumn('delivery_retries', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+		await db.schema.alterTable('messages').addColumn('delivery_retry_at', text).execute();
+	},
+	async down(db: Kysely<unknown>) {
+		await db.schema.alterTable('messages').dropColumn('delivery_retry_at').execute();
+		await db.schema.alterTable('messages').dropColumn('delivery_retries').execute();
 	},
 };
 
@@ -498,6 +507,7 @@ export const migrationProvider: MigrationProvider = {
 			'013_widget_appearance': m013WidgetAppearance,
 			'014_message_lookup': m014MessageLookup,
 			'015_executions': m015Executions,
+			'019_message_delivery_retries': m019MessageDeliveryRetries,
 		};
 	},
 };

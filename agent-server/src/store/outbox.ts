@@ -29,10 +29,10 @@ export interface StoredEvent {
 }
 
 /** Inserts the event and one delivery per matching live subscription; returns the number of deliveries. */
-export async function insertEvent(db: Queryable, workspaceId: string, envelope: EventEnvelope): Promise<number> {
+export async function insertEvent(db: Queryable, workspaceId: string, envelope: EventEnvelope, dueAt?: Date): Promise<number> {
 	await insertEventRow(db, workspaceId, envelope);
 	const subs = (await listSubscriptions(db, workspaceId)).filter((s) => subscriptionMatches(s, envelope));
-	for (const sub of subs) await insertDelivery(db, workspaceId, envelope.id, sub.id);
+	for (const sub of subs) await insertDelivery(db, workspaceId, envelope.id, sub.id, dueAt);
 	return subs.length;
 }
 
@@ -51,8 +51,11 @@ export async function insertEventRow(db: Queryable, workspaceId: string, envelop
 		.execute();
 }
 
-/** One delivery of one event to one subscription, due now; returns its id (the webhook-id). */
-export async function insertDelivery(db: Queryable, workspaceId: string, eventId: string, subscriptionId: string): Promise<string> {
+/**
+ * One delivery of one event to one subscription, due now or at `dueAt` (a channel's retry time, which nothing brings
+ * forward); returns its id (the webhook-id).
+ */
+export async function insertDelivery(db: Queryable, workspaceId: string, eventId: string, subscriptionId: string, dueAt?: Date): Promise<string> {
 	const at = nowIso();
 	const id = newId('dlv');
 	await db
@@ -64,7 +67,7 @@ export async function insertDelivery(db: Queryable, workspaceId: string, eventId
 			subscription_id: subscriptionId,
 			status: 'pending',
 			attempts: 0,
-			next_attempt_at: at,
+			next_attempt_at: dueAt ? dueAt.toISOString() : at,
 			last_error: null,
 			last_status_code: null,
 			locked_until: null,
@@ -72,7 +75,7 @@ export async function insertDelivery(db: Queryable, workspaceId: string, eventId
 			created_at: at,
 			updated_at: at,
 			schedule_step: 0,
-			next_attempt_reason: 'new',
+			next_attempt_reason: dueAt ? 'retry-after' : 'new',
 		})
 		.execute();
 	return id;

@@ -93,9 +93,12 @@ export interface MessageRow {
 	/** JSON: the answer of the message's turn, set in the transaction that commits the turn. */
 	answer?: string | null;
 	/** Added by 011_message_delivery: what the channel reported for a message to the contact. */
-	delivery_status?: 'delivered' | 'failed' | null;
+	delivery_status?: 'delivered' | 'failed' | 'retrying' | null;
 	delivery_reason?: string | null;
 	delivery_at?: string | null;
+	/** Added by 019_message_delivery_retries: sends again after a refusal that will pass, and when the next is due. */
+	delivery_retries?: number;
+	delivery_retry_at?: string | null;
 }
 
 export interface TimelineRow {
