@@ -476,6 +476,9 @@ const m015Executions: Migration = {
 		for (const column of ['execution_checked_at', 'execution_state', 'claim_workflow_name', 'claim_workflow_id', 'claimed_at']) {
 			await db.schema.alterTable('deliveries').dropColumn(column).execute();
 		}
+	},
+};
+
 // A message the channel refused for now: how often it was sent again and when the next send is due.
 const m019MessageDeliveryRetries: Migration = {
 	async up(db: Kysely<unknown>) {
