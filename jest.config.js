@@ -14,6 +14,8 @@ const transform = {
 const timeout = (ms) => ({ globals: { testTimeoutMs: ms }, setupFilesAfterEnv: ['<rootDir>/test/support/project-timeout.js'] });
 
 module.exports = {
+	// The summary reporter writes only when JEST_SUMMARY_FILE is set (.ci/run sets it).
+	reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 	projects: [
 		{
 			displayName: 'nodes',
