@@ -76,7 +76,7 @@ const pricer = (id: string, timeoutMs: number) =>
 		replies: { rules: [{ when: { field: 'custom_field.quoted_price' }, text: 'Your price is {{contact.custom_field.quoted_price}}.', once: true }] },
 	});
 const PRICER = pricer('pricer', 400);
-// Waits long enough that requests beside it are answered before the wait could end, however slow the machine.
+// Waits long enough that a write or a request beside it comes before the wait could end, however slow the machine.
 const PATIENT_PRICER = pricer('patient-pricer', 10_000);
 
 let t: TestApp;
@@ -293,7 +293,7 @@ describe('round trip with waiting', () => {
 
 	test('the answer waits for the field the workflow writes in time', async () => {
 		const contactId = await start();
-		const pending = say('pricer', 'can I get a quote?', undefined, { contactId });
+		const pending = say('patient-pricer', 'can I get a quote?', undefined, { contactId });
 		await new Promise((r) => setTimeout(r, 100));
 		const patched = await t.call('PATCH', `/v1/contacts/${contactId}`, { customFields: { quoted_price: '$480' } });
 		expect(patched.statusCode).toBe(200);
