@@ -9,11 +9,18 @@ const transform = {
 	'^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
 };
 
+// Test timeouts per project, for what its tests do on a busy machine (a loaded 2-core host runs them 5 to 10 times
+// slower than a quiet one): never jest's 5 s for a test that builds an app.
+const timeout = (ms) => ({ globals: { testTimeoutMs: ms }, setupFilesAfterEnv: ['<rootDir>/test/support/project-timeout.js'] });
+
 module.exports = {
+	// The summary reporter writes only when JEST_SUMMARY_FILE is set (.ci/run sets it).
+	reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 	projects: [
 		{
 			displayName: 'nodes',
 			testEnvironment: 'node',
+			...timeout(15_000),
 			transform,
 			roots: ['<rootDir>/test/nodes'],
 			testMatch: ['**/*.test.ts'],
@@ -21,6 +28,7 @@ module.exports = {
 		{
 			displayName: 'server',
 			testEnvironment: 'node',
+			...timeout(30_000),
 			transform,
 			roots: existing('<rootDir>/agent-server/src', '<rootDir>/test/server'),
 			testMatch: ['**/*.test.ts'],
@@ -30,6 +38,7 @@ module.exports = {
 			// and multi-instance tests already run on both databases themselves; conversation tests run their own in-memory SQLite.
 			displayName: 'server-pg',
 			testEnvironment: 'node',
+			...timeout(60_000),
 			transform,
 			roots: existing('<rootDir>/agent-server/src', '<rootDir>/test/server'),
 			testMatch: ['**/*.test.ts'],
@@ -40,6 +49,7 @@ module.exports = {
 			// Delivery under faults (receiver down, timeouts, crashes, locks, bursts): loopback only, bounded waits.
 			displayName: 'faults',
 			testEnvironment: 'node',
+			...timeout(60_000),
 			transform,
 			roots: ['<rootDir>/test/faults'],
 			testMatch: ['**/*.test.ts'],
@@ -48,6 +58,7 @@ module.exports = {
 			// The web widget and the inspector in a real Chromium (playwright-core), against a local server.
 			displayName: 'browser',
 			testEnvironment: 'node',
+			...timeout(90_000),
 			transform,
 			roots: ['<rootDir>/test/browser'],
 			testMatch: ['**/*.test.ts'],
@@ -56,6 +67,7 @@ module.exports = {
 			// The server as an operator runs it: `npm start`, the built command, the Dockerfile's steps in a clean folder.
 			displayName: 'artifact',
 			testEnvironment: 'node',
+			...timeout(180_000),
 			transform,
 			roots: ['<rootDir>/test/artifact'],
 			testMatch: ['**/*.test.ts'],
@@ -63,6 +75,7 @@ module.exports = {
 		{
 			displayName: 'e2e',
 			testEnvironment: 'node',
+			...timeout(180_000),
 			transform,
 			roots: ['<rootDir>/test/e2e'],
 			testMatch: ['**/*.e2e.test.ts'],

@@ -179,7 +179,7 @@ test('the relay keeps at most maxInFlight deliveries in flight over all destinat
 		await t.call('POST', `/v1/contacts/${contact.id}/tags`, { tags: ['vip'] });
 		let released = 0;
 		while (released < 6) {
-			await waitUntil(() => held.length > 0, 5000, 'a held delivery');
+			await waitUntil(() => held.length > 0, 20_000, 'a held delivery');
 			await new Promise((r) => setTimeout(r, 60));
 			held.shift()!();
 			released += 1;

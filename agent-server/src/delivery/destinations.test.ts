@@ -150,7 +150,7 @@ describe('destinations at delivery time', () => {
 		await s.start(undefined, { relay: { retryScheduleMs: [0, 20], destinations: createDestinationPolicy([], resolve) } });
 		const port = new URL(s.receiver.url).port;
 		const chat = await fireTo(`http://hooks.test:${port}/webhook`);
-		await waitUntil(async () => (await deliveries())[0]?.status === 'failed', 5000, 'the delivery to fail');
+		await waitUntil(async () => (await deliveries())[0]?.status === 'failed', 20_000, 'the delivery to fail');
 		const why = 'destination refused: hooks.test resolves to 169.254.169.254: cloud metadata addresses are not allowed';
 		expect((await deliveries())[0]).toMatchObject({ attempts: 2, last_error: why, last_status_code: null });
 		expect(s.receiver.received).toHaveLength(0);

@@ -59,6 +59,7 @@ export interface ModelClientOptions {
 	listener: ModelListener;
 	/** The clock and sleep, replaceable in tests. */
 	now?: () => number;
+	sleep?: (ms: number) => Promise<void>;
 }
 
 export interface JsonAnswer {
@@ -169,6 +170,7 @@ function sleep(ms: number): Promise<void> {
 /** A chat client bound to one endpoint and profile; `completeJson` never outlives its deadline. */
 export function createModelClient(options: ModelClientOptions) {
 	const now = options.now ?? Date.now;
+	const wait = options.sleep ?? sleep;
 	const client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs, fetch: normalisingFetch });
 	const provider = options.profile.id;
 
@@ -261,12 +263,12 @@ export function createModelClient(options: ModelClientOptions) {
 				if (c.kind === 'deadline' || !retryable(c.status) || requests > options.maxRetries) throw new ModelCallError(c.kind, c.reason, requests, c.status, c.detail);
 				const headers = error instanceof OpenAI.APIError ? (error.headers as Headers | undefined) : undefined;
 				const asked = retryAfterMs(headers, now());
-				const wait = asked ?? Math.min(4_000, 250 * 2 ** (requests - 1));
-				if (now() + wait >= deadlineAt) {
+				const backoff = asked ?? Math.min(4_000, 250 * 2 ** (requests - 1));
+				if (now() + backoff >= deadlineAt) {
 					const why = asked !== null ? `${c.reason}; its Retry-After of ${Math.ceil(asked / 1000)} s is beyond the turn deadline` : `${c.reason}; no time left for a retry`;
 					throw new ModelCallError(c.kind, why, requests, c.status, c.detail);
 				}
-				await sleep(wait);
+				await wait(backoff);
 			}
 		}
 	}

@@ -20,7 +20,26 @@ const input: TurnInput = {
 	message: 'about $20k',
 };
 
-async function turnAgainst(script: (i: number) => Scripted | undefined, over: { timeoutMs?: number; maxRetries?: number } = {}) {
+/**
+ * A clock that moves only when the engine waits between retries: the deadline and every wait are then exact whatever
+ * the machine's speed (each request's own timeout still runs on real time).
+ */
+function waitingClock() {
+	let at = Date.parse('2026-11-24T12:00:00Z');
+	const waits: number[] = [];
+	return {
+		waits,
+		now: () => at,
+		sleep: async (ms: number) => {
+			waits.push(ms);
+			at += ms;
+		},
+	};
+}
+
+type Over = { timeoutMs?: number; maxRetries?: number; turnDeadlineMs?: number; retryClock?: ReturnType<typeof waitingClock> };
+
+async function turnAgainst(script: (i: number) => Scripted | undefined, over: Over = {}) {
 	fake = await startLiteralModel({ script: (_b, i) => script(i) });
 	const events: ModelEvent[] = [];
 	const engine = createModelEngine({ baseURL: fake.url, apiKey: 'sk-secret-test-key-0123456789', model: 'm', timeoutMs: 1_000, maxRetries: 3, turnDeadlineMs: DEADLINE, onEvent: (e) => events.push(e), ...over });
@@ -31,8 +50,9 @@ async function turnAgainst(script: (i: number) => Scripted | undefined, over: { 
 
 describe('the turn deadline', () => {
 	test('429 with a Retry-After far beyond the deadline falls back at once instead of sleeping', async () => {
-		const { outcome, elapsed, requests } = await turnAgainst(() => ({ status: 429, headers: { 'retry-after': '240' } }));
-		expect(elapsed).toBeLessThan(DEADLINE);
+		const clock = waitingClock();
+		const { outcome, requests } = await turnAgainst(() => ({ status: 429, headers: { 'retry-after': '240' } }), { retryClock: clock });
+		expect(clock.waits).toEqual([]);
 		expect(requests).toHaveLength(1);
 		expect(outcome.fallback).toBe('model answered HTTP 429; its Retry-After of 240 s is beyond the turn deadline');
 		expect(outcome.reply).toBe('And when would you like to get started?'); // the rules' next question, budget kept
@@ -40,32 +60,40 @@ describe('the turn deadline', () => {
 	});
 
 	test('a short Retry-After is honoured and the retry answers', async () => {
-		const { outcome, requests } = await turnAgainst((i) => (i === 0 ? { status: 429, headers: { 'retry-after-ms': '100' } } : undefined));
+		const clock = waitingClock();
+		const { outcome, requests } = await turnAgainst((i) => (i === 0 ? { status: 429, headers: { 'retry-after-ms': '100' } } : undefined), { retryClock: clock });
+		expect(clock.waits).toEqual([100]);
 		expect(outcome.fallback).toBeUndefined();
 		expect(requests.map((r) => r.outcome)).toEqual(['http_error', 'ok']);
 		expect(outcome.modelRequests).toBe(2);
 	});
 
 	test('a server that never answers costs at most the deadline, retries included', async () => {
-		const { outcome, elapsed, requests } = await turnAgainst(() => ({ hang: true }), { timeoutMs: 500 });
-		expect(elapsed).toBeLessThan(DEADLINE + 150);
+		// Real time: attempts time out at 500 ms, 250 ms apart; the second is cut at the deadline (1,200 ms), not by its own
+		// timeout. Without the deadline a third attempt would follow: the turn ends before that one could have timed out.
+		const timeoutMs = 500;
+		const { outcome, elapsed, requests } = await turnAgainst(() => ({ hang: true }), { timeoutMs });
+		expect(elapsed).toBeLessThan(DEADLINE + timeoutMs);
 		expect(requests.length).toBeGreaterThanOrEqual(2);
 		expect(requests.at(-1)!.outcome).toBe('deadline');
 		expect(outcome.fallback).toMatch(/timed out|deadline/);
 	});
 
 	test('a body that trickles in byte by byte is cut at the deadline', async () => {
+		// Real time: the answer's hundreds of bytes at 50 ms each would take many times the deadline.
 		const { outcome, elapsed } = await turnAgainst(() => ({ slowBodyMs: 50 }), { timeoutMs: DEADLINE });
-		expect(elapsed).toBeLessThan(DEADLINE + 150);
+		expect(elapsed).toBeLessThan(2 * DEADLINE);
 		expect(outcome.fallback).toMatch(/timed out|deadline/);
 		expect(outcome.reply).toBe('And when would you like to get started?');
 	});
 
 	test('5xx on every attempt stops retrying when no time is left', async () => {
-		const { outcome, elapsed, requests } = await turnAgainst(() => ({ status: 503, headers: { 'retry-after': '1' } }));
-		expect(elapsed).toBeLessThan(DEADLINE);
-		expect(requests.length).toBeGreaterThanOrEqual(1);
-		expect(outcome.fallback).toMatch(/HTTP 503/);
+		// Retry-After 1 s, a 1.9 s deadline, three retries allowed: one wait, a second attempt, then no time for another.
+		const clock = waitingClock();
+		const { outcome, requests } = await turnAgainst(() => ({ status: 503, headers: { 'retry-after': '1' } }), { turnDeadlineMs: 1_900, retryClock: clock });
+		expect(clock.waits).toEqual([1_000]);
+		expect(requests.map((r) => r.status)).toEqual([503, 503]);
+		expect(outcome.fallback).toBe('model answered HTTP 503; its Retry-After of 1 s is beyond the turn deadline');
 	});
 });
 

@@ -32,6 +32,8 @@ export interface ModelEngineOptions {
 	onEvent?: ModelListener;
 	/** The clock, replaceable in tests. */
 	now?: () => Date;
+	/** The clock the turn deadline and the waits between retries run on, replaceable in tests. */
+	retryClock?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 /** The model engine also reports what it does, for logs and metrics. */
@@ -138,13 +140,14 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 				temperature: options.temperature,
 				maxTokens: options.maxTokens ?? MODEL_DEFAULTS.maxTokens,
 				listener: emit,
+				...(options.retryClock ? { now: options.retryClock.now, sleep: options.retryClock.sleep } : {}),
 			});
 			clients.set(model, client);
 		}
 		return client;
 	};
 	const complete = (purpose: Purpose, model: string, messages: OpenAI.Chat.ChatCompletionMessageParam[], name: string, schema: Record<string, unknown>) =>
-		clientFor(model).completeJson(purpose, model, messages, name, schema, Date.now() + deadlineMs);
+		clientFor(model).completeJson(purpose, model, messages, name, schema, (options.retryClock?.now ?? Date.now)() + deadlineMs);
 	const failed = (purpose: Purpose, error: unknown) => {
 		const reason = failureReason(error);
 		emit({ type: 'fallback', purpose, kind: failureKind(error), reason });

@@ -161,7 +161,8 @@ test('closing the server ends its open streams at once', async () => {
 	const started = Date.now();
 	await other.close();
 	await s.closed;
-	expect(Date.now() - started).toBeLessThan(3000);
+	// Heartbeats every 100 ms would keep it open for good: closed well within the test's time.
+	expect(Date.now() - started).toBeLessThan(10_000);
 });
 
 test('a stream is not opened while the bus cannot listen (the database is away): 503, and the client retries', async () => {

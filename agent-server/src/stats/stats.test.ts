@@ -35,7 +35,7 @@ async function start(): Promise<TestApp> {
 	await s.start(() => 500, { engine: engine(), relay: { retryScheduleMs: [0, 10] } });
 	await s.t.call('POST', '/v1/subscriptions', { url: s.receiver.url, events: ['agent.action.triggered'] });
 	await conversations(s.t);
-	await waitUntil(async () => (await s.t.call('GET', '/v1/deliveries/summary')).json().failed === 1, 5000, 'the delivery to fail');
+	await waitUntil(async () => (await s.t.call('GET', '/v1/deliveries/summary')).json().failed === 1, 20_000, 'the delivery to fail');
 	return s.t;
 }
 

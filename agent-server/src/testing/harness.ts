@@ -186,8 +186,11 @@ export async function startReceiver(respond: (req: ReceivedRequest, index: numbe
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
-/** Polls `check` until it holds; rejects after timeoutMs, naming `what` when given. */
-export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs = 5000, what?: string): Promise<void> {
+/**
+ * Polls `check` until it holds; rejects after timeoutMs, naming `what` when given. The default is generous: it says when
+ * to give up on a busy machine, never how fast something must be.
+ */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, what?: string): Promise<void> {
 	const end = Date.now() + timeoutMs;
 	while (Date.now() < end) {
 		if (await check()) return;

@@ -60,7 +60,7 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
 				headers: res.headers,
 				events,
 				closed,
-				next(match, timeoutMs = 5000) {
+				next(match, timeoutMs = 20_000) {
 					const found = events.find(match);
 					if (found) return Promise.resolve(found);
 					return new Promise((ok, fail) => {
