@@ -1,6 +1,6 @@
 // The model settings: read from an environment-like record (never from process.env itself), validated with zod.
 import { z } from 'zod';
-import { PROVIDERS, type ProviderId } from './providers';
+import { PROVIDERS, REASONING_EFFORTS, type ProviderId, type ReasoningEffort } from './providers';
 
 export const MODEL_DEFAULTS = {
 	baseURL: 'https://api.openai.com/v1',
@@ -22,6 +22,9 @@ export const modelSettingsSchema = z
 		OPENAI_API_KEY: z.preprocess(blankToUndefined, z.string().optional()),
 		OPENAI_MODEL: z.preprocess(blankToUndefined, z.string().min(1).optional()),
 		MODEL_PROVIDER: z.preprocess(blankToUndefined, z.enum(PROVIDERS).optional()),
+		// For a deployment whose name does not tell (Azure's "prod-chat"): true = reasoning model rules, false = never.
+		MODEL_REASONING: z.preprocess(blankToUndefined, z.enum(['true', 'false']).optional()),
+		MODEL_REASONING_EFFORT: z.preprocess(blankToUndefined, z.enum(REASONING_EFFORTS).optional()),
 		MODEL_TIMEOUT_MS: int(100, 600_000),
 		MODEL_MAX_RETRIES: int(0, 10),
 		MODEL_TURN_DEADLINE_MS: int(100, 600_000),
@@ -38,6 +41,9 @@ export interface ModelSettings {
 	apiKey: string;
 	model: string;
 	provider?: ProviderId;
+	/** Unset: a model is a reasoning model when its family's name says so. */
+	reasoning?: boolean;
+	reasoningEffort?: ReasoningEffort;
 	timeoutMs: number;
 	maxRetries: number;
 	turnDeadlineMs: number;
@@ -67,6 +73,8 @@ export function modelSettingsFrom(s: z.infer<typeof modelSettingsSchema>): Model
 		apiKey: s.OPENAI_API_KEY ?? 'none',
 		model: s.OPENAI_MODEL ?? MODEL_DEFAULTS.model,
 		...(s.MODEL_PROVIDER ? { provider: s.MODEL_PROVIDER } : {}),
+		...(s.MODEL_REASONING ? { reasoning: s.MODEL_REASONING === 'true' } : {}),
+		...(s.MODEL_REASONING_EFFORT ? { reasoningEffort: s.MODEL_REASONING_EFFORT } : {}),
 		timeoutMs: Math.min(s.MODEL_TIMEOUT_MS ?? MODEL_DEFAULTS.timeoutMs, turnDeadlineMs),
 		maxRetries: s.MODEL_MAX_RETRIES ?? MODEL_DEFAULTS.maxRetries,
 		turnDeadlineMs,
