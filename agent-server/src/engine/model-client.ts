@@ -149,7 +149,7 @@ function codeFromErrorBody(text: string): string | undefined {
  */
 async function normalisingFetch(url: string | URL | Request, init?: RequestInit): Promise<Response> {
 	const res = await fetch(url, init);
-	if (res.ok) return res;
+	if (res.ok) return jsonOrThrow(res);
 	const text = await res.text().catch(() => '');
 	const headers = new Headers(res.headers);
 	headers.delete('content-length');
@@ -158,6 +158,23 @@ async function normalisingFetch(url: string | URL | Request, init?: RequestInit)
 	const message = messageFromErrorBody(text) ?? `HTTP ${res.status}`;
 	const code = codeFromErrorBody(text);
 	return new Response(JSON.stringify({ error: { message, ...(code ? { code } : {}) } }), { status: res.status, statusText: res.statusText, headers });
+}
+
+/** A 200 whose body is not JSON (a proxy's HTML page): the endpoint answered, so it is no connection failure. */
+export class NotJsonBody extends Error {}
+
+async function jsonOrThrow(res: Response): Promise<Response> {
+	const text = await res.text();
+	try {
+		JSON.parse(text);
+	} catch {
+		throw new NotJsonBody(text.replace(/\s+/g, ' ').trim().slice(0, 120));
+	}
+	const headers = new Headers(res.headers);
+	headers.delete('content-length');
+	headers.delete('content-encoding');
+	headers.set('content-type', 'application/json');
+	return new Response(text, { status: res.status, statusText: res.statusText, headers });
 }
 
 /** The provider's message of an SDK error. */
@@ -273,6 +290,9 @@ export function createModelClient(options: ModelClientOptions) {
 			};
 		}
 		// A 200 whose body is not JSON (a proxy's HTML page): the endpoint answered, it is not unreachable.
+		if (error instanceof OpenAI.APIConnectionError && error.cause instanceof NotJsonBody) {
+			return { outcome: 'malformed', kind: 'malformed', reason: 'model endpoint answered HTTP 200 with a body that is not JSON', detail: redact(error.cause.message, options.apiKey) };
+		}
 		if (error instanceof SyntaxError) return { outcome: 'malformed', kind: 'malformed', reason: 'model endpoint answered HTTP 200 with a body that is not JSON', detail: redact(error.message, options.apiKey) };
 		if (error instanceof OpenAI.APIConnectionError) return { outcome: 'unreachable', kind: 'unreachable', reason: 'model endpoint unreachable' };
 		return { outcome: 'unreachable', kind: 'unreachable', reason: `model call failed (${error instanceof Error ? error.name : 'unknown error'})` };
