@@ -84,7 +84,7 @@ async function serve(settings: Settings): Promise<void> {
 				? {
 						modelBaseUrl: model.baseURL,
 						model: model.model,
-						modelProvider: providerProfile(model.baseURL, model.model, model.provider).id,
+						modelProvider: providerProfile(model.baseURL, model.model, model).id,
 						modelTurnDeadlineMs: model.turnDeadlineMs,
 					}
 				: {}),

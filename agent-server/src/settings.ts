@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { trustProxyFromEnv, type TrustProxy } from './api/proxy';
 import { modelSettingsFrom, type ModelSettings } from './engine/model-settings';
-import { PROVIDERS } from './engine/providers';
+import { PROVIDERS, REASONING_EFFORTS } from './engine/providers';
 import { DEFAULT_SHUTDOWN_DRAIN_MS } from './util/drain';
 
 /** The server's folder (agent-server/), from src/ and from dist/ alike. */
@@ -105,6 +105,8 @@ export const modelSettings = {
 	OPENAI_API_KEY: text().optional(),
 	OPENAI_MODEL: text().optional(),
 	MODEL_PROVIDER: oneOf(PROVIDERS).optional(),
+	MODEL_REASONING: oneOf(['true', 'false']).optional(),
+	MODEL_REASONING_EFFORT: oneOf(REASONING_EFFORTS).optional(),
 	MODEL_TIMEOUT_MS: wholeNumberIn(100, 600_000, 'milliseconds').optional(),
 	MODEL_MAX_RETRIES: wholeNumberIn(0, 10, 'retries').optional(),
 	MODEL_TURN_DEADLINE_MS: wholeNumberIn(100, 600_000, 'milliseconds').optional(),

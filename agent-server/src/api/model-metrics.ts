@@ -7,7 +7,7 @@ import type { Engine } from '../engine/types';
 export function installModelMetrics(app: FastifyInstance, engine: Engine, registry: Registry): void {
 	const requests = new Counter({
 		name: 'agent_bridge_model_requests_total',
-		help: 'Provider requests by provider and outcome (ok, http_error, timeout, unreachable, malformed, deadline)',
+		help: 'Provider requests by provider and outcome (ok, http_error, timeout, unreachable, malformed, output_limit, refused, deadline)',
 		labelNames: ['provider', 'outcome', 'status'],
 		registers: [registry],
 	});
@@ -36,6 +36,8 @@ export function installModelMetrics(app: FastifyInstance, engine: Engine, regist
 	const stop = engine.observe?.((event) => {
 		if (event.type === 'fallback') {
 			fallbacks.inc({ purpose: event.purpose, reason: event.kind });
+			// One line per fallback too: a request can succeed and its answer still be unusable.
+			app.log.warn({ purpose: event.purpose, kind: event.kind, reason: event.reason, ...(event.detail ? { detail: event.detail } : {}) }, 'model fallback: the rules answered');
 			return;
 		}
 		requests.inc({ provider: event.provider, outcome: event.outcome, status: event.status ? String(event.status) : '' });

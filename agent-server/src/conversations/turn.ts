@@ -463,6 +463,7 @@ async function persistTurn(trx: Queryable, timeline: TimelineBatch, workspaceId:
 	if (outcome.fallback) {
 		timeline.add('engine.fallback', {
 			reason: outcome.fallback,
+			...(outcome.fallbackDetail ? { detail: outcome.fallbackDetail } : {}),
 			reply: plan.replyText,
 			...(outcome.replySource ? { replySource: outcome.replySource } : {}),
 		});

@@ -29,7 +29,7 @@ describe('doctor', () => {
 		['wrong key', { personality: 'openai' }, { apiKey: 'sk-bad-0123456789abcdefgh' }, /^The API key was refused \(HTTP 401\): check OPENAI_API_KEY\./],
 		['unknown model', { personality: 'ollama' }, { model: 'llama9' }, /^The model "llama9" is unknown to .* \(HTTP 404\)/],
 		['parameter refused', { personality: 'openai', models: ['o3'] }, { model: 'o3', provider: 'vllm' }, /^A parameter was refused: the output token limit/],
-		['no structured output support', { personality: 'groq' }, { provider: 'generic' }, /no structured output support for this model/],
+		['no structured output support', { personality: 'groq' }, { provider: 'generic' }, /refused the structured output mode json_schema.*MODEL_PROVIDER=llamacpp \(json_object\)/],
 		['older server failing on json_schema', { personality: 'llamacpp' }, { provider: 'generic' }, /HTTP 500.*try MODEL_PROVIDER=llamacpp/],
 		['unreachable', {}, { baseURL: 'http://127.0.0.1:9/v1' }, /^Cannot reach http:\/\/127\.0\.0\.1:9\/v1/],
 		['hangs', { script: () => ({ hang: true }) }, { timeoutMs: 300 }, /^No answer within 300 ms/],

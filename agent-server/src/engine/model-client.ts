@@ -1,9 +1,10 @@
 // One JSON answer from an OpenAI-compatible endpoint within a deadline: the engine's own retries (the SDK's are off) so
 // that every attempt, every backoff and every Retry-After fits in one budget, and every request is reported.
 import OpenAI from 'openai';
+import { z } from 'zod';
 import { requestParams, schemaInstructions, type ProviderProfile } from './providers';
 
-export type RequestOutcome = 'ok' | 'http_error' | 'timeout' | 'unreachable' | 'malformed' | 'deadline';
+export type RequestOutcome = 'ok' | 'http_error' | 'timeout' | 'unreachable' | 'malformed' | 'output_limit' | 'refused' | 'deadline';
 export type Purpose = 'turn' | 'score' | 'compose' | 'check';
 
 /** One provider request, as observability sees it: no prompt, no answer, no key. */
@@ -28,13 +29,34 @@ export interface ModelFallbackEvent {
 	purpose: Purpose;
 	kind: FailureKind;
 	reason: string;
+	detail?: string; // the provider's message or the model's refusal, secret-free
 }
 
 export type ModelEvent = ModelRequestEvent | ModelFallbackEvent;
 export type ModelListener = (event: ModelEvent) => void;
 
-/** The failure classes fallbacks are counted by (a bounded set, for metric labels). */
-export type FailureKind = 'timeout' | 'deadline' | 'rate_limited' | 'auth' | 'bad_request' | 'not_found' | 'server_error' | 'unreachable' | 'malformed' | 'budget';
+/**
+ * The failure classes fallbacks are counted by (a bounded set, for metric labels): `malformed` is an answer that is
+ * not JSON (or a 200 whose body is not a completion), `invalid_shape` JSON of the wrong shape, `output_limit` an answer
+ * cut at MODEL_MAX_TOKENS, `refused` a model's refusal.
+ */
+export type FailureKind =
+	| 'timeout'
+	| 'deadline'
+	| 'rate_limited'
+	| 'auth'
+	| 'bad_request'
+	| 'not_found'
+	| 'server_error'
+	| 'unreachable'
+	| 'malformed'
+	| 'invalid_shape'
+	| 'output_limit'
+	| 'refused'
+	| 'budget';
+
+/** Error codes of a model's own output failure (the request was fine, the generation was not): worth one more try. */
+const OUTPUT_FAILURE_CODES = new Set(['json_validate_failed']);
 
 export class ModelCallError extends Error {
 	constructor(
@@ -90,9 +112,36 @@ export function messageFromErrorBody(text: string): string | undefined {
 	const candidates: unknown[] = Array.isArray(body) ? [body[0]?.error, body[0]] : [body?.error, body];
 	for (const c of candidates) {
 		if (typeof c === 'string' && c.trim()) return c;
-		if (c && typeof c === 'object' && typeof (c as any).message === 'string') return (c as any).message;
+		if (c && typeof c === 'object') {
+			const message = (c as any).message;
+			if (typeof message === 'string') return message;
+			// Mistral's 422: `{ message: { detail: [{ loc, msg }] } }`; FastAPI servers put `detail` at the top.
+			const detail = validationDetail(message?.detail ?? (c as any).detail);
+			if (detail) return detail;
+		}
 	}
 	return undefined;
+}
+
+/** A validation error list (`[{ loc: ["body", "x"], msg }]`) as one line: "body.x: Extra inputs are not permitted". */
+function validationDetail(detail: unknown): string | undefined {
+	if (typeof detail === 'string' && detail.trim()) return detail;
+	if (!Array.isArray(detail)) return undefined;
+	const lines = detail
+		.filter((d) => d && typeof d === 'object' && typeof d.msg === 'string')
+		.map((d) => (Array.isArray(d.loc) ? `${d.loc.join('.')}: ${d.msg}` : d.msg));
+	return lines.length ? lines.join('; ') : undefined;
+}
+
+/** The error code in any of the body shapes (`error.code`, a top-level `code`), when it is a string. */
+function codeFromErrorBody(text: string): string | undefined {
+	try {
+		const body = JSON.parse(text);
+		const code = (Array.isArray(body) ? body[0]?.error : (body?.error ?? body))?.code;
+		return typeof code === 'string' ? code : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 /**
@@ -101,14 +150,32 @@ export function messageFromErrorBody(text: string): string | undefined {
  */
 async function normalisingFetch(url: string | URL | Request, init?: RequestInit): Promise<Response> {
 	const res = await fetch(url, init);
-	if (res.ok) return res;
+	if (res.ok) return jsonOrThrow(res);
 	const text = await res.text().catch(() => '');
 	const headers = new Headers(res.headers);
 	headers.delete('content-length');
 	headers.delete('content-encoding');
 	headers.set('content-type', 'application/json');
 	const message = messageFromErrorBody(text) ?? `HTTP ${res.status}`;
-	return new Response(JSON.stringify({ error: { message } }), { status: res.status, statusText: res.statusText, headers });
+	const code = codeFromErrorBody(text);
+	return new Response(JSON.stringify({ error: { message, ...(code ? { code } : {}) } }), { status: res.status, statusText: res.statusText, headers });
+}
+
+/** A 200 whose body is not JSON (a proxy's HTML page): the endpoint answered, so it is no connection failure. */
+export class NotJsonBody extends Error {}
+
+async function jsonOrThrow(res: Response): Promise<Response> {
+	const text = await res.text();
+	try {
+		JSON.parse(text);
+	} catch {
+		throw new NotJsonBody(text.replace(/\s+/g, ' ').trim().slice(0, 120));
+	}
+	const headers = new Headers(res.headers);
+	headers.delete('content-length');
+	headers.delete('content-encoding');
+	headers.set('content-type', 'application/json');
+	return new Response(text, { status: res.status, statusText: res.statusText, headers });
 }
 
 /** The provider's message of an SDK error. */
@@ -116,6 +183,12 @@ export function providerMessage(error: unknown): string | undefined {
 	if (!(error instanceof OpenAI.APIError)) return undefined;
 	const body = error.error as any;
 	return typeof body?.message === 'string' ? body.message : undefined;
+}
+
+function providerCode(error: unknown): string | undefined {
+	if (!(error instanceof OpenAI.APIError)) return undefined;
+	const code = (error.error as any)?.code;
+	return typeof code === 'string' ? code : undefined;
 }
 
 function statusKind(status: number): FailureKind {
@@ -163,6 +236,12 @@ export function parseJsonAnswer(content: string): unknown {
 	}
 }
 
+/** Why a JSON answer does not fit the expected shape, short. */
+export function shapeReason(error: z.ZodError): string {
+	const first = error.issues[0];
+	return `model answer did not match the expected shape (${first ? `${first.path.join('.') || 'root'}: ${first.message}` : 'invalid'})`;
+}
+
 function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -196,19 +275,27 @@ export function createModelClient(options: ModelClientOptions) {
 		}
 	}
 
-	function classify(error: unknown): { outcome: RequestOutcome; kind: FailureKind; reason: string; status?: number; detail?: string } {
+	function classify(error: unknown): { outcome: RequestOutcome; kind: FailureKind; reason: string; status?: number; detail?: string; outputFailure?: boolean } {
 		if (error instanceof ModelCallError) return { outcome: error.kind === 'deadline' ? 'deadline' : error.kind === 'malformed' ? 'malformed' : 'timeout', kind: error.kind, reason: error.reason };
 		if (error instanceof OpenAI.APIConnectionTimeoutError) return { outcome: 'timeout', kind: 'timeout', reason: 'model request timed out' };
 		if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
 			const message = providerMessage(error);
+			const code = providerCode(error);
+			const outputFailure = code !== undefined && OUTPUT_FAILURE_CODES.has(code);
 			return {
 				outcome: 'http_error',
-				kind: statusKind(error.status),
-				reason: `model answered HTTP ${error.status}`,
+				kind: outputFailure ? 'malformed' : statusKind(error.status),
+				reason: outputFailure ? `model output failed (HTTP ${error.status} ${code})` : `model answered HTTP ${error.status}`,
 				status: error.status,
 				...(message ? { detail: redact(message, options.apiKey) } : {}),
+				outputFailure,
 			};
 		}
+		// A 200 whose body is not JSON (a proxy's HTML page): the endpoint answered, it is not unreachable.
+		if (error instanceof OpenAI.APIConnectionError && error.cause instanceof NotJsonBody) {
+			return { outcome: 'malformed', kind: 'malformed', reason: 'model endpoint answered HTTP 200 with a body that is not JSON', detail: redact(error.cause.message, options.apiKey) };
+		}
+		if (error instanceof SyntaxError) return { outcome: 'malformed', kind: 'malformed', reason: 'model endpoint answered HTTP 200 with a body that is not JSON', detail: redact(error.message, options.apiKey) };
 		if (error instanceof OpenAI.APIConnectionError) return { outcome: 'unreachable', kind: 'unreachable', reason: 'model endpoint unreachable' };
 		return { outcome: 'unreachable', kind: 'unreachable', reason: `model call failed (${error instanceof Error ? error.name : 'unknown error'})` };
 	}
@@ -218,14 +305,16 @@ export function createModelClient(options: ModelClientOptions) {
 	 * connection failures up to `maxRetries`, waiting what Retry-After asks; gives up at once when that wait, or any
 	 * backoff, would pass `deadlineAt`. Throws a ModelCallError carrying the number of requests made.
 	 */
-	async function completeJson(
+	async function completeJson<T = unknown>(
 		purpose: Purpose,
 		model: string,
 		messages: OpenAI.Chat.ChatCompletionMessageParam[],
 		name: string,
 		schema: Record<string, unknown>,
 		deadlineAt: number,
-	): Promise<JsonAnswer> {
+		/** The answer's expected shape: a wrong shape is a failed request (`invalid_shape`), not an `ok` one. */
+		shape?: z.ZodType<T>,
+	): Promise<JsonAnswer & { value: T }> {
 		const instructions = schemaInstructions(options.profile, schema);
 		const withSchema = instructions && messages[0]?.role === 'system'
 			? [{ role: 'system' as const, content: `${messages[0].content as string}\n\n${instructions}` }, ...messages.slice(1)]
@@ -236,6 +325,7 @@ export function createModelClient(options: ModelClientOptions) {
 			...requestParams(options.profile, { temperature: options.temperature, maxTokens: options.maxTokens, name, schema }),
 		};
 		let requests = 0;
+		let outputRetried = false;
 		for (;;) {
 			if (deadlineAt - now() <= 0) throw new ModelCallError('deadline', 'turn deadline reached', requests);
 			requests++;
@@ -244,26 +334,42 @@ export function createModelClient(options: ModelClientOptions) {
 			try {
 				const completion = await attempt(body, deadlineAt);
 				const usage = { tokensIn: completion.usage?.prompt_tokens ?? 0, tokensOut: completion.usage?.completion_tokens ?? 0 };
-				const content = completion.choices?.[0]?.message?.content;
+				const fail = (kind: FailureKind, outcome: RequestOutcome, reason: string, detail?: string): never => {
+					options.listener({ ...base, outcome, reason, ...(detail ? { detail } : {}), latencyMs: now() - started, ...usage });
+					throw new ModelCallError(kind, reason, requests, undefined, detail);
+				};
+				if (!completion || typeof completion !== 'object') fail('malformed', 'malformed', 'model endpoint answered HTTP 200 with a body that is not a chat completion', typeof completion === 'string' ? redact(completion, options.apiKey) : undefined);
+				const choice = completion.choices?.[0];
+				const refusal = choice?.message?.refusal;
+				if (typeof refusal === 'string' && refusal.trim()) fail('refused', 'refused', 'model refused to answer', redact(refusal, options.apiKey));
+				const content = choice?.message?.content;
 				let value: unknown;
 				try {
 					if (typeof content !== 'string') throw new SyntaxError('no message content');
 					value = parseJsonAnswer(content);
 				} catch {
-					const reason = typeof content === 'string' ? 'model answer was not valid JSON' : 'model answer had no message content';
-					options.listener({ ...base, outcome: 'malformed', reason, latencyMs: now() - started, ...usage });
-					throw new ModelCallError('malformed', reason, requests);
+					// An answer cut at the output limit is empty or broken JSON: say which limit, not "not valid JSON".
+					if (choice?.finish_reason === 'length') fail('output_limit', 'output_limit', `output limit reached, raise MODEL_MAX_TOKENS (now ${options.maxTokens})`);
+					fail('malformed', 'malformed', typeof content === 'string' ? 'model answer was not valid JSON' : 'model answer had no message content');
+				}
+				if (shape) {
+					const parsed = shape.safeParse(value);
+					if (!parsed.success) fail('invalid_shape', 'malformed', shapeReason(parsed.error));
+					value = parsed.data;
 				}
 				options.listener({ ...base, outcome: 'ok', reason: 'ok', latencyMs: now() - started, ...usage });
-				return { value, requests, ...usage };
+				return { value: value as T, requests, ...usage };
 			} catch (error) {
-				if (error instanceof ModelCallError && error.kind === 'malformed') throw error;
+				if (error instanceof ModelCallError && error.requests > 0) throw error; // already reported above
 				const c = classify(error);
 				options.listener({ ...base, outcome: c.outcome, reason: c.reason, ...(c.status ? { status: c.status } : {}), ...(c.detail ? { detail: c.detail } : {}), latencyMs: now() - started, tokensIn: 0, tokensOut: 0 });
-				if (c.kind === 'deadline' || !retryable(c.status) || requests > options.maxRetries) throw new ModelCallError(c.kind, c.reason, requests, c.status, c.detail);
+				// A model's own output failure is tried once more, whatever MODEL_MAX_RETRIES (the request was fine).
+				const again = c.outputFailure ? !outputRetried : c.kind !== 'deadline' && c.kind !== 'malformed' && retryable(c.status) && requests <= options.maxRetries;
+				if (!again) throw new ModelCallError(c.kind, c.reason, requests, c.status, c.detail);
+				if (c.outputFailure) outputRetried = true;
 				const headers = error instanceof OpenAI.APIError ? (error.headers as Headers | undefined) : undefined;
 				const asked = retryAfterMs(headers, now());
-				const backoff = asked ?? Math.min(4_000, 250 * 2 ** (requests - 1));
+				const backoff = c.outputFailure ? 0 : (asked ?? Math.min(4_000, 250 * 2 ** (requests - 1)));
 				if (now() + backoff >= deadlineAt) {
 					const why = asked !== null ? `${c.reason}; its Retry-After of ${Math.ceil(asked / 1000)} s is beyond the turn deadline` : `${c.reason}; no time left for a retry`;
 					throw new ModelCallError(c.kind, why, requests, c.status, c.detail);

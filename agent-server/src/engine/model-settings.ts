@@ -1,5 +1,5 @@
 // The model settings: their defaults and what the engine makes of the checked values (the checks are in settings.ts).
-import type { ProviderId } from './providers';
+import type { ProviderId, ReasoningEffort } from './providers';
 
 export const MODEL_DEFAULTS = {
 	baseURL: 'https://api.openai.com/v1',
@@ -17,6 +17,9 @@ export interface ModelSettingsInput {
 	OPENAI_API_KEY?: string;
 	OPENAI_MODEL?: string;
 	MODEL_PROVIDER?: ProviderId;
+	/** For a deployment whose name does not tell (Azure's "prod-chat"): true = reasoning model rules, false = never. */
+	MODEL_REASONING?: 'true' | 'false';
+	MODEL_REASONING_EFFORT?: ReasoningEffort;
 	MODEL_TIMEOUT_MS?: number;
 	MODEL_MAX_RETRIES?: number;
 	MODEL_TURN_DEADLINE_MS?: number;
@@ -29,6 +32,9 @@ export interface ModelSettings {
 	apiKey: string;
 	model: string;
 	provider?: ProviderId;
+	/** Unset: a model is a reasoning model when its family's name says so. */
+	reasoning?: boolean;
+	reasoningEffort?: ReasoningEffort;
 	timeoutMs: number;
 	maxRetries: number;
 	turnDeadlineMs: number;
@@ -45,6 +51,8 @@ export function modelSettingsFrom(s: ModelSettingsInput): ModelSettings | null {
 		apiKey: s.OPENAI_API_KEY ?? 'none',
 		model: s.OPENAI_MODEL ?? MODEL_DEFAULTS.model,
 		...(s.MODEL_PROVIDER ? { provider: s.MODEL_PROVIDER } : {}),
+		...(s.MODEL_REASONING ? { reasoning: s.MODEL_REASONING === 'true' } : {}),
+		...(s.MODEL_REASONING_EFFORT ? { reasoningEffort: s.MODEL_REASONING_EFFORT } : {}),
 		timeoutMs: Math.min(s.MODEL_TIMEOUT_MS ?? MODEL_DEFAULTS.timeoutMs, turnDeadlineMs),
 		maxRetries: s.MODEL_MAX_RETRIES ?? MODEL_DEFAULTS.maxRetries,
 		turnDeadlineMs,

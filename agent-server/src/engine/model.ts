@@ -8,11 +8,11 @@ import { detectIntent, detectSentiment, extractFields } from './extract';
 import { readableContact } from './conduct';
 import { applyUpdates, contactUpdatesFor, knownFields, pendingField } from './fields';
 import { groundValue, type RejectedValue } from './grounding';
-import { createModelClient, ModelCallError, type FailureKind, type ModelListener, type Purpose } from './model-client';
+import { createModelClient, ModelCallError, shapeReason, type FailureKind, type ModelListener, type Purpose } from './model-client';
 import { MODEL_DEFAULTS } from './model-settings';
 import { decideTurn, fallbackOutcome, OFFLINE_RUBRIC, scoreLeadOffline } from './offline';
 import { buildSystemPrompt, describeContact, history, judgedTagRules, SENTIMENTS, turnMessages, turnResponseSchema, turnStateMessage } from './prompt';
-import { providerProfile, type ProviderId, type ProviderProfile } from './providers';
+import { providerProfile, type ProviderId, type ProviderProfile, type ReasoningEffort } from './providers';
 import { render } from './templates';
 import type { ComposeInput, ComposeResult, Engine, ScoreInput, ScoreResult, TurnInput, TurnOutcome } from './types';
 
@@ -23,6 +23,8 @@ export interface ModelEngineOptions {
 	apiKey: string;
 	model: string; // default model; an agent's own `model` wins
 	provider?: ProviderId; // overrides the profile detected from the base URL
+	reasoning?: boolean; // the endpoint's models are reasoning models whatever their names; unset: told by the model's name
+	reasoningEffort?: ReasoningEffort; // sent to reasoning models where the provider takes it
 	timeoutMs?: number; // one request, default 15 s
 	maxRetries?: number; // retries on 408/409/429/5xx and connection errors, default 2
 	turnDeadlineMs?: number; // the whole model step of a turn, retries and Retry-After included, default 25 s
@@ -57,6 +59,8 @@ const ModelTurn = z.object({
 	tags: z.array(z.string()).nullish(),
 });
 
+const ModelMessage = z.object({ message: z.string().max(4000) });
+
 const ModelScore = z.object({
 	score: z.number().finite(),
 	rationale: z.string().trim().min(1),
@@ -89,15 +93,17 @@ export function groundFields(
 /** A short, secret-free reason for the timeline. */
 export function failureReason(error: unknown): string {
 	if (error instanceof ModelCallError) return error.reason;
-	if (error instanceof z.ZodError) {
-		const first = error.issues[0];
-		return `model answer did not match the expected shape (${first ? `${first.path.join('.') || 'root'}: ${first.message}` : 'invalid'})`;
-	}
+	if (error instanceof z.ZodError) return shapeReason(error);
 	return `model call failed (${error instanceof Error ? error.name : 'unknown error'})`;
 }
 
 function failureKind(error: unknown): FailureKind {
-	return error instanceof ModelCallError ? error.kind : 'malformed';
+	return error instanceof ModelCallError ? error.kind : error instanceof z.ZodError ? 'invalid_shape' : 'malformed';
+}
+
+/** The provider's own words about the failure (its error message, a refusal), secret-free. */
+function failureDetail(error: unknown): string | undefined {
+	return error instanceof ModelCallError ? error.detail : undefined;
 }
 
 function requestsMade(error: unknown): number {
@@ -123,7 +129,8 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 			}
 		}
 	};
-	const profile = providerProfile(options.baseURL, options.model, options.provider);
+	const profileOptions = { provider: options.provider, reasoning: options.reasoning, reasoningEffort: options.reasoningEffort };
+	const profile = providerProfile(options.baseURL, options.model, profileOptions);
 	const timeoutMs = options.timeoutMs ?? MODEL_DEFAULTS.timeoutMs;
 	const deadlineMs = Math.max(options.turnDeadlineMs ?? MODEL_DEFAULTS.turnDeadlineMs, 1);
 	const clients = new Map<string, ReturnType<typeof createModelClient>>();
@@ -134,7 +141,7 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 			client = createModelClient({
 				baseURL: options.baseURL,
 				apiKey: options.apiKey,
-				profile: providerProfile(options.baseURL, model, options.provider),
+				profile: providerProfile(options.baseURL, model, profileOptions),
 				timeoutMs: Math.min(timeoutMs, deadlineMs),
 				maxRetries: options.maxRetries ?? MODEL_DEFAULTS.maxRetries,
 				temperature: options.temperature,
@@ -146,11 +153,12 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 		}
 		return client;
 	};
-	const complete = (purpose: Purpose, model: string, messages: OpenAI.Chat.ChatCompletionMessageParam[], name: string, schema: Record<string, unknown>) =>
-		clientFor(model).completeJson(purpose, model, messages, name, schema, (options.retryClock?.now ?? Date.now)() + deadlineMs);
+	const complete = <T>(purpose: Purpose, model: string, messages: OpenAI.Chat.ChatCompletionMessageParam[], name: string, schema: Record<string, unknown>, shape: z.ZodType<T>) =>
+		clientFor(model).completeJson(purpose, model, messages, name, schema, (options.retryClock?.now ?? Date.now)() + deadlineMs, shape);
 	const failed = (purpose: Purpose, error: unknown) => {
 		const reason = failureReason(error);
-		emit({ type: 'fallback', purpose, kind: failureKind(error), reason });
+		const detail = failureDetail(error);
+		emit({ type: 'fallback', purpose, kind: failureKind(error), reason, ...(detail ? { detail } : {}) });
 		return reason;
 	};
 
@@ -171,11 +179,14 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 		let requests = 0;
 		try {
 			// 3. One call: fixed agent text, transcript, then this turn's state.
-			const result = await complete('turn', agent.model ?? options.model, turnMessages(buildSystemPrompt(agent), transcript, turnStateMessage(input, plan, known1)), 'agent_turn', turnResponseSchema(agent));
+			const result = await complete('turn', agent.model ?? options.model, turnMessages(buildSystemPrompt(agent), transcript, turnStateMessage(input, plan, known1)), 'agent_turn', turnResponseSchema(agent), ModelTurn);
 			requests = result.requests;
-			answer = ModelTurn.parse(result.value);
+			answer = result.value;
 		} catch (error) {
-			return fallbackOutcome(input, failed('turn', error), { modelCalls: 1, modelRequests: requests || requestsMade(error) }, now);
+			const outcome = fallbackOutcome(input, failed('turn', error), { modelCalls: 1, modelRequests: requests || requestsMade(error) }, now);
+			const detail = failureDetail(error);
+			if (detail) outcome.fallbackDetail = detail;
+			return outcome;
 		}
 		// 4. Grounding: only values the contact's words support; the rest is reported, never used.
 		const { accepted, rejected } = groundFields(input, answer.fields, known1, pending, now);
@@ -231,8 +242,9 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 						confidence: { type: 'number', minimum: 0, maximum: 1 },
 					},
 				},
+				ModelScore,
 			);
-			return clampScore(ModelScore.parse(raw));
+			return clampScore(raw);
 		} catch (error) {
 			const offline = scoreLeadOffline(input);
 			return { ...offline, rationale: `${offline.rationale} (${failed('score', error)}; scored by rules)` };
@@ -260,8 +272,9 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 				[{ role: 'system', content: system }, ...history(input.transcript), { role: 'user', content: `Workflow instruction: ${input.instructions}` }],
 				'agent_message',
 				{ type: 'object', additionalProperties: false, required: ['message'], properties: { message: { type: 'string' } } },
+				ModelMessage,
 			);
-			const message = ModelMessage.parse(raw).message.trim();
+			const message = raw.message.trim();
 			if (!message) throw new ModelCallError('malformed', 'model answer had an empty message', 1);
 			return { text: message, modelCalls: 1 };
 		} catch (error) {
@@ -281,5 +294,3 @@ export function createModelEngine(options: ModelEngineOptions): ModelEngine {
 		},
 	};
 }
-
-const ModelMessage = z.object({ message: z.string().max(4000) });

@@ -36,6 +36,8 @@ const expected: Record<ProviderId, { format: string | undefined; tokens: 'max_to
 	ollama: { format: 'json_schema', tokens: 'max_tokens' },
 	vllm: { format: 'json_schema', tokens: 'max_tokens' },
 	llamacpp: { format: 'json_object', tokens: 'max_tokens' },
+	lmstudio: { format: 'json_schema', tokens: 'max_tokens' },
+	mistral: { format: 'json_schema', tokens: 'max_tokens' },
 	openrouter: { format: 'json_object', tokens: 'max_tokens' },
 	groq: { format: 'json_object', tokens: 'max_completion_tokens' },
 	gemini: { format: 'json_schema', tokens: 'max_tokens' },

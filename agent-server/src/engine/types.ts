@@ -68,6 +68,7 @@ export interface TurnOutcome {
 	rejected?: import('./grounding').RejectedValue[];
 	tags?: string[]; // tags the agent's tag rules apply for this message (optional: added after the first draft)
 	fallback?: string; // set when the model failed and the configured fallback reply was used: why
+	fallbackDetail?: string; // the provider's own words about it (its error message, a refusal), secret-free
 	intentConfidence?: number; // 0..1; the offline engine's keyword intents count as 1
 	handoff?: string; // why this message hands the conversation to a human (the reply is then the handoff message)
 	end?: { reason: EndReason; detail: string }; // this turn ends the conversation

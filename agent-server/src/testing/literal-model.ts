@@ -4,14 +4,30 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Personality = 'openai' | 'azure' | 'ollama' | 'vllm' | 'llamacpp' | 'openrouter' | 'groq' | 'gemini' | 'anthropic' | 'generic';
+export type Personality = 'openai' | 'azure' | 'ollama' | 'vllm' | 'llamacpp' | 'lmstudio' | 'openrouter' | 'groq' | 'gemini' | 'mistral' | 'anthropic' | 'generic';
 
 /** A scripted fault or answer for one request, instead of the literal behaviour. */
 export type Scripted =
 	| { status: number; body?: unknown; headers?: Record<string, string> }
 	| { hang: true } // accepts the request and never answers
 	| { slowBodyMs: number } // sends the headers at once, then the body one byte every slowBodyMs
-	| { content: string };
+	| { content: string; finishReason?: 'stop' | 'length' }
+	| { refusal: string }; // a model that declines, as OpenAI reports it (message.refusal, content null)
+
+/** Groq's answer when the model's own JSON failed its validation (json_object or json_schema mode). */
+export function groqJsonValidateFailed(): Scripted {
+	return {
+		status: 400,
+		body: {
+			error: {
+				message: "Failed to generate JSON. Please adjust your prompt. See 'failed_generation' for more details.",
+				type: 'invalid_request_error',
+				code: 'json_validate_failed',
+				failed_generation: '{"reply": "Thanks! What is your budg',
+			},
+		},
+	};
+}
 
 export interface LiteralRequest {
 	body: any;
@@ -30,6 +46,10 @@ export interface LiteralModelOptions {
 	apiKey?: string;
 	/** Models the server knows; any other gets the provider's 404. Default: any model. */
 	models?: string[];
+	/** Deployment names that serve a reasoning model although their names do not say so (an Azure "prod-chat"). */
+	reasoningModels?: string[];
+	/** Tokens a reasoning model spends thinking before it answers; at or past the output limit the answer is empty, finish_reason "length". */
+	reasoningTokens?: number;
 }
 
 export interface LiteralModel {
@@ -66,12 +86,18 @@ function errorBody(p: Personality, status: number, message: string, code: string
 			return { error: { code: status, message, metadata: {} } };
 		case 'azure':
 			return { error: { code: code ?? String(status), message } };
+		case 'mistral':
+			// Mistral validates the body: a 422 lists each refused field; other errors carry a plain message.
+			if (status === 422) return { object: 'error', message: { detail: [{ type: 'extra_forbidden', loc: ['body', param ?? 'body'], msg: message, input: null }] }, type: 'invalid_request_message_error', param: null, code: null };
+			return { object: 'error', message, type: status === 401 ? 'unauthorized' : 'invalid_request_error', param, code };
+		case 'lmstudio':
+			return { error: message };
 		default:
 			return { error: { message, type: 'invalid_request_error', param, code } };
 	}
 }
 
-function isReasoning(model: string): boolean {
+function isReasoningName(model: string): boolean {
 	const name = String(model).toLowerCase().split('/').pop() ?? '';
 	return /^(o\d+)(?:$|[-_.])/.test(name) || /^gpt-5(?!.*chat)/.test(name);
 }
@@ -81,10 +107,37 @@ function hasKey(schema: unknown, keys: string[]): boolean {
 	return Object.entries(schema).some(([k, v]) => keys.includes(k) || hasKey(v, keys));
 }
 
+// The body fields Mistral's chat completions accept; any other is a 422.
+const MISTRAL_FIELDS = new Set(['model', 'messages', 'temperature', 'top_p', 'max_tokens', 'stream', 'stop', 'random_seed', 'response_format', 'tools', 'tool_choice', 'presence_penalty', 'frequency_penalty', 'n', 'prediction', 'parallel_tool_calls', 'prompt_mode', 'safe_prompt']);
+
+/** Where a schema uses what Gemini's OpenAPI-style subset refuses (a type array, null in an enum), or null. */
+function geminiSchemaProblem(schema: unknown, path = 'response_schema'): string | null {
+	if (!schema || typeof schema !== 'object') return null;
+	const s = schema as Record<string, unknown>;
+	if (Array.isArray(s.type)) return `Invalid JSON payload received. Unknown name "type" at 'generation_config.${path}': Proto field is not repeating, cannot start list.`;
+	if (Array.isArray(s.enum) && s.enum.includes(null)) return `Invalid JSON payload received. Invalid value at 'generation_config.${path}.enum' (TYPE_STRING), null`;
+	for (const [k, v] of Object.entries(s)) {
+		const inner = k === 'properties' && v && typeof v === 'object'
+			? Object.entries(v).map(([name, sub]) => geminiSchemaProblem(sub, `${path}.properties[${name}].value`)).find(Boolean)
+			: typeof v === 'object' ? geminiSchemaProblem(v, `${path}.${k}`) : null;
+		if (inner) return inner;
+	}
+	return null;
+}
+
 /** What the provider refuses in this request, as [status, message, code, param], or null when it accepts it. */
-function refusal(p: Personality, body: any): [number, string, string | null, string | null] | null {
+function refusal(p: Personality, body: any, isReasoning: (model: string) => boolean): [number, string, string | null, string | null] | null {
 	const format = body.response_format?.type;
 	const text = JSON.stringify(body.messages ?? []);
+	if (p === 'mistral') {
+		const extra = Object.keys(body).find((k) => !MISTRAL_FIELDS.has(k));
+		if (extra) return [422, 'Extra inputs are not permitted', null, extra];
+	}
+	if (p === 'lmstudio' && format === 'json_object') return [400, "'response_format.type' must be 'json_schema' or 'text'", null, 'response_format'];
+	if (p === 'gemini' && format === 'json_schema') {
+		const problem = geminiSchemaProblem(body.response_format.json_schema?.schema);
+		if (problem) return [400, problem, null, null];
+	}
 	if ((p === 'openai' || p === 'azure') && isReasoning(body.model)) {
 		if (body.temperature !== undefined && body.temperature !== 1) {
 			return [400, `Unsupported value: 'temperature' does not support ${body.temperature} with this model. Only the default (1) value is supported.`, 'unsupported_value', 'temperature'];
@@ -198,7 +251,8 @@ export async function startLiteralModel(options: LiteralModelOptions = {}): Prom
 				send(res, scripted.status, scripted.body ?? errorBody(p, scripted.status, `fake error ${scripted.status}`), scripted.headers);
 				return;
 			}
-			const refused = refusal(p, body);
+			const isReasoning = (model: string) => isReasoningName(model) || (options.reasoningModels ?? []).includes(model);
+			const refused = refusal(p, body, isReasoning);
 			if (refused) {
 				send(res, refused[0], errorBody(p, refused[0], refused[1], refused[2], refused[3]));
 				return;
@@ -207,7 +261,16 @@ export async function startLiteralModel(options: LiteralModelOptions = {}): Prom
 			const dictated = /Answer with JSON: (\{.*\})/.exec(String(body.messages?.[0]?.content ?? ''))?.[1];
 			const answer = scripted && 'content' in scripted ? scripted.content : (dictated ?? JSON.stringify(literalAnswer(body, options)));
 			// Without response_format a chat model wraps its JSON in a code fence, as Claude does.
-			const content = !body.response_format && !(scripted && 'content' in scripted) ? `Here is my answer:\n\`\`\`json\n${answer}\n\`\`\`` : answer;
+			let content: string | null = !body.response_format && !(scripted && 'content' in scripted) ? `Here is my answer:\n\`\`\`json\n${answer}\n\`\`\`` : answer;
+			let finishReason = scripted && 'content' in scripted ? (scripted.finishReason ?? 'stop') : 'stop';
+			// A reasoning model thinks first; when that uses up the output limit nothing is left for the answer.
+			const limit = body.max_completion_tokens ?? body.max_tokens;
+			if (isReasoning(body.model) && options.reasoningTokens && limit !== undefined && options.reasoningTokens >= limit) {
+				content = '';
+				finishReason = 'length';
+			}
+			const refusalText = scripted && 'refusal' in scripted ? scripted.refusal : null;
+			if (refusalText) content = null;
 			const prompt = (body.messages ?? []).map((m: any) => `${m.role}:${m.content}`).join('\n');
 			let common = 0;
 			while (common < prompt.length && common < previousPrompt.length && prompt[common] === previousPrompt[common]) common++;
@@ -217,11 +280,11 @@ export async function startLiteralModel(options: LiteralModelOptions = {}): Prom
 				object: 'chat.completion',
 				created: Math.floor(Date.now() / 1000),
 				model: body.model,
-				choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+				choices: [{ index: 0, message: { role: 'assistant', content, refusal: refusalText }, logprobs: null, finish_reason: finishReason }],
 				usage: {
 					prompt_tokens: roughTokens(prompt),
-					completion_tokens: roughTokens(content),
-					total_tokens: roughTokens(prompt) + roughTokens(content),
+					completion_tokens: roughTokens(content ?? refusalText ?? ''),
+					total_tokens: roughTokens(prompt) + roughTokens(content ?? refusalText ?? ''),
 					// What a provider's prefix cache would reuse from the previous request.
 					prompt_tokens_details: { cached_tokens: Math.floor(common / 4) },
 				},
