@@ -165,7 +165,8 @@ export function stopN8n(pid: number): void {
 	}
 }
 
-async function bootstrapOwner(url: string): Promise<{ apiKey: string; cookie: string }> {
+/** Creates the owner through the setup page and a public-API key with every scope. */
+export async function bootstrapOwner(url: string): Promise<{ apiKey: string; cookie: string }> {
 	const owner = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Passw0rd!Passw0rd' };
 	let cookie = '';
 	await waitFor(
