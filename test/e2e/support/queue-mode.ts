@@ -43,7 +43,7 @@ import { createRequire } from 'node:module';
 import { openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { bootstrapOwner, cleanEnv, e2eDir, freePort, installN8n, installPackage, waitFor, type RunningN8n } from './n8n';
+import { bootstrapOwner, cleanEnv, e2eDir, freePort, installN8n, installPackage, startN8n, stopN8n, waitFor, type RunningN8n } from './n8n';
 import { RoundRobinProxy } from './round-robin-proxy';
 
 export const QUEUE_MODE_N8N_VERSION = '2.40.7';
@@ -216,6 +216,36 @@ export async function startQueueModeN8n(options: QueueModeOptions): Promise<Queu
 		};
 	} catch (error) {
 		await stop().catch(() => undefined);
+		throw error;
+	}
+}
+
+export interface N8nBehindProxy extends RunningN8n {
+	proxy: RoundRobinProxy;
+	/** Stops n8n and the proxy (the user folder under .e2e stays, as with `startN8n`). */
+	stop(): Promise<void>;
+}
+
+/**
+ * One regular-mode n8n (SQLite, as `startN8n` runs it) with the proxy in front: N8N_WEBHOOK_URL is the proxy's
+ * address, so trigger subscriptions go through it and its fault injection applies. `restartN8n` keeps both.
+ */
+export async function startRegularN8nBehindProxy(tarball: string, name = 'n8n-behind-proxy'): Promise<N8nBehindProxy> {
+	// n8n's port is known only once it runs; the proxy's address must be known before.
+	const proxy = await RoundRobinProxy.start(['http://127.0.0.1:9']);
+	try {
+		const n8n = await startN8n(QUEUE_MODE_N8N_VERSION, tarball, name, proxy.url);
+		proxy.setBackends([n8n.url]);
+		return {
+			...n8n,
+			proxy,
+			stop: async () => {
+				stopN8n(n8n.pid);
+				await proxy.stop();
+			},
+		};
+	} catch (error) {
+		await proxy.stop();
 		throw error;
 	}
 }
