@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { countExecutions, executionsByStatus, waitForStableExecutions } from './support/executions';
 import { N8nApi, packedTarball } from './support/n8n';
-import { databaseExists, redisKeys, startQueueModeN8n, type QueueModeN8n } from './support/queue-mode';
+import { databaseExists, redisKeys, startQueueModeN8n, waitForWebhookOnEveryProcess, type QueueModeN8n } from './support/queue-mode';
 
 let qm: QueueModeN8n;
 let api: N8nApi;
@@ -27,6 +27,7 @@ async function webhookWorkflow(path: string, webhookId: string): Promise<string>
 		connections: {},
 	});
 	await api.activate(workflow.id);
+	await waitForWebhookOnEveryProcess(qm, path);
 	return workflow.id;
 }
 
@@ -127,7 +128,8 @@ test('a worker killed mid-burst: what n8n reports for the executions it was runn
 }, 300_000);
 
 test('stop removes the processes, the database, the Redis keys and the user folder', async () => {
-	const { database, redisPrefix, userFolder, url, proxy } = qm;
+	const { database, redisPrefix, userFolder, url } = qm;
+	const proxyUrl = qm.proxy.url;
 	expect(await databaseExists(database)).toBe(true);
 	expect((await redisKeys(redisPrefix)).length).toBeGreaterThan(0);
 
@@ -137,6 +139,6 @@ test('stop removes the processes, the database, the Redis keys and the user fold
 	expect(await redisKeys(redisPrefix)).toEqual([]);
 	expect(existsSync(userFolder)).toBe(false);
 	await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-	await expect(fetch(`${proxy.url}/`)).rejects.toThrow();
+	await expect(fetch(`${proxyUrl}/`)).rejects.toThrow();
 	expect([qm.main, ...qm.workers, ...qm.webhooks].map((p) => p.running)).toEqual([false, false, false, false]);
 }, 120_000);

@@ -220,6 +220,23 @@ export async function startQueueModeN8n(options: QueueModeOptions): Promise<Queu
 	}
 }
 
+/**
+ * Waits until every webhook process serves /webhook/<path>: right after activation they answer 404 for a while
+ * (seen: the first 13 of 20 requests). Probes with OPTIONS, which n8n answers without starting an execution.
+ */
+export async function waitForWebhookOnEveryProcess(qm: QueueModeN8n, webhookPath: string, timeoutMs = 60_000): Promise<void> {
+	await waitFor(
+		async () => {
+			const answers = await Promise.all(
+				qm.webhooks.map((w) => fetch(`${w.url}/webhook/${webhookPath}`, { method: 'OPTIONS' }).then((r) => r.status)),
+			);
+			return answers.every((status) => status !== 404);
+		},
+		timeoutMs,
+		`every webhook process to serve /webhook/${webhookPath}`,
+	);
+}
+
 export interface N8nBehindProxy extends RunningN8n {
 	proxy: RoundRobinProxy;
 	/** Stops n8n and the proxy (the user folder under .e2e stays, as with `startN8n`). */
