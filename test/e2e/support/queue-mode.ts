@@ -222,13 +222,17 @@ export async function startQueueModeN8n(options: QueueModeOptions): Promise<Queu
 
 /**
  * Waits until every webhook process serves /webhook/<path>: right after activation they answer 404 for a while
- * (seen: the first 13 of 20 requests). Probes with OPTIONS, which n8n answers without starting an execution.
+ * (seen: the first 13 of 20 requests). Probes with a CORS preflight for POST, which n8n answers after looking the
+ * webhook up (404 while it is unknown) and without starting an execution.
  */
 export async function waitForWebhookOnEveryProcess(qm: QueueModeN8n, webhookPath: string, timeoutMs = 60_000): Promise<void> {
 	await waitFor(
 		async () => {
 			const answers = await Promise.all(
-				qm.webhooks.map((w) => fetch(`${w.url}/webhook/${webhookPath}`, { method: 'OPTIONS' }).then((r) => r.status)),
+				qm.webhooks.map((w) => fetch(`${w.url}/webhook/${webhookPath}`, {
+						method: 'OPTIONS',
+						headers: { origin: 'http://127.0.0.1', 'access-control-request-method': 'POST' },
+					}).then((r) => r.status)),
 			);
 			return answers.every((status) => status !== 404);
 		},
