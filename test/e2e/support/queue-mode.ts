@@ -31,12 +31,14 @@
 //   `running` in the database but have no active or waiting job in Redis as `crashed`. It runs once at start,
 //   then every interval. (In theory it can race an execution written to the database but not yet queued.)
 //
-// What a worker killed mid-burst looks like through the public API (n8n 2.40.7, measured by queue-mode.e2e.test.ts;
-// one worker, concurrency 10, webhook-only workflow, SIGKILL while requests were still arriving, worker restarted
-// 3 s later):
-// - see the figures written at the end of this header by the smoke test's author (OBSERVED below).
-//
-// OBSERVED: (filled in below)
+// Seen with n8n 2.40.7 (read in its dist/ and measured by queue-mode.e2e.test.ts):
+// - Right after activation the webhook processes answer 404 "The requested webhook ... is not registered" for a
+//   while (13 of 20 first requests): wait with `waitForWebhookOnEveryProcess` before sending.
+// - (Read in n8n's code.) A killed worker's running executions stay `running` in the database while no worker runs (nothing checks
+//   stalls); after a worker is back, its stall check fails the job and the main's next recovery run marks the
+//   execution `crashed` (public API `status=crashed`). Waiting jobs survive in Redis and run on the restarted worker.
+//   Listings without `status` include every status. See the kill test's console output for the timeline.
+// - Startup on a busy 2-core machine: about 85 s (the main's migrations on an empty PostgreSQL database).
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
