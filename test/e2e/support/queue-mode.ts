@@ -33,7 +33,10 @@
 //
 // Seen with n8n 2.40.7 (read in its dist/ and measured by queue-mode.e2e.test.ts):
 // - Right after activation the webhook processes answer 404 "The requested webhook ... is not registered" for a
-//   while (13 of 20 first requests): wait with `waitForWebhookOnEveryProcess` before sending.
+//   while (13 of 20 first requests in one run). UNSOLVED: with `waitForWebhookOnEveryProcess` (a CORS preflight
+//   probe) the preflight stopped answering 404 but every POST kept answering 404 for the whole run; perhaps the
+//   probe's lookup leaves a cached miss (N8N_CACHE_BACKEND is Redis in queue mode). A 2 s pause after activation
+//   with no probe worked in a script run (6 of 6 answered 200, 3 per webhook process).
 // - (Read in n8n's code.) A killed worker's running executions stay `running` in the database while no worker runs (nothing checks
 //   stalls); after a worker is back, its stall check fails the job and the main's next recovery run marks the
 //   execution `crashed` (public API `status=crashed`). Waiting jobs survive in Redis and run on the restarted worker.
