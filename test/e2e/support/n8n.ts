@@ -18,6 +18,8 @@ export interface RunningN8n {
 	cookie: string; // the owner's browser session, for the editor's own endpoints
 	pid: number;
 	userFolder: string;
+	/** The base URL n8n gives triggers for their subscriptions, when it is not `url` (e.g. a proxy in front). */
+	webhookUrl?: string;
 }
 
 // The global setup starts one n8n for every test file and leaves its details here.
@@ -72,17 +74,20 @@ export function packedTarball(): string {
 	return path.join(e2eDir, tgz);
 }
 
-/** `name`: the user folder under .e2e (default n8n-<version>); a test that stops n8n uses its own. */
-export async function startN8n(version: string, tarball: string, name = `n8n-${version}`): Promise<RunningN8n> {
+/**
+ * `name`: the user folder under .e2e (default n8n-<version>); a test that stops n8n uses its own. `webhookUrl`: the
+ * address triggers subscribe with (N8N_WEBHOOK_URL), e.g. a proxy's; default n8n's own.
+ */
+export async function startN8n(version: string, tarball: string, name = `n8n-${version}`, webhookUrl?: string): Promise<RunningN8n> {
 	const userFolder = path.join(e2eDir, name);
 	rmSync(userFolder, { recursive: true, force: true });
 	installPackage(userFolder, tarball);
 
 	const port = await freePort();
 	const url = `http://127.0.0.1:${port}`;
-	const pid = await spawnN8n(version, userFolder, port);
+	const pid = await spawnN8n(version, userFolder, port, webhookUrl);
 	const { apiKey, cookie } = await bootstrapOwner(url);
-	return { version, url, apiKey, cookie, pid, userFolder };
+	return { version, url, apiKey, cookie, pid, userFolder, webhookUrl };
 }
 
 /**
@@ -108,12 +113,12 @@ export async function restartN8n(n8n: RunningN8n, whileStopped: () => Promise<vo
 	stopN8n(n8n.pid);
 	await waitFor(async () => !(await fetch(`${n8n.url}/healthz`).then(() => true, () => false)), 60_000, 'n8n to stop');
 	await whileStopped();
-	const pid = await spawnN8n(n8n.version, n8n.userFolder, Number(new URL(n8n.url).port));
+	const pid = await spawnN8n(n8n.version, n8n.userFolder, Number(new URL(n8n.url).port), n8n.webhookUrl);
 	return { ...n8n, pid };
 }
 
 /** Runs n8n in the background and resolves with its pid once it is ready. */
-async function spawnN8n(version: string, userFolder: string, port: number): Promise<number> {
+async function spawnN8n(version: string, userFolder: string, port: number, webhookUrl?: string): Promise<number> {
 	const { n8nDir, nodeBin } = installN8n(version);
 	const url = `http://127.0.0.1:${port}`;
 	const log = openSync(path.join(e2eDir, `${path.basename(userFolder)}.log`), 'a');
@@ -128,8 +133,8 @@ async function spawnN8n(version: string, userFolder: string, port: number): Prom
 			N8N_USER_FOLDER: userFolder,
 			N8N_PORT: String(port),
 			N8N_LISTEN_ADDRESS: '127.0.0.1',
-			WEBHOOK_URL: `${url}/`,
-			N8N_WEBHOOK_URL: `${url}/`,
+			WEBHOOK_URL: `${webhookUrl ?? url}/`,
+			N8N_WEBHOOK_URL: `${webhookUrl ?? url}/`,
 			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 			N8N_DIAGNOSTICS_ENABLED: 'false',
 			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
@@ -165,7 +170,8 @@ export function stopN8n(pid: number): void {
 	}
 }
 
-async function bootstrapOwner(url: string): Promise<{ apiKey: string; cookie: string }> {
+/** Creates the owner through the setup page and a public-API key with every scope. */
+export async function bootstrapOwner(url: string): Promise<{ apiKey: string; cookie: string }> {
 	const owner = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Passw0rd!Passw0rd' };
 	let cookie = '';
 	await waitFor(
