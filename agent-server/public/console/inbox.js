@@ -148,12 +148,25 @@
 		return 'Not delivered: ' + d.reason;
 	}
 
+	var EXECUTION_WORDS = { claimed: 'taken by n8n', running: 'running in n8n', succeeded: 'succeeded in n8n', failed: 'failed in n8n', lost: 'lost in n8n' };
+
+	// A workflow run for this conversation: its state, workflow and a link to the execution in n8n's editor.
+	function executionRow(t) {
+		var d = t.detail || {};
+		var link = typeof d.url === 'string' && /^https?:\/\//.test(d.url) ? el('a', { href: d.url, target: '_blank', rel: 'noopener noreferrer', class: 'execution-link' }, [d.executionId ? 'execution ' + d.executionId : 'executions']) : null;
+		return el('li', { class: 'execution ' + (d.state || ''), 'data-kind': 'execution' }, [
+			el('span', { class: 'who' }, ['Workflow ' + (d.workflowName || d.workflowId || '') + ' ' + (EXECUTION_WORDS[d.state] || d.state), when(t.at)]),
+			el('div', {}, [d.error ? String(d.error) + ' ' : '', link]),
+		]);
+	}
+
 	function entries(detail) {
 		// Messages and internal notes in time order.
 		var list = detail.messages.map(function (m) {
 			return { at: m.createdAt, node: messageRow(m) };
 		});
 		detail.timeline.forEach(function (t) {
+			if (t.kind === 'execution') return list.push({ at: t.at, node: executionRow(t) });
 			if (t.kind !== 'note') return;
 			list.push({
 				at: t.at,

@@ -200,26 +200,43 @@
 
 	// ---- failed deliveries ----
 	function loadFailed() {
-		return Promise.all([api('GET', '/deliveries?status=failed&limit=200'), api('GET', '/subscriptions')]).then(
+		// Failed deliveries, and delivered ones whose n8n execution failed or was lost (a redelivery runs them again).
+		return Promise.all([
+			api('GET', '/deliveries?status=failed&limit=200'),
+			api('GET', '/subscriptions'),
+			api('GET', '/deliveries?execution=failed&limit=200'),
+			api('GET', '/deliveries?execution=lost&limit=200'),
+		]).then(
 			function (res) {
 				var urls = {};
 				res[1].data.forEach(function (s) {
 					urls[s.id] = s.url;
 				});
+				var seen = {};
+				var rows = res[0].data.concat(res[2].data, res[3].data).filter(function (d) {
+					if (seen[d.id]) return false;
+					seen[d.id] = true;
+					return true;
+				});
 				var box = $('failed');
 				P.clear(box);
-				if (!res[0].data.length) return box.appendChild(el('p', { class: 'muted', id: 'no-failed' }, ['No failed deliveries.']));
+				if (!rows.length) return box.appendChild(el('p', { class: 'muted', id: 'no-failed' }, ['No failed deliveries or executions.']));
 				box.appendChild(
 					P.table(
-						'',
-						['Event', 'Destination', 'Attempts', 'Last error', 'Failed at', ''],
-						res[0].data.map(function (d) {
-							var replay = button('Replay', function () {
+						'Failed deliveries and n8n executions',
+						['Event', 'Destination', 'Attempts', 'What failed', 'At', 'Action'],
+						rows.map(function (d) {
+							var execution = d.execution && (d.execution.state === 'failed' || d.execution.state === 'lost') ? d.execution : null;
+							var label = execution ? 'Redeliver' : 'Replay';
+							var replay = button(label, function () {
 								replayDelivery(d, replay);
-							}, { 'aria-label': 'Replay delivery ' + d.id, 'data-delivery': d.id });
-							return [el('span', null, [d.eventType, el('br'), el('code', null, [d.eventId])]), el('code', null, [urls[d.subscriptionId] || d.subscriptionId]), d.attempts, d.lastError || '', P.when(d.updatedAt), replay];
+							}, { 'aria-label': label + ' delivery ' + d.id, 'data-delivery': d.id });
+							var what = execution
+								? 'n8n execution ' + execution.state + ' (workflow ' + (execution.workflowName || execution.workflowId) + ')'
+								: d.lastError || '';
+							return [el('span', null, [d.eventType, el('br'), el('code', null, [d.eventId])]), el('code', null, [urls[d.subscriptionId] || d.subscriptionId]), d.attempts, what, P.when(d.updatedAt), replay];
 						}),
-						{ id: 'failed-table', 'aria-label': 'Failed deliveries' },
+						{ id: 'failed-table', 'aria-label': 'Failed deliveries and n8n executions' },
 					),
 				);
 			},
@@ -228,7 +245,10 @@
 			},
 		);
 	}
-	/** Queues the delivery again with the same webhook-id; the button stays disabled so a second click sends nothing twice. */
+	/**
+	 * Queues the delivery again (a failed one with its webhook-id, one whose execution failed or was lost under a new one);
+	 * the button stays disabled so a second click sends nothing twice.
+	 */
 	function replayDelivery(d, replay) {
 		replay.disabled = true;
 		api('POST', '/deliveries/' + encodeURIComponent(d.id) + '/replay').then(
