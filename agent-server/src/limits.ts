@@ -42,8 +42,34 @@ export const TURN_TRANSCRIPT_MESSAGES = 200;
 export const EVENT_TRANSCRIPT_MESSAGES = 50;
 /** API keys per workspace. */
 export const API_KEYS_PER_WORKSPACE = 20;
-/** CPU time the deterministic extraction of one message may take before the remaining pattern fields are skipped. */
-export const EXTRACTION_BUDGET_MS = 50;
+/**
+ * CPU time the deterministic extraction of one message may take before the remaining fields are skipped; with the
+ * longest single step (one pattern at its bounds, about 20 ms on a busy 2-core machine) a message holds the event loop about 50 ms at most.
+ */
+export const EXTRACTION_BUDGET_MS = 30;
+/** An agent's pattern (source characters). */
+export const PATTERN_MAX_CHARS = 500;
+/** Largest counted repetition in a pattern (`{0,100}`). */
+export const PATTERN_REPEAT_MAX = 100;
+/** Compiled size of one pattern (RE2 program instructions): a match costs about this times the text's length. */
+export const PATTERN_PROGRAM_MAX = 400;
+/** Characters of a message a pattern runs over (the first ones). */
+export const PATTERN_TEXT_MAX_CHARS = 1000;
+/** Bytes the compiled patterns of accepted agents may hold in memory (least recently used go first). */
+export const PATTERN_CACHE_BYTES = 16 * 1024 * 1024;
+/** Fields one agent collects. */
+export const FIELDS_PER_AGENT = 50;
+/** Keywords (or phrases) in one list of an agent: a field's keyword list, an intent's, a tag rule's. */
+export const KEYWORDS_PER_LIST = 200;
+/** One keyword or phrase of an agent. */
+export const KEYWORD_MAX_CHARS = 100;
+/** An agent's name. */
+export const AGENT_NAME_MAX_CHARS = 100;
+/** An agent's description. */
+export const AGENT_DESCRIPTION_MAX_CHARS = 1000;
+/** Channels in an agent's channels list, and the length of each name. */
+export const AGENT_CHANNELS_MAX = 20;
+export const CHANNEL_NAME_MAX_CHARS = 40;
 /** Failed authentications per client address per minute before 429. */
 export const AUTH_FAILURES_PER_MINUTE = 20;
 /** A widget key's avatar image (decoded bytes). */

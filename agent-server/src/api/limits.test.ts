@@ -93,6 +93,15 @@ describe('limits', () => {
 		expect(other.statusCode).toBe(201);
 	});
 
+	test('deleted subscriptions free their place: a workflow toggled on and off more than 50 times still activates', async () => {
+		for (let i = 0; i < SUBSCRIPTIONS_PER_WORKSPACE + 5; i++) {
+			const made = await t.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:9/hook/${i}`, events: ['contact.tag.added'] });
+			expect(made.statusCode).toBe(201);
+			expect((await t.call('DELETE', `/v1/subscriptions/${made.json().id}`)).statusCode).toBe(204);
+		}
+		expect((await t.call('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:9/hook/last', events: ['contact.tag.added'] })).statusCode).toBe(201);
+	});
+
 	test('concurrent subscriptions at the edge of the limit never overrun it', async () => {
 		for (let i = 0; i < SUBSCRIPTIONS_PER_WORKSPACE - 2; i++) await t.call('POST', '/v1/subscriptions', { url: `http://127.0.0.1:9/hook/${i}`, events: ['contact.tag.added'] });
 		const results = await Promise.all(

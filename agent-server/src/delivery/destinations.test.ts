@@ -59,6 +59,10 @@ describe('destination policy', () => {
 			'http://[64:ff9b:1::a9fe:a9fe]/x',
 			'http://[2002:a9fe:a9fe::1]/x',
 			'http://[::ffff:169.254.10.1]:8080/x',
+			// Teredo: the client address inverted (169.254.169.254 is 5601:5601); ISATAP.
+			'http://[2001:0:4136:e378:8000:63bf:5601:5601]/x',
+			'http://[fe81::5efe:169.254.169.254]/x',
+			'http://[2001:db8::200:5efe:a9fe:a9fe]/x',
 		]) {
 			expect({ url, why: await policy.checkUrl(url) }).toEqual({ url, why: expect.stringMatching(/link-local|metadata/) });
 		}
@@ -83,6 +87,13 @@ describe('destination policy', () => {
 		for (const url of ['http://127.0.0.1:3000/v1/chat', 'http://localhost:3000/x', 'http://[::1]:3000/x', 'http://127.1.2.3:3000/x', 'http://me.lan:3000/x']) {
 			expect({ url, why: await open.checkUrl(url) }).toEqual({ url, why: expect.stringMatching(/this server's own address; list it in WEBHOOK_ALLOWED_HOSTS/) });
 		}
+		// The unspecified address in any spelling reaches this machine: refused whatever the port, allow list or not.
+		for (const policy of [open, createDestinationPolicy(['10.0.0.0/8'])]) {
+			for (const url of ['http://0.0.0.0:3000/x', 'http://0:3000/x', 'http://0.1.2.3/x', 'http://[::ffff:0.0.0.0]:3000/x', 'http://[::]:3000/x', 'http://[::ffff:0:0]/x']) {
+				expect({ url, why: await policy.checkUrl(url) }).toEqual({ url, why: expect.stringMatching(/unspecified address/) });
+			}
+		}
+		expect(open.checkAddress('zero.example', '0.0.0.0', 3000)).toMatch(/unspecified address/);
 		expect(await open.checkUrl('http://127.0.0.1:5678/webhook/x')).toBeUndefined();
 		expect(open.checkAddress('localhost', '127.0.0.1', 3000)).toMatch(/own address/);
 		const allowed = createDestinationPolicy(['127.0.0.1:3000'], fakeResolve({}));

@@ -21,6 +21,14 @@ function alwaysRefusedList(): BlockList {
 	return list;
 }
 
+/** 0.0.0.0/8 and `::`: connecting there reaches this machine itself, whatever the server listens on. */
+function unspecifiedList(): BlockList {
+	const list = new BlockList();
+	list.addSubnet('0.0.0.0', 8, 'ipv4');
+	list.addAddress('::', 'ipv6');
+	return list;
+}
+
 /** The eight 16-bit groups of an IPv6 address (with a dotted IPv4 tail), or null. */
 function ipv6Groups(h: string): number[] | null {
 	if (isIP(h) !== 6) return null;
@@ -41,7 +49,8 @@ const dottedQuad = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo &
 
 /**
  * The IPv4 address an IPv6 form carries: mapped (::ffff:a.b.c.d in any spelling), translated (::ffff:0:a.b.c.d),
- * compatible (::a.b.c.d), NAT64 (64:ff9b::/96 and 64:ff9b:1::/48) and 6to4 (2002:AABB:CCDD::/16).
+ * compatible (::a.b.c.d), NAT64 (64:ff9b::/96 and 64:ff9b:1::/48), 6to4 (2002:AABB:CCDD::/16), Teredo
+ * (2001:0::/32, the client address inverted in the last 32 bits) and ISATAP (::5efe:a.b.c.d, ::200:5efe:a.b.c.d).
  */
 function embeddedIpv4(g: number[]): string | null {
 	const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
@@ -50,6 +59,8 @@ function embeddedIpv4(g: number[]): string | null {
 	if (zero(0, 6) && (g[6] !== 0 || g[7] > 1)) return dottedQuad(g[6], g[7]);
 	if (g[0] === 0x64 && g[1] === 0xff9b && (zero(2, 6) || g[2] === 1)) return dottedQuad(g[6], g[7]);
 	if (g[0] === 0x2002) return dottedQuad(g[1], g[2]);
+	if (g[0] === 0x2001 && g[1] === 0) return dottedQuad(g[6] ^ 0xffff, g[7] ^ 0xffff);
+	if ((g[4] === 0 || g[4] === 0x200) && g[5] === 0x5efe) return dottedQuad(g[6], g[7]);
 	return null;
 }
 
@@ -97,6 +108,7 @@ export interface DestinationPolicy {
  */
 export function createDestinationPolicy(allowedHosts: string[] = [], resolve: ResolveHost = systemResolve): DestinationPolicy {
 	const refused = alwaysRefusedList();
+	const unspecified = unspecifiedList();
 	// A listed name or address with the ports it may use (undefined: any port).
 	const names = new Map<string, Set<number> | undefined>();
 	const suffixes: string[] = [];
@@ -153,6 +165,7 @@ export function createDestinationPolicy(allowedHosts: string[] = [], resolve: Re
 		if (METADATA_NAMES.has(hostOrAddress) || METADATA_ADDRESSES.includes(hostOrAddress)) return 'cloud metadata addresses are not allowed';
 		const family = isIP(hostOrAddress);
 		if (family && refused.check(hostOrAddress, family === 4 ? 'ipv4' : 'ipv6')) return 'link-local addresses are not allowed';
+		if (family && unspecified.check(hostOrAddress, family === 4 ? 'ipv4' : 'ipv6')) return 'the unspecified address (0.0.0.0, ::) reaches this server itself and is not allowed';
 		return undefined;
 	}
 

@@ -2,9 +2,19 @@
 import { z } from 'zod';
 import { knownMergeField, mergeFieldsIn } from './templates';
 import { parse as parseYaml } from 'yaml';
-import { ID_MAX_LENGTH } from '../limits';
+import {
+	AGENT_CHANNELS_MAX,
+	AGENT_DESCRIPTION_MAX_CHARS,
+	AGENT_NAME_MAX_CHARS,
+	CHANNEL_NAME_MAX_CHARS,
+	FIELDS_PER_AGENT,
+	ID_MAX_LENGTH,
+	KEYWORD_MAX_CHARS,
+	KEYWORDS_PER_LIST,
+	PATTERN_MAX_CHARS,
+} from '../limits';
 import { DEFAULT_CHANNELS } from './channels';
-import { compilePattern } from './extract';
+import { compilePatternUncached } from './agent-patterns';
 
 const snakeName = z
 	.string()
@@ -41,14 +51,17 @@ export interface KeywordEntry {
 	value: string;
 }
 
+const keyword = z.string().min(1).max(KEYWORD_MAX_CHARS);
+const keywords = z.array(keyword).min(1).max(KEYWORDS_PER_LIST);
+
 // Either a map `{ "web site": website }` or a list `[{ match: [web site, webpage], value: website }]`.
 const keywordList = z
 	.union([
-		z.record(z.string(), z.string().min(1)),
+		z.record(keyword, z.string().min(1).max(KEYWORD_MAX_CHARS)),
 		z.array(
 			z.strictObject({
-				match: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-				value: z.string().min(1),
+				match: z.union([keyword, z.array(keyword).min(1).max(KEYWORDS_PER_LIST)]),
+				value: z.string().min(1).max(KEYWORD_MAX_CHARS),
 			}),
 		),
 	])
@@ -57,11 +70,12 @@ const keywordList = z
 			? input.map((e) => ({ match: Array.isArray(e.match) ? e.match : [e.match], value: e.value }))
 			: Object.entries(input).map(([match, value]) => ({ match: [match], value })),
 	)
-	.refine((list) => list.length > 0, 'needs at least one keyword');
+	.refine((list) => list.length > 0, 'needs at least one keyword')
+	.refine((list) => list.length <= KEYWORDS_PER_LIST, `at most ${KEYWORDS_PER_LIST} keywords`);
 
-const regexSource = z.string().min(1).max(2000).superRefine((src, ctx) => {
+const regexSource = z.string().min(1).max(PATTERN_MAX_CHARS).superRefine((src, ctx) => {
 	try {
-		compilePattern(src, '');
+		compilePatternUncached(src, '');
 	} catch (e) {
 		ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(e as Error).message}` });
 	}
@@ -93,7 +107,7 @@ const field = z.strictObject({
 const intent = z.strictObject({
 	name: snakeName,
 	description: z.string().optional(),
-	keywords: z.array(z.string().min(1)).min(1),
+	keywords,
 });
 
 const condition = z
@@ -102,7 +116,7 @@ const condition = z
 		intent: z.array(z.string().min(1)).min(1).optional(),
 		tags: z.array(z.string().min(1)).min(1).optional(),
 		// The contact explicitly asks for something (callback, pricing, brochure): any of these phrases in the message.
-		asks: z.array(z.string().min(1)).min(1).optional(),
+		asks: keywords.optional(),
 		// The model engine reports how sure it is of the intent; below this floor the intent condition is not met.
 		minConfidence: z.number().min(0).max(1).optional(),
 	})
@@ -171,7 +185,7 @@ const replies = z.strictObject({
 const tagRule = z
 	.strictObject({
 		tag: z.string().min(1),
-		keywords: z.array(z.string().min(1)).min(1).optional(),
+		keywords: keywords.optional(),
 		intents: z.array(z.string().min(1)).min(1).optional(),
 		sentiment: z.enum(['positive', 'neutral', 'negative']).optional(),
 		// The condition in words ("mentions a competitor"): the model engine judges it by meaning; keywords still apply.
@@ -202,7 +216,7 @@ const ending = z.strictObject({
 
 const handoff = z.strictObject({
 	intents: z.array(z.string().min(1)).optional(),
-	keywords: z.array(z.string().min(1)).optional(),
+	keywords: z.array(keyword).max(KEYWORDS_PER_LIST).optional(),
 	message: z.string().min(1),
 	// The bot resumes on its own when no human wrote for this long (absent: only an explicit release resumes it).
 	quietMinutes: z.number().positive().optional(),
@@ -235,13 +249,13 @@ const limits = z.strictObject({
 
 const baseAgent = z.strictObject({
 	id: agentId,
-	name: z.string().min(1),
-	description: z.string().default(''),
+	name: z.string().min(1).max(AGENT_NAME_MAX_CHARS),
+	description: z.string().max(AGENT_DESCRIPTION_MAX_CHARS).default(''),
 	persona: z.string().default(''),
 	instructions: z.string().default(''),
 	model: z.string().min(1).optional(),
-	channels: z.array(z.string().min(1)).default([...DEFAULT_CHANNELS]),
-	fields: z.array(field).default([]),
+	channels: z.array(z.string().min(1).max(CHANNEL_NAME_MAX_CHARS)).max(AGENT_CHANNELS_MAX).default([...DEFAULT_CHANNELS]),
+	fields: z.array(field).max(FIELDS_PER_AGENT).default([]),
 	intents: z.array(intent).default([]),
 	actions: z.array(action).default([]),
 	replies: defaulted(replies),

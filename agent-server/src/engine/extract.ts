@@ -1,8 +1,10 @@
 // Deterministic extraction: the offline engine's whole understanding, and the model engine's safety net.
-import { RE2JS } from 're2js';
 import { EXTRACTION_BUDGET_MS } from '../limits';
 import type { AgentConfig, AgentField, AgentIntent, FieldExtraction, KeywordEntry } from './agent-config';
 import type { Sentiment } from './types';
+import { matchPattern } from './agent-patterns';
+
+export { compiledPattern as compilePattern, matchPattern } from './agent-patterns';
 
 function escapeRegex(s: string): string {
 	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -212,56 +214,19 @@ export function extractTimeline(text: string, options: { now?: Date; loose?: boo
 	return null;
 }
 
-/** The value of the earliest matching keyword entry. */
-export function matchKeywordList(text: string, entries: readonly KeywordEntry[]): string | null {
+/** The value of the earliest matching keyword entry; past the budget, the entries not yet read are skipped. */
+export function matchKeywordList(text: string, entries: readonly KeywordEntry[], budget?: ExtractionBudget): string | null {
 	let best: { at: number; value: string } | null = null;
 	for (const e of entries) {
+		if (budget?.spent()) break;
 		const at = findKeyword(text, e.match);
 		if (at >= 0 && (!best || at < best.at)) best = { at, value: e.value };
 	}
 	return best?.value ?? null;
 }
 
-const compiledPatterns = new Map<string, RE2JS>();
-const COMPILED_PATTERNS_KEPT = 1000;
-
-/**
- * Compiles an agent's pattern on RE2 (linear time whatever the pattern and the text, so no tenant's pattern can
- * stall the server). Throws with the reason for syntax RE2 does not have (lookaround, backreferences).
- */
-export function compilePattern(pattern: string, flags = 'i'): RE2JS {
-	const cacheKey = `${flags}/${pattern}`;
-	const cached = compiledPatterns.get(cacheKey);
-	if (cached) return cached;
-	let bits = 0;
-	if (flags.includes('i')) bits |= RE2JS.CASE_INSENSITIVE;
-	if (flags.includes('m')) bits |= RE2JS.MULTILINE;
-	if (flags.includes('s')) bits |= RE2JS.DOTALL;
-	let compiled: RE2JS;
-	try {
-		compiled = RE2JS.compile(pattern, bits);
-	} catch (e) {
-		const detail = (e as Error).message.replace(/^error parsing regexp:\s*/, '');
-		throw new Error(`${detail} (patterns run in linear time: lookahead, lookbehind and backreferences are not available)`);
-	}
-	if (compiledPatterns.size >= COMPILED_PATTERNS_KEPT) compiledPatterns.clear();
-	compiledPatterns.set(cacheKey, compiled);
-	return compiled;
-}
-
-/** The first capture group that took part in the match (the whole match without groups), trimmed. */
-export function matchPattern(text: string, pattern: string, flags = 'i'): string | null {
-	const m = compilePattern(pattern, flags).matcher(text);
-	if (!m.find()) return null;
-	for (let g = 1; g <= m.groupCount(); g++) {
-		const value = m.group(g);
-		if (value !== null && value !== undefined) return value.trim() || null;
-	}
-	return (m.group(0) ?? '').trim() || null;
-}
-
 /** Extracts one field by its configured kind; `loose` when the agent has just asked for this field. */
-export function extractByKind(text: string, extract: FieldExtraction, options: { loose?: boolean; now?: Date } = {}): string | null {
+export function extractByKind(text: string, extract: FieldExtraction, options: { loose?: boolean; now?: Date; budget?: ExtractionBudget } = {}): string | null {
 	switch (extract.kind) {
 		case 'email':
 			return extractEmail(text);
@@ -274,7 +239,7 @@ export function extractByKind(text: string, extract: FieldExtraction, options: {
 		case 'timeline':
 			return extractTimeline(text, options)?.text ?? null;
 		case 'keywords':
-			return matchKeywordList(text, extract.keywords);
+			return matchKeywordList(text, extract.keywords, options.budget);
 		case 'pattern':
 			return matchPattern(text, extract.pattern, extract.flags);
 	}
@@ -291,29 +256,41 @@ function cpuMsSince(started: NodeJS.CpuUsage): number {
 	return (spent.user + spent.system) / 1000;
 }
 
+/** One message's CPU budget, read between every step of its extraction (a field, a keyword entry). */
+export interface ExtractionBudget {
+	spent(): boolean;
+}
+
+/**
+ * Counted in CPU time, not wall time: a busy machine that pauses this process must not drop fields. No single step
+ * can run long past it: a pattern's compiled size and the text it reads are bounded (agent-patterns.ts).
+ */
+export function extractionBudget(budgetMs = EXTRACTION_BUDGET_MS): ExtractionBudget {
+	const deadline = performance.now() + budgetMs;
+	const started = process.cpuUsage();
+	let over = budgetMs < 0;
+	// Reading the CPU clock is a system call: only once the wall clock says the budget may be spent.
+	return { spent: () => (over ||= performance.now() > deadline && cpuMsSince(started) > budgetMs) };
+}
+
 /**
  * Extracts every configured field from a message. Fields already known are re-read only when the message names
- * them ("actually my budget is $30k"), so a later "tomorrow works" does not overwrite a timeline.
+ * them ("actually my budget is $30k"), so a later "tomorrow works" does not overwrite a timeline. Past the budget,
+ * the remaining fields are as if not given and wait for the next message.
  */
 export function extractFields(
 	agent: AgentConfig,
 	text: string,
-	options: { known?: Record<string, string>; pending?: string | null; now?: Date; budgetMs?: number } = {},
+	options: { known?: Record<string, string>; pending?: string | null; now?: Date; budgetMs?: number; budget?: ExtractionBudget } = {},
 ): Record<string, string> {
 	const out: Record<string, string> = {};
 	const known = options.known ?? {};
-	// A second guard behind linear-time patterns: past the budget, the remaining fields wait for the next message.
-	// Counted in CPU time, not wall time: a busy machine that pauses this process must not drop fields.
-	const budgetMs = options.budgetMs ?? EXTRACTION_BUDGET_MS;
-	const deadline = performance.now() + budgetMs;
-	const started = process.cpuUsage();
-	// Reading the CPU clock is a system call: only once the wall clock says the budget may be spent.
-	const overBudget = () => budgetMs < 0 || (performance.now() > deadline && cpuMsSince(started) > budgetMs);
+	const budget = options.budget ?? extractionBudget(options.budgetMs);
 	for (const field of agent.fields) {
-		if (overBudget()) break;
+		if (budget.spent()) break;
 		const already = known[field.name];
 		if (already !== undefined && !mentionsField(text, field)) continue;
-		const value = extractByKind(text, field.extract, { loose: options.pending === field.name, now: options.now });
+		const value = extractByKind(text, field.extract, { loose: options.pending === field.name, now: options.now, budget });
 		if (value !== null && value !== already) out[field.name] = value;
 	}
 	return out;

@@ -142,7 +142,13 @@ export function subscriptionMatches(sub: Subscription, envelope: Record<string, 
 	return true;
 }
 
+/** Subscriptions the workspace holds now (deleted ones keep their row for past deliveries but no place in the limit). */
 export async function countSubscriptions(db: Queryable, workspaceId: string): Promise<number> {
-	const row = await db.selectFrom('subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirst();
+	const row = await db
+		.selectFrom('subscriptions')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.where('workspace_id', '=', workspaceId)
+		.where('deleted_at', 'is', null)
+		.executeTakeFirst();
 	return Number(row?.n ?? 0);
 }
