@@ -3,6 +3,7 @@ import { RE2JS } from 're2js';
 import { EXTRACTION_BUDGET_MS } from '../limits';
 import type { AgentConfig, AgentField, AgentIntent, FieldExtraction, KeywordEntry } from './agent-config';
 import type { Sentiment } from './types';
+import { readField } from './understand';
 
 function escapeRegex(s: string): string {
 	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -313,7 +314,7 @@ export function extractFields(
 		if (overBudget()) break;
 		const already = known[field.name];
 		if (already !== undefined && !mentionsField(text, field)) continue;
-		const value = extractByKind(text, field.extract, { loose: options.pending === field.name, now: options.now });
+		const value = readField(text, field.extract, { loose: options.pending === field.name, now: options.now, language: agent.language, region: agent.region });
 		if (value !== null && value !== already) out[field.name] = value;
 	}
 	return out;
