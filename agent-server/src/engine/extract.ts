@@ -3,6 +3,7 @@ import { RE2JS } from 're2js';
 import { EXTRACTION_BUDGET_MS } from '../limits';
 import type { AgentConfig, AgentField, AgentIntent, FieldExtraction, KeywordEntry } from './agent-config';
 import type { Sentiment } from './types';
+import { prepareAgentReaders } from './prepare';
 import { readField } from './understand';
 
 function escapeRegex(s: string): string {
@@ -306,6 +307,8 @@ export function extractFields(
 	// A second guard behind linear-time patterns: past the budget, the remaining fields wait for the next message.
 	// Counted in CPU time, not wall time: a busy machine that pauses this process must not drop fields.
 	const budgetMs = options.budgetMs ?? EXTRACTION_BUDGET_MS;
+	// What a fresh process compiles once is not this message's cost: prepared before its budget starts.
+	prepareAgentReaders(agent);
 	const deadline = performance.now() + budgetMs;
 	const started = process.cpuUsage();
 	// Reading the CPU clock is a system call: only once the wall clock says the budget may be spent.

@@ -98,11 +98,3 @@ export function readTimeline(text: string, options: { now?: Date; loose?: boolea
 	const best = kept.find((s) => !kept.some((o) => o !== s && o.index <= s.index && o.index + o.text.length >= s.index + s.text.length && o.text.length > s.text.length));
 	return best ? { text: best.text, days: best.days } : null;
 }
-
-// The date library compiles its patterns on first use (tens of milliseconds): do it when the server loads, not inside
-// a contact's first turn, where it would spend the extraction budget.
-try {
-	for (const parser of [chrono.en, chrono.es, chrono.de]) parser.parse('next Monday, 3 March', new Date(0), { forwardDate: true });
-} catch {
-	// Warming up is an optimisation only.
-}

@@ -42,10 +42,3 @@ export function readField(text: string, extract: FieldExtraction, options: ReadO
 		return null;
 	}
 }
-
-// Each reader compiles its patterns on first use: do it when the server loads, so a process's first turn does not
-// spend its extraction budget on that.
-const WARM_UP = "Hi, I'm Dana Smith, dana@example.com, +1 415 555 0172; not an app, a website, budget €8.000 to 12k, start next month";
-for (const extract of [{ kind: 'email' }, { kind: 'phone' }, { kind: 'name' }, { kind: 'amount' }, { kind: 'timeline' }, { kind: 'keywords', keywords: [{ match: ['website', 'webshop'], value: 'website' }] }] as FieldExtraction[]) {
-	readField(WARM_UP, extract, { loose: true });
-}
