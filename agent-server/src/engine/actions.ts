@@ -2,6 +2,7 @@
 // The model never decides these; it can only supply field values and an intent that are already filtered to the config.
 import type { AgentConfig, AgentAction } from './agent-config';
 import { findKeyword } from './extract';
+import { classifyTags } from './classifier';
 import type { ActionDecision, ContactSnapshot, Sentiment } from './types';
 
 export interface ActionContext {
@@ -74,9 +75,10 @@ export function evaluateActions(ctx: ActionContext): ActionDecision[] {
 /** Tags the agent's tag rules apply for this message (keywords, intents or sentiment), without duplicates. */
 export function evaluateTags(agent: AgentConfig, message: string, intent: string | null, sentiment: Sentiment): string[] {
 	const tags: string[] = [];
+	const understood = classifyTags(agent, message);
 	for (const rule of agent.tagRules) {
 		const hit =
-			(rule.keywords !== undefined && findKeyword(message, rule.keywords) >= 0) ||
+			understood.includes(rule.tag) ||
 			(rule.intents !== undefined && intent !== null && rule.intents.includes(intent)) ||
 			(rule.sentiment !== undefined && rule.sentiment === sentiment);
 		if (hit && !tags.includes(rule.tag)) tags.push(rule.tag);

@@ -104,10 +104,22 @@ const field = z.strictObject({
 	extract: extraction,
 });
 
-const intent = z.strictObject({
-	name: snakeName,
-	description: z.string().optional(),
-	keywords,
+// Example phrases train the offline classifier (engine/classifier.ts); keywords are hints that also train it.
+const examplePhrases = z.array(z.string().min(1).max(300)).max(KEYWORDS_PER_LIST);
+
+const intent = z
+	.strictObject({
+		name: snakeName,
+		description: z.string().optional(),
+		keywords: z.array(keyword).max(KEYWORDS_PER_LIST).default([]),
+		examples: examplePhrases.optional(),
+	})
+	.refine((i) => i.keywords.length > 0 || (i.examples?.length ?? 0) > 0, 'needs keywords or examples');
+
+// How the offline engine reads messages: which language's parsers and replies, which country a national phone
+// number belongs to, and how sure the classifier must be before it names an intent or a tag.
+const understanding = z.strictObject({
+	threshold: z.number().min(0).max(1).default(0.5),
 });
 
 const condition = z
@@ -190,8 +202,10 @@ const tagRule = z
 		sentiment: z.enum(['positive', 'neutral', 'negative']).optional(),
 		// The condition in words ("mentions a competitor"): the model engine judges it by meaning; keywords still apply.
 		description: z.string().min(1).max(300).optional(),
+		// Phrases that carry the tag: the offline classifier learns from them (and from the keywords).
+		examples: examplePhrases.optional(),
 	})
-	.refine((r) => r.keywords || r.intents || r.sentiment || r.description, 'needs at least one of keywords, intents, sentiment, description');
+	.refine((r) => r.keywords || r.intents || r.sentiment || r.description || r.examples, 'needs at least one of keywords, intents, sentiment, description, examples');
 
 // First matching rule classes the ended conversation; without rules a built-in classification is used.
 const outcomeRule = z
@@ -254,6 +268,11 @@ const baseAgent = z.strictObject({
 	persona: z.string().default(''),
 	instructions: z.string().default(''),
 	model: z.string().min(1).optional(),
+	// The language of the agent's contacts: selects the offline parsers and the bundled replies.
+	language: z.enum(['en', 'es', 'de']).default('en'),
+	// The country a phone number written without its international prefix belongs to (ISO 3166 code, e.g. US, DE).
+	region: z.string().regex(/^[A-Z]{2}$/, 'a two-letter country code such as US or DE').optional(),
+	understanding: understanding.default({ threshold: 0.5 }),
 	channels: z.array(z.string().min(1).max(CHANNEL_NAME_MAX_CHARS)).max(AGENT_CHANNELS_MAX).default([...DEFAULT_CHANNELS]),
 	fields: z.array(field).max(FIELDS_PER_AGENT).default([]),
 	intents: z.array(intent).default([]),

@@ -5,6 +5,8 @@ import type { Sentiment } from './types';
 import { matchPattern } from './agent-patterns';
 
 export { compiledPattern as compilePattern, matchPattern } from './agent-patterns';
+import { prepareAgentReaders } from './prepare';
+import { readField } from './understand';
 
 function escapeRegex(s: string): string {
 	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -285,12 +287,14 @@ export function extractFields(
 ): Record<string, string> {
 	const out: Record<string, string> = {};
 	const known = options.known ?? {};
+	// What a fresh process compiles once is not this message's cost: prepared before its budget starts.
+	prepareAgentReaders(agent);
 	const budget = options.budget ?? extractionBudget(options.budgetMs);
 	for (const field of agent.fields) {
 		if (budget.spent()) break;
 		const already = known[field.name];
 		if (already !== undefined && !mentionsField(text, field)) continue;
-		const value = extractByKind(text, field.extract, { loose: options.pending === field.name, now: options.now, budget });
+		const value = readField(text, field.extract, { loose: options.pending === field.name, now: options.now, language: agent.language, region: agent.region, budget });
 		if (value !== null && value !== already) out[field.name] = value;
 	}
 	return out;

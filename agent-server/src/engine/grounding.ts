@@ -1,5 +1,6 @@
 // Grounding: a value the model proposes is kept only when the contact's own words support it, judged by the field's kind.
 import type { AgentField } from './agent-config';
+import { amountValuesIn, readAmount } from './amounts';
 import { extractAmount, extractEmail, extractName, extractPhone, extractTimeline, findKeyword, matchKeywordList, matchPattern } from './extract';
 
 export interface RejectedValue {
@@ -20,6 +21,8 @@ export function amountsIn(text: string): number[] {
 		const parsed = extractAmount(m[0], { loose: true });
 		if (parsed) out.push(parsed.value);
 	}
+	// Amounts in words and locale formats too ("twenty-five thousand dollars", "8.000 €"), each end of a range.
+	for (const value of amountValuesIn(text)) if (!out.includes(value)) out.push(value);
 	return out;
 }
 
@@ -53,7 +56,7 @@ export function groundValue(field: AgentField, raw: unknown, message: string, op
 			return digits.includes(phone.replace(/\D/g, '')) ? { ok: true, value: phone } : { ok: false, reason: 'the contact did not write this number' };
 		}
 		case 'amount': {
-			const amount = extractAmount(value, { loose: true, defaultCurrency: e.currency ?? 'USD' });
+			const amount = extractAmount(value, { loose: true, defaultCurrency: e.currency ?? 'USD' }) ?? readAmount(value, { loose: true, defaultCurrency: e.currency ?? 'USD' });
 			if (!amount) return { ok: false, reason: 'not an amount' };
 			const said = amountsIn(message);
 			return said.includes(amount.value) ? { ok: true, value: amount.text } : { ok: false, reason: 'the contact did not state this amount' };

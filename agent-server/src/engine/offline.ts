@@ -1,7 +1,8 @@
 // The offline rules engine: the embedded default when no model is configured. No network, fully deterministic.
 import type { AgentConfig, ReplyRule } from './agent-config';
 import { evaluateActions, evaluateTags } from './actions';
-import { detectIntent, detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
+import { classifyIntent } from './classifier';
+import { detectSentiment, extractAmount, extractFields, extractName, extractTimeline } from './extract';
 import { applyUpdates, contactUpdatesFor, knownFields, nextMissingField, pendingField, ruleMatches } from './fields';
 import { askedForWithheld, handoffReason, turnEnding } from './conduct';
 import type { RejectedValue } from './grounding';
@@ -119,7 +120,7 @@ export function offlineOutcome(input: TurnInput, now?: Date): TurnOutcome {
 	const known0 = knownFields(agent, contact, conversation.collected);
 	const pending = pendingField(agent, known0, transcript)?.name ?? null;
 	const collected = extractFields(agent, message, { known: known0, pending, now });
-	return decideTurn(input, collected, detectIntent(message, agent.intents), detectSentiment(message));
+	return decideTurn(input, collected, classifyIntent(agent, message).intent, detectSentiment(message));
 }
 
 export interface DecideOverrides {

@@ -1,0 +1,15 @@
+const { NeuralNetwork } = require('@nlpjs/neural');
+const { StemmerEn, TokenizerEn } = require('@nlpjs/lang-en-min');
+const { StemmerEs, TokenizerEs } = require('@nlpjs/lang-es');
+const { StemmerDe, TokenizerDe } = require('@nlpjs/lang-de');
+const st = new StemmerEn(); const tk = new TokenizerEn();
+const feats = (s) => { const o={}; for (const w of st.tokenizeAndStem ? st.tokenizeAndStem(s,false) : tk.tokenize(s,true)) o[w]=1; return o; };
+console.log(feats('What are your prices? I am looking for websites'));
+console.log(new StemmerDe().tokenizeAndStem('Ich möchte mit einem Menschen sprechen, Webseiten', false));
+console.log(new StemmerEs().tokenizeAndStem('Quiero hablar con una persona, páginas web', false));
+const t0=Date.now();
+const net = new NeuralNetwork({});
+const data = [['how much does it cost','get_quote'],['what are your prices','get_quote'],['can I talk to a real person','wants_human'],['i want a website','ready_to_buy']];
+net.train(data.map(([s,i])=>({input: feats(s), output: {[i]:1}})));
+console.log('train', Date.now()-t0);
+for (const s of ['what do you charge?', 'I would rather speak with someone from your team', 'need a site','hello']) console.log(s, net.run(feats(s)));
