@@ -78,6 +78,8 @@ const webhookIdOf = (r: RecordedRequest) => r.rawHeaders[r.rawHeaders.findIndex(
 interface Setup {
 	server: RunningAgentServer;
 	api: N8nApi;
+	/** n8n's address and public-API key, for counting its executions. */
+	n8n: { url: string; apiKey: string };
 	credentialId: string;
 }
 
@@ -95,7 +97,7 @@ async function setUp(n8n: { url: string; apiKey: string }): Promise<Setup> {
 	const credential = await bridgeCredential(api, server);
 	// The server reads each delivery's execution from n8n's public API.
 	expect((await server.api('PUT', '/v1/n8n-connection', { url: n8n.url, apiKey: n8n.apiKey })).status).toBe(200);
-	return { server, api, credentialId: credential.id };
+	return { server, api, n8n: { url: n8n.url, apiKey: n8n.apiKey }, credentialId: credential.id };
 }
 
 async function activate(s: Setup, workflow: ReturnType<typeof tagWorkflow>, subscriptions: number): Promise<string> {
@@ -123,15 +125,15 @@ describe('regular mode: one n8n behind a balancer', () => {
 	it('one event starts one execution, and the same delivery replayed byte for byte later still starts none', async () => {
 		const contactId = await newContact(s.server, 0);
 		await addTag(s.server, contactId, 'once');
-		await waitForStableExecutions(s.api, workflowId, { atLeast: 1, stableForMs: 3_000 });
+		await waitForStableExecutions(s.n8n, workflowId, { atLeast: 1, stableForMs: 3_000 });
 		const sent = n8n.proxy.recorded.filter(isDelivery);
 		expect(sent).toHaveLength(1);
 		// 20 s later, the captured request again (inside the signature's 5 minute tolerance): answered, nothing runs.
 		await new Promise((r) => setTimeout(r, 20_000));
 		const again = await n8n.proxy.sendTo(0, sent[0]);
 		expect(again.status).toBe(200);
-		await waitForStableExecutions(s.api, workflowId, { atLeast: 1, stableForMs: 5_000 });
-		expect(await countExecutions(s.api, workflowId)).toBe(1);
+		await waitForStableExecutions(s.n8n, workflowId, { atLeast: 1, stableForMs: 5_000 });
+		expect(await countExecutions(s.n8n, workflowId)).toBe(1);
 		expect((await s.server.api('GET', `/v1/contacts/${contactId}`)).body.tags).toContain('once-done');
 		// The execution is linked on the delivery, read from n8n.
 		const [delivery] = (await deliveries(s.server)).filter((d) => d.id === webhookIdOf(sent[0]));
@@ -141,7 +143,7 @@ describe('regular mode: one n8n behind a balancer', () => {
 	});
 
 	it('a burst of 200 events with 10% of n8n’s answers lost runs exactly 200 executions', async () => {
-		const before = await countExecutions(s.api, workflowId);
+		const before = await countExecutions(s.n8n, workflowId);
 		n8n.proxy.reset();
 		let seen = 0;
 		// Every tenth answer is lost after n8n answered it: the server retries those.
@@ -152,7 +154,7 @@ describe('regular mode: one n8n behind a balancer', () => {
 		for (let i = 0; i < everyone.length; i += 20) await Promise.all(everyone.slice(i, i + 20).map((c) => addTag(s.server, c, 'once')));
 		await waitFor(async () => (await deliveries(s.server, '&status=pending')).length === 0, 240_000, 'every delivery to be delivered');
 		n8n.proxy.dropWhen(undefined);
-		const settled = await waitForStableExecutions(s.api, workflowId, { atLeast: before + 200, stableForMs: 10_000, timeoutMs: 300_000 });
+		const settled = await waitForStableExecutions(s.n8n, workflowId, { atLeast: before + 200, stableForMs: 10_000, timeoutMs: 300_000 });
 		expect(settled.total - before).toBe(200);
 		expect(n8n.proxy.recorded.filter((r) => r.dropped).length).toBeGreaterThanOrEqual(20);
 		const failed = await deliveries(s.server, '&status=failed');
@@ -166,12 +168,12 @@ describe('regular mode: one n8n behind a balancer', () => {
 		const second = (await s.server.api('POST', '/v1/chat', { agentId: 'lead-qualifier', conversationId: first.conversation.id, text: 'Our budget is $25,000 and we want to launch within 1 month' })).body;
 		const fired = second.actions.find((a: any) => a.actionId === 'lead_scoring');
 		expect(fired).toMatchObject({ fired: true });
-		await waitForStableExecutions(s.api, leadId, { atLeast: 1, stableForMs: 3_000 });
+		await waitForStableExecutions(s.n8n, leadId, { atLeast: 1, stableForMs: 3_000 });
 		const [delivery] = (await deliveries(s.server, `&eventId=${fired.eventId}`));
 		// Redelivered under a new webhook-id: n8n runs the whole workflow again for the same event.
 		const replay = (await s.server.api('POST', `/v1/deliveries/${delivery.id}/replay`)).body;
 		expect(replay.resent).toHaveLength(1);
-		const settled = await waitForStableExecutions(s.api, leadId, { atLeast: 2, stableForMs: 5_000 });
+		const settled = await waitForStableExecutions(s.n8n, leadId, { atLeast: 2, stableForMs: 5_000 });
 		expect(settled.byStatus).toEqual({ success: 2 });
 		const runs = (await s.api.executions(leadId)) as Execution[];
 		const scores = runs.map((e) => nodeOutput(e, 'Score Lead')[0][0]);
@@ -213,7 +215,7 @@ describe('queue mode: main, a worker and two webhook processes behind a balancer
 		expect(answers.map((a) => a.status)).toEqual([200, 200]);
 		await waitFor(async () => (await deliveries(s.server, '&status=pending')).length === 0, 60_000, 'the server’s own retry');
 		for (const index of [0, 1]) expect((await n8n.proxy.sendTo(index, captured)).status).toBe(200);
-		const settled = await waitForStableExecutions(s.api, workflowId, { atLeast: 1, stableForMs: 8_000 });
+		const settled = await waitForStableExecutions(s.n8n, workflowId, { atLeast: 1, stableForMs: 8_000 });
 		expect(settled).toEqual({ total: 1, byStatus: { success: 1 } });
 		await s.api.deactivate(workflowId);
 	});
@@ -224,13 +226,13 @@ describe('queue mode: main, a worker and two webhook processes behind a balancer
 		const contacts = await Promise.all(Array.from({ length: 30 }, (_, i) => newContact(s.server, 500 + i)));
 		await Promise.all(contacts.map((c) => addTag(s.server, c, 'slow')));
 		// Kill the worker while executions wait in their slow step, start it again a few seconds later.
-		await waitFor(async () => ((await executionsByStatus(s.api, workflowId)).running ?? 0) >= 3, 120_000, 'executions running on the worker');
+		await waitFor(async () => ((await executionsByStatus(s.n8n, workflowId)).running ?? 0) >= 3, 120_000, 'executions running on the worker');
 		const killedAt = Date.now();
 		await n8n.workers[0].kill('SIGKILL');
 		await new Promise((r) => setTimeout(r, 3_000));
 		await n8n.workers[0].restart();
 		await waitFor(async () => (await deliveries(s.server, '&status=pending')).length === 0, 120_000, 'every delivery to be answered');
-		const settled = await waitForStableExecutions(s.api, workflowId, { atLeast: 30, stableForMs: 8_000, timeoutMs: 240_000 });
+		const settled = await waitForStableExecutions(s.n8n, workflowId, { atLeast: 30, stableForMs: 8_000, timeoutMs: 240_000 });
 		const broken = settled.total - (settled.byStatus.success ?? 0);
 		expect(broken).toBeGreaterThan(0);
 
@@ -250,7 +252,7 @@ describe('queue mode: main, a worker and two webhook processes behind a balancer
 
 		// One redelivery each completes the chain once: every contact ends up with the effect, each event ran once more.
 		for (const d of bad) expect((await s.server.api('POST', `/v1/deliveries/${d.id}/replay`)).body.resent).toHaveLength(1);
-		const after = await waitForStableExecutions(s.api, workflowId, { atLeast: 30 + broken, stableForMs: 10_000, timeoutMs: 240_000 });
+		const after = await waitForStableExecutions(s.n8n, workflowId, { atLeast: 30 + broken, stableForMs: 10_000, timeoutMs: 240_000 });
 		expect(after.byStatus.success).toBe(30);
 		for (const c of contacts) expect((await s.server.api('GET', `/v1/contacts/${c}`)).body.tags).toContain('slow-done');
 	});
