@@ -154,7 +154,7 @@ describe('the nodes call only described routes', () => {
 		const used = new Set(calls.map((c) => `${c.method} ${describedRoute(doc, c.method, c.url)}`));
 		expect([...used].sort()).toEqual(
 			expect.arrayContaining([
-				'GET /v1/workspace',
+				'GET /v1/whoami',
 				'GET /v1/agents',
 				'POST /v1/subscriptions',
 				'GET /v1/subscriptions/{id}',
