@@ -36,6 +36,31 @@ export function checkedLookup(policy: DestinationPolicy, host: string, port: num
 	};
 }
 
+/**
+ * One request to a checked destination: the host is checked first, then every address it resolves to, and the
+ * request goes to the address that was checked. `read` turns the answer into the result.
+ */
+function checkedRequest<T>(
+	policy: DestinationPolicy,
+	url: string,
+	options: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+	read: (res: http.IncomingMessage, resolve: (value: T) => void, reject: (err: Error) => void, req: http.ClientRequest) => void,
+): Promise<T> {
+	const target = new URL(url);
+	const refused = policy.checkHost(target.hostname, urlPort(target));
+	if (refused) return Promise.reject(new RefusedDestinationError(refused));
+	const client = target.protocol === 'https:' ? https : http;
+	return new Promise<T>((resolve, reject) => {
+		const req = client.request(
+			target,
+			{ method: options.method, headers: options.headers, lookup: checkedLookup(policy, target.hostname, urlPort(target)), signal: options.signal },
+			(res) => read(res, resolve, reject, req),
+		);
+		req.on('error', reject);
+		req.end(options.body);
+	});
+}
+
 export function sendWebhook(
 	policy: DestinationPolicy,
 	url: string,
@@ -44,29 +69,17 @@ export function sendWebhook(
 	signal: AbortSignal,
 	method: 'POST' | 'OPTIONS' = 'POST',
 ): Promise<SendResult> {
-	const target = new URL(url);
-	const refused = policy.checkHost(target.hostname, urlPort(target));
-	if (refused) return Promise.reject(new RefusedDestinationError(refused));
-	const client = target.protocol === 'https:' ? https : http;
-	return new Promise((resolve, reject) => {
-		const req = client.request(
-			target,
-			{
-				method,
-				headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-				lookup: checkedLookup(policy, target.hostname, urlPort(target)),
-				signal,
-			},
-			(res) => {
-				// Only the status matters; drain the body so the socket can be reused.
-				res.resume();
-				const retryAfter = res.headers['retry-after'];
-				resolve({ statusCode: res.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null });
-			},
-		);
-		req.on('error', reject);
-		req.end(body);
-	});
+	return checkedRequest<SendResult>(
+		policy,
+		url,
+		{ method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, body, signal },
+		(res, resolve) => {
+			// Only the status matters; drain the body so the socket can be reused.
+			res.resume();
+			const retryAfter = res.headers['retry-after'];
+			resolve({ statusCode: res.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null });
+		},
+	);
 }
 
 export interface JsonResult {
@@ -82,36 +95,24 @@ export function getJson(
 	signal: AbortSignal,
 	maxBytes = 8 * 1024 * 1024,
 ): Promise<JsonResult> {
-	const target = new URL(url);
-	const refused = policy.checkHost(target.hostname, urlPort(target));
-	if (refused) return Promise.reject(new RefusedDestinationError(refused));
-	const client = target.protocol === 'https:' ? https : http;
-	return new Promise((resolve, reject) => {
-		const req = client.request(
-			target,
-			{ method: 'GET', headers: { accept: 'application/json', ...headers }, lookup: checkedLookup(policy, target.hostname, urlPort(target)), signal },
-			(res) => {
-				const chunks: Buffer[] = [];
-				let size = 0;
-				res.on('data', (chunk: Buffer) => {
-					size += chunk.length;
-					if (size > maxBytes) req.destroy(new Error(`answer larger than ${maxBytes} bytes`));
-					else chunks.push(chunk);
-				});
-				res.on('end', () => {
-					const text = Buffer.concat(chunks).toString('utf8');
-					let body: unknown = text;
-					try {
-						body = JSON.parse(text);
-					} catch {
-						// Not JSON: the caller reports the status with the text.
-					}
-					resolve({ statusCode: res.statusCode ?? 0, body });
-				});
-				res.on('error', reject);
-			},
-		);
-		req.on('error', reject);
-		req.end();
+	return checkedRequest<JsonResult>(policy, url, { method: 'GET', headers: { accept: 'application/json', ...headers }, signal }, (res, resolve, reject, req) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		res.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > maxBytes) req.destroy(new Error(`answer larger than ${maxBytes} bytes`));
+			else chunks.push(chunk);
+		});
+		res.on('end', () => {
+			const text = Buffer.concat(chunks).toString('utf8');
+			let body: unknown = text;
+			try {
+				body = JSON.parse(text);
+			} catch {
+				// Not JSON: the caller reports the status with the text.
+			}
+			resolve({ statusCode: res.statusCode ?? 0, body });
+		});
+		res.on('error', reject);
 	});
 }
