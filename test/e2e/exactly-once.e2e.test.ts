@@ -221,7 +221,7 @@ describe('queue mode: main, a worker and two webhook processes behind a balancer
 	});
 
 	it('a worker killed mid-burst: its executions are marked on the timeline and in /metrics, and redelivery completes each once', async () => {
-		const workflowId = await activate(s, tagWorkflow('Slow', 'slow', s.credentialId, 6), 2);
+		const workflowId = await activate(s, tagWorkflow('Slow', 'slow', s.credentialId, 6), 1);
 		await new Promise((r) => setTimeout(r, 3_000));
 		const contacts = await Promise.all(Array.from({ length: 30 }, (_, i) => newContact(s.server, 500 + i)));
 		await Promise.all(contacts.map((c) => addTag(s.server, c, 'slow')));
