@@ -237,15 +237,29 @@ describe('queue mode: main, a worker and two webhook processes behind a balancer
 		expect(broken).toBeGreaterThan(0);
 
 		// Within a minute of n8n knowing, the server lists each of them, counts them and puts them on the timeline.
-		let bad: any[] = [];
+		const states = async () => {
+			const mine = (await deliveries(s.server)).filter((d) => d.execution?.workflowId === workflowId);
+			const by: Record<string, number> = {};
+			for (const d of mine) by[d.execution.state] = (by[d.execution.state] ?? 0) + 1;
+			return { mine, by };
+		};
+		let seen = await states();
 		await waitFor(
 			async () => {
-				bad = [...(await deliveries(s.server, '&execution=failed')), ...(await deliveries(s.server, '&execution=lost'))].filter((d) => d.execution.workflowId === workflowId);
-				return bad.length === broken;
+				seen = await states();
+				return (seen.by.failed ?? 0) + (seen.by.lost ?? 0) === broken && (seen.by.succeeded ?? 0) === settled.byStatus.success;
 			},
-			Math.max(60_000, Date.now() - killedAt + 60_000),
+			90_000,
 			'the broken executions to be marked',
-		);
+		).catch(() => undefined);
+		expect({ n8n: settled.byStatus, server: seen.by }).toEqual({
+			n8n: settled.byStatus,
+			server: expect.objectContaining({ succeeded: settled.byStatus.success ?? 0 }),
+		});
+		expect({ n8n: settled.byStatus, bad: (seen.by.failed ?? 0) + (seen.by.lost ?? 0), server: seen.by }).toEqual({ n8n: settled.byStatus, bad: broken, server: seen.by });
+		const bad = seen.mine.filter((d) => d.execution.state === 'failed' || d.execution.state === 'lost');
+		const timeline = (await s.server.api('GET', `/v1/executions?eventId=${bad[0].eventId}`)).body.data;
+		expect(timeline.length).toBeGreaterThanOrEqual(1);
 		const metrics = await fetch(`${s.server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((r) => r.text());
 		const counted = [...metrics.matchAll(/^agent_bridge_delivery_executions\{state="(failed|lost)"\} (\d+)/gm)].reduce((n, m) => n + Number(m[2]), 0);
 		expect(counted).toBeGreaterThanOrEqual(broken);

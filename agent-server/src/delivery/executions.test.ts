@@ -187,6 +187,23 @@ describe('exactly once through n8n', () => {
 			expect((await claim(t, replay.resent[0], lost.subscriptionId)).json().claimed).toBe(true);
 		});
 
+		it('follows an execution by its id once linked, after n8n replaced its data with the error (a worker died)', async () => {
+			await t.call('PUT', '/v1/n8n-connection', { url: n8n.url, apiKey: 'n8n_key' });
+			const d = await oneDelivery();
+			await claim(t, d.deliveryId, d.subscriptionId);
+			const at = new Date().toISOString();
+			n8n.executions.push({ id: '7', workflowId: 'wf1', status: 'running', startedAt: at, deliveryId: d.deliveryId });
+			const watch = t.app.agentBridge.executionWatch;
+			await watch.runOnce();
+			const state = async () => (await t.call('GET', `/v1/deliveries?eventId=${d.eventId}`)).json().data[0].execution.state;
+			expect(await state()).toBe('running');
+			// The queue job failed: n8n keeps the execution with its error only, the trigger's item gone.
+			n8n.executions.splice(0, 1, { id: '7', workflowId: 'wf1', status: 'error', startedAt: at, stoppedAt: at, error: 'This execution failed to be processed too many times and will no longer retry.' });
+			await new Promise((r) => setTimeout(r, 1_100));
+			await watch.runOnce();
+			expect(await state()).toBe('failed');
+		});
+
 		it('marks nothing lost while n8n’s API does not answer, and says why on the connection', async () => {
 			await t.call('PUT', '/v1/n8n-connection', { url: n8n.url, apiKey: 'n8n_key' });
 			const d = await oneDelivery();

@@ -8,6 +8,7 @@ import {
 	claimDelivery,
 	claimedDeliveryFor,
 	deliveriesToWatch,
+	linkedExecutionIds,
 	markExecutionChecked,
 	n8nConnectionsFor,
 	recordExecution,
@@ -212,8 +213,14 @@ export function createExecutionWatch(
 			since: new Date(Date.parse(since) - 60_000).toISOString(),
 			timeoutMs: o.requestTimeoutMs,
 		});
+		// n8n replaces the data of an execution whose queue job failed (a worker died) with the error alone: an execution
+		// already linked to its delivery is then found again by its id.
+		const linked = await linkedExecutionIds(ctx.store.db, connection.workspace_id, deliveries.map((d) => d.deliveryId));
+		const byId = new Map(executions.map((e) => [e.id, e]));
 		for (const d of deliveries) {
-			const ran = executionsForDelivery(executions, d.deliveryId);
+			const matched = executionsForDelivery(executions, d.deliveryId);
+			const known = (linked.get(d.deliveryId) ?? []).map((id) => byId.get(id)).filter((e): e is N8nExecution => e !== undefined);
+			const ran = matched.length > 0 ? matched : known;
 			if (ran.length === 0) {
 				if (now - Date.parse(d.claimedAt) >= o.lostAfterMs) await noteLost(ctx, log, d, connection);
 				continue;

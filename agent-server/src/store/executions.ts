@@ -225,6 +225,20 @@ export async function executionsForConversation(db: Queryable, workspaceId: stri
 	return rows.map(executionInfo);
 }
 
+/** The n8n execution ids already linked to these deliveries (the first execution of each). */
+export async function linkedExecutionIds(db: Queryable, workspaceId: string, deliveryIds: string[]): Promise<Map<string, string[]>> {
+	const found = new Map<string, string[]>();
+	if (deliveryIds.length === 0) return found;
+	const rows = await db
+		.selectFrom('executions')
+		.select(['delivery_id as deliveryId', 'execution_id as executionId'])
+		.where('workspace_id', '=', workspaceId)
+		.where('delivery_id', 'in', deliveryIds)
+		.execute();
+	for (const r of rows) if (r.deliveryId) found.set(r.deliveryId, [...(found.get(r.deliveryId) ?? []), r.executionId]);
+	return found;
+}
+
 export async function getN8nConnection(db: Queryable, workspaceId: string): Promise<N8nConnectionRow | undefined> {
 	return db.selectFrom('n8n_connections').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirst();
 }
