@@ -38,7 +38,11 @@ describe('agent server killed mid-delivery', () => {
 	/** Subscribes the receiver and commits three tag events; returns once they are in the outbox. */
 	async function commitThreeEvents(server: ServerProcess) {
 		const sub = await server.api('POST', '/v1/subscriptions', { url: receiver.url, events: ['contact.tag.added'] });
-		receiver.useSecret(sub.body.secret);
+		// The trigger claims each delivery at whichever server instance is up (the one started last).
+		receiver.useSubscription(sub.body, async (method, path, body) => {
+			const res = await running[running.length - 1].api(method, path, body);
+			return { statusCode: res.status, body: res.body };
+		});
 		const contact = await server.api('POST', '/v1/contacts', { firstName: 'Crash' });
 		const tagged = await server.api('POST', `/v1/contacts/${contact.body.id}/tags`, { tags: ['a', 'b', 'c'] });
 		expect(tagged.status).toBe(200);
@@ -63,14 +67,15 @@ describe('agent server killed mid-delivery', () => {
 
 	it('killed between commit and send: the restarted server sends it', async () => {
 		const { pausedId, line } = await crashAndRecover('before-send');
-		// It was never sent before the crash: exactly one request carries its id.
-		expect(receiver.requests.filter((r) => r.headers['webhook-id'] === pausedId)).toHaveLength(1);
+		// It was never sent before the crash: exactly one request carries its id. (A request that came while no server
+		// was up for the trigger's claim is answered 500 and retried: it started nothing.)
+		expect(receiver.requests.filter((r) => r.headers['webhook-id'] === pausedId && r.status !== 500)).toHaveLength(1);
 		lines.push(line);
 	});
 
 	it('killed between send and marking delivered: sent again with the same webhook-id, run once', async () => {
 		const { pausedId, line } = await crashAndRecover('after-send');
-		expect(receiver.requests.filter((r) => r.headers['webhook-id'] === pausedId)).toHaveLength(2);
+		expect(receiver.requests.filter((r) => r.headers['webhook-id'] === pausedId && r.status !== 500)).toHaveLength(2);
 		lines.push(line);
 	});
 });

@@ -28,7 +28,10 @@ describe('delivery faults (relay to n8n)', () => {
 		receiver = await startNodeReceiver();
 		t = await buildTestApp({ relay: { ...FAST, ...relay } });
 		const sub = (await t.call('POST', '/v1/subscriptions', { url: receiver.url, events })).json();
-		receiver.useSecret(sub.secret);
+		receiver.useSubscription(sub, async (method, path, body) => {
+			const res = await t!.call(method as 'POST', path, body);
+			return { statusCode: res.statusCode, body: res.json() };
+		});
 		return { t, receiver, sub: sub as { id: string; secret: string } };
 	}
 

@@ -1,5 +1,5 @@
 // A loopback stand-in for n8n: every request goes through the real AI Agent Trigger's webhook method (signature
-// check, webhook-id de-duplication), and a "workflow execution" is counted whenever that method starts one.
+// check, the delivery's claim at the server), and a "workflow execution" is counted whenever that method starts one.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
@@ -11,12 +11,17 @@ export type Behaviour = { kind: 'node' } | { kind: 'status'; status: number; ret
 export interface RawRequest {
 	headers: Record<string, string>;
 	body: string;
+	/** What the receiver answered it (set once answered). */
+	status?: number;
 }
+
+/** How the trigger's own calls reach the agent server (its claim of each delivery): a path and a JSON body. */
+export type ServerCall = (method: string, path: string, body: unknown) => Promise<{ statusCode: number; body: unknown }>;
 
 export interface NodeReceiver {
 	url: string;
-	/** The secret of the subscription this receiver stands for (the trigger stores it on activation). */
-	useSecret(secret: string): void;
+	/** The subscription this receiver stands for (the trigger stores its id and secret on activation) and its server. */
+	useSubscription(subscription: { id: string; secret: string }, server: ServerCall): void;
 	behave(pick: (index: number) => Behaviour): void;
 	/** Every request, in arrival order. */
 	requests: RawRequest[];
@@ -46,6 +51,7 @@ function headerBag(req: IncomingMessage): Record<string, string> {
 export async function startNodeReceiver(): Promise<NodeReceiver> {
 	const trigger = new AiAgentTrigger();
 	const staticData: IDataObject = { subscriptionId: 'sub_fault', secret: '' };
+	let callServer: ServerCall = async () => ({ statusCode: 503, body: { message: 'no server given' } });
 	let pick: (index: number) => Behaviour = () => ({ kind: 'node' });
 	const requests: RawRequest[] = [];
 	const answers: number[] = [];
@@ -75,11 +81,23 @@ export async function startNodeReceiver(): Promise<NodeReceiver> {
 			getBodyData: () => ({}),
 			getNode: () => ({ name: 'AI Agent Trigger', type: 'agentBridgeAiAgentTrigger', typeVersion: 1, parameters: {} }),
 			getNodeParameter: () => undefined,
+			getWorkflow: () => ({ id: 'wfFault', name: 'Fault workflow', active: true }),
+			getCredentials: async () => ({ serverUrl: 'http://agent-bridge.test', apiKey: 'unused' }),
 			helpers: {
+				httpRequestWithAuthentication: async (_type: string, options: { method: string; url: string; body?: unknown }) => {
+					const answer = await callServer(options.method, new URL(options.url).pathname, options.body);
+					return { statusCode: answer.statusCode, headers: {}, body: answer.body };
+				},
 				returnJsonArray: (data: IDataObject | IDataObject[]) => (Array.isArray(data) ? data : [data]).map((json) => ({ json })),
 			},
 		} as unknown as IWebhookFunctions;
-		const result: IWebhookResponseData = await (trigger.webhook as (this: IWebhookFunctions) => Promise<IWebhookResponseData>).call(context);
+		let result: IWebhookResponseData;
+		try {
+			result = await (trigger.webhook as (this: IWebhookFunctions) => Promise<IWebhookResponseData>).call(context);
+		} catch {
+			// n8n answers 500 when a trigger's webhook method throws (here: the claim could not be made).
+			return 500;
+		}
 		if (result.workflowData) {
 			const id = req.headers['webhook-id'];
 			executions.set(id, (executions.get(id) ?? 0) + 1);
@@ -96,6 +114,7 @@ export async function startNodeReceiver(): Promise<NodeReceiver> {
 			if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
 		}
 		if (status >= 200 && status < 300) acknowledged.add(req.headers['webhook-id']);
+		req.status = status;
 		answers.push(status);
 		if (res && !res.destroyed) res.writeHead(status, b.kind === 'status' && b.retryAfter ? { 'retry-after': b.retryAfter } : {}).end();
 		return status;
@@ -128,7 +147,11 @@ export async function startNodeReceiver(): Promise<NodeReceiver> {
 
 	return {
 		url: `http://127.0.0.1:${port}/webhook/agent`,
-		useSecret: (secret) => void (staticData.secret = secret),
+		useSubscription(subscription, server) {
+			staticData.subscriptionId = subscription.id;
+			staticData.secret = subscription.secret;
+			callServer = server;
+		},
 		behave: (p) => void (pick = p),
 		requests,
 		answers,
