@@ -14,7 +14,7 @@ const NOT_NAMES = new Set(
 		'currently actually well hi hello hey thanks thank yes no maybe one it is was want need would like will can could should the marketing ' +
 		'owner ceo cto cfo founder manager director head team agency company business interested hoping busy free available lol haha please ' +
 		'website web site app seo budget call asap urgent moving also already from with emailing sending hoping aiming nur ' +
-		'i i\'d i\'m id im i’m i’d rather not prefer say hier ist bin gerade auf der suche interesada interesado buscando aquí una un el la los las de del ' +
+		'i i\'d i\'m id im i’m i’d rather not prefer say hier ist bin gerade auf der suche interesada interesado buscando aquí un el la los las de del ' +
 		'ich wir mit für nicht kein keine eine ein einen die das wie was ja nein sehr gern gerne bitte danke hola gracias sí si ' +
 		'morning afternoon evening tomorrow today monday tuesday wednesday thursday friday saturday sunday january february march april may june july ' +
 		'august september october november december märz mai juni juli januar februar oktober dezember marzo abril mayo junio julio agosto ' +

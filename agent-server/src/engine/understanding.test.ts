@@ -35,3 +35,10 @@ describe('the offline engine reads what people write', () => {
 		expect(groundValue(budget, '$25,000', 'we could do twenty-five thousand dollars')).toEqual({ ok: true, value: '$25,000' });
 	});
 });
+
+test('a name that is also a word of another language is read as a name after an introduction ("I\'m Una")', async () => {
+	const { readName } = await import('./names');
+	expect(readName("Hi, I'm Una. How much does a website cost?", { language: 'en' })?.full).toBe('Una');
+	// Lower-case, the same word is the article it also is.
+	expect(readName('Hola, soy una diseñadora y necesito una web', { language: 'es' })).toBeNull();
+});
