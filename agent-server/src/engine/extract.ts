@@ -6,11 +6,9 @@ import { matchPattern } from './agent-patterns';
 
 export { compiledPattern as compilePattern, matchPattern } from './agent-patterns';
 import { prepareAgentReaders } from './prepare';
+import { escapeRegex } from './keyword-values';
 import { readField } from './understand';
 
-function escapeRegex(s: string): string {
-	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 // Word-bounded, case-insensitive, tolerant of a plural "s" and of flexible spacing inside phrases.
 /** Compiled once per keyword: agents' keyword lists are fixed, and every turn reads them all. */

@@ -4,7 +4,8 @@ import type { KeywordEntry } from './agent-config';
 import { type Language } from './language';
 import { isNegated } from './negation';
 
-function escapeRegex(s: string): string {
+/** A literal string inside a regular expression. */
+export function escapeRegex(s: string): string {
 	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
